@@ -1,0 +1,131 @@
+package sessions
+
+import (
+	"bytes"
+	"compress/zlib"
+	"io"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A Codec turns a session's JSON payload into a cookie value and back. It
+// owns integrity (and, for some formats, confidentiality) and the cookie's
+// outer encoding; the middleware owns the JSON, which it parses with the
+// same strict decoder for every codec.
+//
+// Implementations must be safe for concurrent use. Decode must not check the
+// age of the value against MaxAge: it reports Issued and the middleware
+// applies MaxAge, IdleTimeout and the clock skew. A Decode that fails must
+// return an error matching ErrInvalidCookie.
+type Codec interface {
+	// Encode signs (and may encrypt) payload, a JSON object, recording now
+	// as its issue time.
+	Encode(payload []byte, now time.Time) (string, error)
+	// Decode verifies value and returns its payload and issue time.
+	Decode(value string, now time.Time) (Decoded, error)
+}
+
+// Decoded is what Codec.Decode returns.
+type Decoded struct {
+	// Payload is the JSON object that was encoded.
+	Payload []byte
+	// Issued is the time the value was encoded. The zero time means the
+	// format carries no timestamp; the middleware then applies no age check.
+	Issued time.Time
+	// Stale reports that the value was verified with a fallback key; the
+	// middleware re-encodes it with the current key on the same response.
+	Stale bool
+}
+
+// Format selects one of the built-in cookie formats. The zero value is
+// FormatItsdangerous.
+type Format int
+
+const (
+	// FormatItsdangerous is the default: itsdangerous.URLSafeTimedSerializer
+	// with salt "ctxsession:" + CookieName, HMAC key derivation and SHA-256.
+	FormatItsdangerous Format = iota
+)
+
+// maxPayload caps the decompressed size of a payload, so a small compressed
+// cookie cannot expand into a large allocation.
+const maxPayload = 64 << 10
+
+// itsdangerousCodec is itsdangerous.URLSafeTimedSerializer with a JSON
+// object payload: base64url(payload or "." + zlib(payload)) . ts . sig.
+type itsdangerousCodec struct {
+	s *signer
+}
+
+func newItsdangerousCodec(s *signer) *itsdangerousCodec { return &itsdangerousCodec{s: s} }
+
+var zlibWriters = sync.Pool{New: func() any { w, _ := zlib.NewWriterLevel(nil, 6); return w }}
+
+func (c *itsdangerousCodec) Encode(payload []byte, now time.Time) (string, error) {
+	body := payload
+	compressed := false
+	if len(payload) > 64 { // below this, zlib's 6-byte overhead never pays
+		var buf bytes.Buffer
+		zw := zlibWriters.Get().(*zlib.Writer)
+		zw.Reset(&buf)
+		zw.Write(payload)
+		zw.Close()
+		zlibWriters.Put(zw)
+		if buf.Len() < len(payload)-1 {
+			body, compressed = buf.Bytes(), true
+		}
+	}
+	out := make([]byte, 0, 1+b64.EncodedLen(len(body)))
+	if compressed {
+		out = append(out, '.')
+	}
+	out = b64.AppendEncode(out, body)
+	return c.s.sign(out, now), nil
+}
+
+func (c *itsdangerousCodec) Decode(value string, _ time.Time) (Decoded, error) {
+	v, issued, stale, err := c.s.unsign(value)
+	if err != nil {
+		return Decoded{}, err
+	}
+	payload, err := decodeSerialized(v)
+	if err != nil {
+		return Decoded{}, err
+	}
+	return Decoded{Payload: payload, Issued: issued, Stale: stale}, nil
+}
+
+// decodeSerialized undoes URLSafeSerializer.dump_payload: strict base64url,
+// and zlib when the value starts with ".", capped at maxPayload.
+func decodeSerialized(v string) ([]byte, error) {
+	compressed := strings.HasPrefix(v, ".")
+	if compressed {
+		v = v[1:]
+	}
+	raw, err := b64.DecodeString(v)
+	if err != nil {
+		return nil, malformed("bad base64 payload")
+	}
+	if !compressed {
+		return raw, nil
+	}
+	return inflate(raw)
+}
+
+// inflate decompresses zlib data, refusing output over maxPayload.
+func inflate(raw []byte) ([]byte, error) {
+	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, malformed("bad zlib payload")
+	}
+	defer zr.Close()
+	out, err := io.ReadAll(io.LimitReader(zr, maxPayload+1))
+	if err != nil {
+		return nil, malformed("bad zlib payload")
+	}
+	if len(out) > maxPayload {
+		return nil, malformed("decompressed payload too large")
+	}
+	return out, nil
+}

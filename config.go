@@ -1,0 +1,271 @@
+package sessions
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Defaults and limits.
+const (
+	// DefaultCookieName is the cookie name when SessionConfig.CookieName is empty.
+	DefaultCookieName = "session"
+	// DefaultMaxAge is the lifetime when SessionConfig.MaxAge is zero.
+	DefaultMaxAge = 14 * 24 * time.Hour
+	// DefaultClockSkew is how far in the future a signed timestamp may lie
+	// when SessionConfig.ClockSkew is zero.
+	DefaultClockSkew = time.Minute
+	// MaxCookieSize is the largest cookie (name, "=" and value) the
+	// middleware sends or accepts; browsers keep no more than 4096 bytes.
+	MaxCookieSize = 4096
+	// MinKeyLength is the shortest SecretKey or FallbackKey New accepts.
+	MinKeyLength = 32
+)
+
+// SessionConfig configures a Middleware. Only SecretKey is required; every
+// other zero value means the default stated on the field. New validates the
+// whole configuration and copies it, so changing a SessionConfig after New
+// has no effect on the Middleware.
+type SessionConfig struct {
+	// SecretKey signs the session cookie. Required: New fails with
+	// ErrNoSecretKey when it is empty and ErrWeakKey when it is shorter
+	// than MinKeyLength bytes. `sessionctl keygen` prints a good one.
+	SecretKey string
+	// FallbackKeys are older keys, newest first: a cookie signed with one
+	// of them is still accepted, and re-signed with SecretKey on the same
+	// response, so a key can be retired once MaxAge has passed. They never
+	// sign.
+	FallbackKeys []string
+
+	// CookieName is the cookie's name. Default "session". A name starting
+	// with "__Host-" makes New require Secure, Path "/" and no Domain, which
+	// stops other subdomains from planting a cookie of the same name
+	// (recommended in production).
+	CookieName string
+	// Format is the cookie format; the zero value is FormatItsdangerous.
+	Format Format
+	// Codec, when set, replaces Format with a codec of the caller's own.
+	Codec Codec
+
+	// MaxAge is the longest a session cookie stays valid after it was last
+	// written. The server rejects an older signed timestamp, whatever the
+	// browser sends; the cookie's Max-Age attribute is set to match.
+	// Default 14 days.
+	MaxAge time.Duration
+	// IdleTimeout, when positive, ends a session that sees no request for
+	// that long. A session in use is re-signed (and its store record
+	// extended) once a quarter of the window has passed since it was last
+	// written, not on every request. Default 0: off. Must not exceed MaxAge.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout, when positive, ends a session that long after it was
+	// created or last logged in, however active it is. Default 0: off.
+	AbsoluteTimeout time.Duration
+	// ClockSkew is how far in the future a signed timestamp may be (for
+	// servers whose clocks disagree). Default one minute; negative means 0.
+	ClockSkew time.Duration
+	// BrowserSession leaves Max-Age off the cookie, so the browser drops it
+	// when it closes. MaxAge still applies on the server.
+	BrowserSession bool
+
+	// Path is the cookie's Path. Default "/".
+	Path string
+	// Domain is the cookie's Domain. Default empty: the cookie goes to the
+	// host that set it only, which is the safest choice.
+	Domain string
+	// Secure sends the cookie over HTTPS only. Default false so that plain
+	// HTTP development works; set it in production (OWASP ASVS V3.4.1).
+	Secure bool
+	// ScriptReadable drops the HttpOnly attribute, letting JavaScript read
+	// the cookie. Default false: the cookie is HttpOnly (OWASP ASVS V3.4.2).
+	ScriptReadable bool
+	// SameSite is the cookie's SameSite attribute. The zero value means
+	// http.SameSiteLaxMode; http.SameSiteNoneMode requires Secure.
+	SameSite http.SameSite
+	// Partitioned sets the Partitioned attribute (CHIPS); requires Secure.
+	Partitioned bool
+
+	// Store, when set, keeps session data on the server: the cookie then
+	// carries only a signed random session id. Nil (the default) keeps the
+	// data in the signed cookie itself.
+	Store Store
+	// RevocationStore, in cookie mode (Store nil), lets DestroyUser end a
+	// user's outstanding signed cookies: each request of a logged-in user
+	// then costs one lookup in it. Default nil: cookies cannot be revoked.
+	RevocationStore Store
+
+	// ErrorHandler writes the response when the session cannot be loaded or
+	// saved (ErrStore, ErrCookieTooLarge, an unencodable value) and is told
+	// about changes lost after the headers went out (ErrHeadersWritten; w
+	// can no longer change the response then). The default logs the error
+	// with Logger and, unless the headers were already written, replies 500
+	// Internal Server Error.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Logger receives errors (level error) and the reasons cookies were
+	// rejected (level debug). Default slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time. Default time.Now; tests set a clock.
+	Now func() time.Time
+}
+
+// A Middleware serves sessions to the handlers it wraps. Create it with New;
+// it is safe for concurrent use and holds no per-request state.
+type Middleware struct {
+	cfg        SessionConfig // validated, defaults applied
+	codec      Codec
+	scheme     scheme
+	idCodec    *signer // store mode: signs the session id
+	cookieTmpl http.Cookie
+	errHandler func(w http.ResponseWriter, r *http.Request, err error)
+	log        *slog.Logger
+	now        func() time.Time
+	refreshAge time.Duration // re-sign a cookie older than this; 0: never
+}
+
+// New validates cfg and returns a Middleware. Every configuration mistake is
+// reported here, as an error matching ErrInvalidConfig: an empty or short
+// key, a cookie name, path or domain that net/http would drop or rewrite,
+// SameSite=None or Partitioned without Secure, a "__Host-" or "__Secure-"
+// name whose rules the other fields break, negative durations, or an
+// IdleTimeout longer than MaxAge.
+func New(cfg SessionConfig) (*Middleware, error) {
+	if cfg.SecretKey == "" {
+		return nil, ErrNoSecretKey
+	}
+	keys := make([][]byte, 0, 1+len(cfg.FallbackKeys))
+	for _, k := range append([]string{cfg.SecretKey}, cfg.FallbackKeys...) {
+		if len(k) < MinKeyLength {
+			return nil, ErrWeakKey
+		}
+		keys = append(keys, []byte(k))
+	}
+	cfg.FallbackKeys = append([]string(nil), cfg.FallbackKeys...)
+
+	if cfg.CookieName == "" {
+		cfg.CookieName = DefaultCookieName
+	}
+	if cfg.Path == "" {
+		cfg.Path = "/"
+	}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = DefaultMaxAge
+	}
+	if cfg.ClockSkew == 0 {
+		cfg.ClockSkew = DefaultClockSkew
+	} else if cfg.ClockSkew < 0 {
+		cfg.ClockSkew = 0
+	}
+	if cfg.SameSite == 0 {
+		cfg.SameSite = http.SameSiteLaxMode
+	}
+	switch {
+	case cfg.MaxAge < time.Second:
+		return nil, configErr("MaxAge %v is below one second", cfg.MaxAge)
+	case cfg.IdleTimeout < 0:
+		return nil, configErr("IdleTimeout %v is negative", cfg.IdleTimeout)
+	case cfg.AbsoluteTimeout < 0:
+		return nil, configErr("AbsoluteTimeout %v is negative", cfg.AbsoluteTimeout)
+	case cfg.IdleTimeout > cfg.MaxAge:
+		return nil, configErr("IdleTimeout %v exceeds MaxAge %v", cfg.IdleTimeout, cfg.MaxAge)
+	case cfg.SameSite < http.SameSiteDefaultMode || cfg.SameSite > http.SameSiteNoneMode:
+		return nil, configErr("unknown SameSite value %d", cfg.SameSite)
+	case cfg.SameSite == http.SameSiteNoneMode && !cfg.Secure:
+		return nil, configErr("SameSite=None requires Secure (browsers reject it otherwise)")
+	case cfg.Partitioned && !cfg.Secure:
+		return nil, configErr("Partitioned requires Secure")
+	}
+	if err := checkCookieAttrs(cfg); err != nil {
+		return nil, err
+	}
+
+	m := &Middleware{
+		log: cfg.Logger,
+		now: cfg.Now,
+	}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	var err error
+	m.codec, m.scheme, err = cfg.Format.build(keys, cfg.CookieName)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Codec != nil {
+		m.codec = cfg.Codec
+	}
+	m.idCodec = newSigner(keys, "ctxsession-id:"+cfg.CookieName, digestSHA256, deriveHMAC)
+	m.errHandler = cfg.ErrorHandler
+	if m.errHandler == nil {
+		m.errHandler = m.defaultErrorHandler
+	}
+	if cfg.IdleTimeout > 0 {
+		m.refreshAge = cfg.IdleTimeout / 4
+	}
+	m.cookieTmpl = http.Cookie{
+		Name:        cfg.CookieName,
+		Path:        cfg.Path,
+		Domain:      cfg.Domain,
+		Secure:      cfg.Secure,
+		HttpOnly:    !cfg.ScriptReadable,
+		SameSite:    cfg.SameSite,
+		Partitioned: cfg.Partitioned,
+	}
+	m.cfg = cfg
+	return m, nil
+}
+
+// checkCookieAttrs rejects names, paths and domains that net/http would drop
+// or rewrite when writing the cookie, and the rules of cookie name prefixes.
+func checkCookieAttrs(cfg SessionConfig) error {
+	c := &http.Cookie{Name: cfg.CookieName, Value: "v", Path: cfg.Path, Domain: cfg.Domain}
+	if err := c.Valid(); err != nil {
+		return configErr("cookie: %v", err)
+	}
+	if !strings.HasPrefix(cfg.Path, "/") {
+		return configErr("Path %q must start with '/'", cfg.Path)
+	}
+	for i := 0; i < len(cfg.Path); i++ {
+		if b := cfg.Path[i]; b < 0x21 || b > 0x7e {
+			return configErr("Path %q contains a space or control character", cfg.Path)
+		}
+	}
+	// net/http drops a domain it cannot write; Valid reports most, and
+	// writing and parsing back catches the rest.
+	if cfg.Domain != "" {
+		back, err := http.ParseSetCookie(c.String())
+		if err != nil || back.Domain != strings.TrimPrefix(cfg.Domain, ".") {
+			return configErr("Domain %q would not be written as given", cfg.Domain)
+		}
+	}
+	switch {
+	case strings.HasPrefix(cfg.CookieName, "__Host-"):
+		if !cfg.Secure || cfg.Path != "/" || cfg.Domain != "" {
+			return configErr("a __Host- cookie needs Secure, Path \"/\" and no Domain")
+		}
+	case strings.HasPrefix(cfg.CookieName, "__Secure-"):
+		if !cfg.Secure {
+			return configErr("a __Secure- cookie needs Secure")
+		}
+	}
+	return nil
+}
+
+// build returns the codec and metadata scheme of a built-in format.
+func (f Format) build(keys [][]byte, cookieName string) (Codec, scheme, error) {
+	switch f {
+	case FormatItsdangerous:
+		return newItsdangerousCodec(newSigner(keys, "ctxsession:"+cookieName, digestSHA256, deriveHMAC)), defaultScheme{}, nil
+	}
+	return nil, nil, configErr("unknown Format %d", int(f))
+}
+
+func (m *Middleware) defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	m.log.ErrorContext(r.Context(), "sessions: request failed", "err", err, "method", r.Method, "path", r.URL.Path)
+	if err == nil || isHeadersWritten(err) {
+		return
+	}
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+}

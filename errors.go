@@ -1,0 +1,105 @@
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Configuration errors, returned by New. Every one of them is also
+// errors.Is(err, ErrInvalidConfig) except ErrNoSecretKey and ErrWeakKey, which
+// are both errors.Is(err, ErrInvalidConfig) too.
+var (
+	// ErrInvalidConfig is the parent of every error New returns.
+	ErrInvalidConfig = errors.New("sessions: invalid configuration")
+	// ErrNoSecretKey means SessionConfig.SecretKey is empty.
+	ErrNoSecretKey error = &configError{"sessions: SecretKey is empty"}
+	// ErrWeakKey means SecretKey or a FallbackKey is shorter than MinKeyLength bytes.
+	ErrWeakKey error = &configError{fmt.Sprintf("sessions: key is shorter than %d bytes", MinKeyLength)}
+)
+
+// Request-time errors.
+var (
+	// ErrNoSession is returned by GetSession and the other context functions
+	// when ctx does not come from a request served by Middleware.Handler.
+	ErrNoSession = errors.New("sessions: no session in context (is the handler wrapped by Middleware.Handler?)")
+	// ErrCookieTooLarge is passed to the error handler when the encoded
+	// session would exceed MaxCookieSize bytes. The cookie is not sent and the
+	// previous cookie stays valid.
+	ErrCookieTooLarge = fmt.Errorf("sessions: session cookie would exceed %d bytes", MaxCookieSize)
+	// ErrHeadersWritten is passed to the error handler when a session was
+	// changed after the response headers had been sent, so the change could
+	// not be saved.
+	ErrHeadersWritten = errors.New("sessions: session changed after the response headers were written")
+	// ErrInvalidUserID is returned by Login for an empty user id.
+	ErrInvalidUserID = errors.New("sessions: empty user id")
+	// ErrStore wraps every failure of a Store. The request's session is never
+	// replaced by an empty one when the store fails.
+	ErrStore = errors.New("sessions: store failure")
+	// ErrNotSupported is returned when an operation needs a capability the
+	// configuration lacks (for example DestroyUser without a UserStore).
+	ErrNotSupported = errors.New("sessions: not supported by this configuration")
+	// ErrSessionFailed is returned by GetSession after loading the session
+	// failed earlier in the same request; errors.Is also matches the cause.
+	ErrSessionFailed = errors.New("sessions: session could not be loaded")
+)
+
+// Cookie verification errors. Every one is errors.Is(err, ErrInvalidCookie).
+// The middleware never returns them to a handler: a cookie that fails
+// verification gives the handler a new, empty session, and the reason goes to
+// the logger at debug level. Codec.Decode and Middleware.Decode return them.
+var (
+	// ErrInvalidCookie is the parent of every cookie verification error.
+	ErrInvalidCookie = errors.New("sessions: invalid cookie")
+	// ErrMalformed means the value is not in the format's shape: missing
+	// parts, bad base64, bad compression, bad JSON, oversized.
+	ErrMalformed error = &cookieError{"sessions: malformed cookie"}
+	// ErrBadSignature means the value is well formed but no key verifies it.
+	ErrBadSignature error = &cookieError{"sessions: bad signature"}
+	// ErrExpired means the signature is valid but too old; see ExpiredError.
+	ErrExpired error = &cookieError{"sessions: session expired"}
+	// ErrFuture means the signed timestamp lies further in the future than
+	// the allowed clock skew.
+	ErrFuture error = &cookieError{"sessions: timestamp in the future"}
+	// ErrRevoked means the cookie is valid but its session was ended on the
+	// server (Logout in store mode, DestroyUser).
+	ErrRevoked error = &cookieError{"sessions: session revoked"}
+)
+
+type configError struct{ msg string }
+
+func (e *configError) Error() string        { return e.msg }
+func (e *configError) Is(target error) bool { return target == ErrInvalidConfig }
+
+type cookieError struct{ msg string }
+
+func (e *cookieError) Error() string        { return e.msg }
+func (e *cookieError) Is(target error) bool { return target == ErrInvalidCookie }
+
+// configErr returns an error that matches ErrInvalidConfig.
+func configErr(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
+}
+
+// malformed returns an error that matches ErrMalformed and ErrInvalidCookie.
+func malformed(reason string) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, reason)
+}
+
+// ExpiredError reports a cookie whose signature is valid but whose age is
+// over the limit. errors.Is(err, ErrExpired) and errors.Is(err,
+// ErrInvalidCookie) both hold.
+type ExpiredError struct {
+	Issued time.Time     // when the cookie was signed, or the session created
+	Limit  time.Duration // the limit that was exceeded
+	Which  string        // "MaxAge", "IdleTimeout", "AbsoluteTimeout" or "exp"
+}
+
+func (e *ExpiredError) Error() string {
+	return fmt.Sprintf("sessions: session expired (%s %v, issued %s)", e.Which, e.Limit, e.Issued.UTC().Format(time.RFC3339))
+}
+
+// Is reports whether target is ErrExpired or ErrInvalidCookie.
+func (e *ExpiredError) Is(target error) bool {
+	return target == ErrExpired || target == ErrInvalidCookie
+}

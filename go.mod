@@ -1,0 +1,3 @@
+module github.com/ctxsession/sessions
+
+go 1.26

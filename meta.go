@@ -1,0 +1,177 @@
+package sessions
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// ReservedKey is the top-level JSON key under which the default format keeps
+// the library's metadata: {"uid": user id, "c": creation time in Unix
+// seconds, "f": [[category, message], ...]}. It is not a session key.
+const ReservedKey = "_ctxsession"
+
+// A scheme maps the library's metadata to and from reserved keys of the
+// JSON object. Each format has one; Python peers see the metadata where
+// their own framework keeps it (Flask-Login's "_user_id", for instance).
+type scheme interface {
+	// split removes the reserved keys from values and returns the metadata
+	// they hold. It also undoes any value tagging the format applies.
+	split(values map[string]any) (meta, error)
+	// appendMeta appends the reserved keys for m as members of a JSON
+	// object ("key":value pairs, each preceded by a comma).
+	appendMeta(dst []byte, m meta) []byte
+	// reserved reports whether key is one of the scheme's reserved keys.
+	reserved(key string) bool
+}
+
+// defaultScheme keeps all metadata under ReservedKey.
+type defaultScheme struct{}
+
+func (defaultScheme) reserved(key string) bool { return key == ReservedKey }
+
+func (defaultScheme) split(values map[string]any) (meta, error) {
+	raw, ok := values[ReservedKey]
+	if !ok {
+		return meta{}, nil
+	}
+	delete(values, ReservedKey)
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return meta{}, malformed(ReservedKey + " is not an object")
+	}
+	var m meta
+	if v, ok := obj["uid"]; ok {
+		if m.UserID, ok = v.(string); !ok {
+			return meta{}, malformed(ReservedKey + ".uid is not a string")
+		}
+	}
+	if v, ok := obj["c"]; ok {
+		t, err := unixTime(v)
+		if err != nil {
+			return meta{}, err
+		}
+		m.Created = t
+	}
+	if v, ok := obj["fresh"]; ok {
+		if m.Fresh, ok = v.(bool); !ok {
+			return meta{}, malformed(ReservedKey + ".fresh is not a bool")
+		}
+	}
+	if v, ok := obj["f"]; ok {
+		f, err := parseFlashes(v)
+		if err != nil {
+			return meta{}, err
+		}
+		m.Flashes = f
+	}
+	return m, nil
+}
+
+func (defaultScheme) appendMeta(dst []byte, m meta) []byte {
+	dst = append(dst, `,"`+ReservedKey+`":{"c":`...)
+	dst = strconv.AppendInt(dst, unixOrZero(m.Created), 10)
+	if len(m.Flashes) > 0 {
+		dst = append(dst, `,"f":`...)
+		dst = appendFlashes(dst, m.Flashes)
+	}
+	if m.Fresh {
+		dst = append(dst, `,"fresh":true`...)
+	}
+	if m.UserID != "" {
+		dst = append(dst, `,"uid":`...)
+		dst = appendString(dst, m.UserID)
+	}
+	return append(dst, '}')
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// unixTime reads a JSON number of Unix seconds.
+func unixTime(v any) (time.Time, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return time.Time{}, malformed("timestamp is not a number")
+	}
+	i, err := n.Int64()
+	if err != nil || i < 0 {
+		return time.Time{}, malformed("bad timestamp")
+	}
+	if i == 0 {
+		return time.Time{}, nil
+	}
+	return time.Unix(i, 0), nil
+}
+
+// parseFlashes reads [[category, message], ...].
+func parseFlashes(v any) ([]Flash, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, malformed("flashes are not a list")
+	}
+	out := make([]Flash, 0, len(list))
+	for _, e := range list {
+		pair, ok := e.([]any)
+		if !ok || len(pair) != 2 {
+			return nil, malformed("flash is not a [category, message] pair")
+		}
+		c, ok1 := pair[0].(string)
+		msg, ok2 := pair[1].(string)
+		if !ok1 || !ok2 {
+			return nil, malformed("flash is not a [category, message] pair")
+		}
+		out = append(out, Flash{Category: c, Message: msg})
+	}
+	return out, nil
+}
+
+func appendFlashes(dst []byte, fs []Flash) []byte {
+	dst = append(dst, '[')
+	for i, f := range fs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '[')
+		dst = appendString(dst, f.Category)
+		dst = append(dst, ',')
+		dst = appendString(dst, f.Message)
+		dst = append(dst, ']')
+	}
+	return append(dst, ']')
+}
+
+// encodePayload encodes a session's values and metadata as one JSON object.
+func encodePayload(dst []byte, sc scheme, values map[string]any, m meta) ([]byte, error) {
+	dst, err := appendObject(dst, values)
+	if err != nil {
+		return dst, err
+	}
+	// Replace the closing brace by the metadata members.
+	dst = dst[:len(dst)-1]
+	n := len(dst)
+	dst = sc.appendMeta(dst, m)
+	if len(values) == 0 && len(dst) > n && dst[n] == ',' {
+		// "{" followed directly by the metadata: drop its leading comma.
+		copy(dst[n:], dst[n+1:])
+		dst = dst[:len(dst)-1]
+	}
+	return append(dst, '}'), nil
+}
+
+// decodePayload parses a payload and splits off the metadata.
+func decodePayload(sc scheme, payload []byte) (map[string]any, meta, error) {
+	values, err := parseObject(payload)
+	if err != nil {
+		return nil, meta{}, err
+	}
+	m, err := sc.split(values)
+	if err != nil {
+		return nil, meta{}, err
+	}
+	return values, m, nil
+}

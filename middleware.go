@@ -1,0 +1,439 @@
+package sessions
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Handler returns next wrapped with session handling. The session is loaded
+// lazily, on the first GetSession of a request; a request that never asks
+// for its session costs no decoding and gets no Set-Cookie. Changes are
+// written into the response headers just before they go out (WriteHeader,
+// the first Write, Flush, ReadFrom) or when next returns without writing.
+// If next panics, nothing is saved and the panic propagates.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := &state{m: m, req: r, w: w}
+		ctx := context.WithValue(r.Context(), ctxKey{}, st)
+		next.ServeHTTP(st.wrap(w), r.WithContext(ctx))
+		st.finish()
+	})
+}
+
+type ctxKey struct{}
+
+// state is one request's session state. It is reachable from the request
+// context, so goroutines the handler starts may use it: every field after
+// mu is guarded by mu.
+type state struct {
+	m   *Middleware
+	req *http.Request
+	w   http.ResponseWriter // the writer the middleware was given
+
+	mu          sync.Mutex
+	sess        *Session // nil until loaded
+	loadErr     error    // the store failed while loading
+	hadCookie   bool     // the browser holds a cookie this response must replace or delete
+	id          string   // store mode: the session id, "" before one is issued
+	refresh     bool     // re-sign even when unchanged (fallback key, idle refresh)
+	dropCookie  bool     // regenerated or destroyed: the old cookie must not survive
+	sentCookie  string   // the Set-Cookie line this state added
+	headersSent bool
+	failed      error // the error handler replaced the response because of this
+}
+
+func stateFrom(ctx context.Context) *state {
+	if ctx == nil {
+		return nil
+	}
+	st, _ := ctx.Value(ctxKey{}).(*state)
+	return st
+}
+
+// session returns the request's session, loading it on first use.
+func (st *state) session() (*Session, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.sessionLocked()
+}
+
+func (st *state) sessionLocked() (*Session, error) {
+	if st.sess == nil && st.loadErr == nil {
+		st.load()
+	}
+	if st.loadErr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSessionFailed, st.loadErr)
+	}
+	return st.sess, nil
+}
+
+// maxCandidates bounds how many cookies of our name a request may make us
+// verify.
+const maxCandidates = 4
+
+// load reads the session from the request. A cookie that fails
+// verification is skipped (the reason is logged); several cookies of the
+// same name are tried in the order the browser sent them and the first that
+// verifies wins. A store failure is kept in loadErr: it never becomes an
+// empty session.
+func (st *state) load() {
+	m := st.m
+	now := m.now()
+	s := &Session{scheme: m.scheme, values: map[string]any{}}
+	for _, v := range cookieValues(st.req.Header, m.cfg.CookieName, maxCandidates) {
+		st.hadCookie = true
+		err := st.loadFrom(s, v, now)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrInvalidCookie) {
+			st.loadErr = err
+			return
+		}
+		m.log.DebugContext(st.req.Context(), "sessions: cookie rejected", "cookie", m.cfg.CookieName, "reason", err)
+		s = &Session{scheme: m.scheme, values: map[string]any{}}
+		st.id = ""
+		st.refresh = false
+	}
+	st.sess = s
+}
+
+// loadFrom verifies one cookie value and fills s from it.
+func (st *state) loadFrom(s *Session, value string, now time.Time) error {
+	m := st.m
+	if len(m.cfg.CookieName)+1+len(value) > MaxCookieSize {
+		return malformed("cookie too large")
+	}
+	var payload []byte
+	var issued time.Time
+	var stale bool
+	if m.cfg.Store == nil {
+		d, err := m.codec.Decode(value, now)
+		if err != nil {
+			return err
+		}
+		payload, issued, stale = d.Payload, d.Issued, d.Stale
+		if err := m.checkAge(issued, now); err != nil {
+			return err
+		}
+	} else {
+		id, ts, st2, err := m.unsignID(value)
+		if err != nil {
+			return err
+		}
+		issued, stale = ts, st2
+		if err := m.checkAge(issued, now); err != nil {
+			return err
+		}
+		data, found, err := m.cfg.Store.Find(st.req.Context(), storeKey(id))
+		if err != nil {
+			return fmt.Errorf("%w: find: %w", ErrStore, err)
+		}
+		if !found {
+			return ErrRevoked
+		}
+		payload = data
+		st.id = id
+	}
+	values, md, err := decodePayload(m.scheme, payload)
+	if err != nil {
+		st.id = ""
+		return err
+	}
+	created := md.Created
+	if created.IsZero() {
+		created = issued
+	}
+	if a := m.cfg.AbsoluteTimeout; a > 0 && !created.IsZero() && now.Sub(created) > a {
+		st.id = ""
+		return &ExpiredError{Issued: created, Limit: a, Which: "AbsoluteTimeout"}
+	}
+	s.values, s.meta = values, md
+	st.refresh = stale || (m.refreshAge > 0 && now.Sub(issued) >= m.refreshAge)
+	return nil
+}
+
+// checkAge applies MaxAge, IdleTimeout and ClockSkew to a signed timestamp.
+func (m *Middleware) checkAge(issued, now time.Time) error {
+	if issued.IsZero() {
+		return nil
+	}
+	age := now.Sub(issued)
+	switch {
+	case age < -m.cfg.ClockSkew:
+		return ErrFuture
+	case age > m.cfg.MaxAge:
+		return &ExpiredError{Issued: issued, Limit: m.cfg.MaxAge, Which: "MaxAge"}
+	case m.cfg.IdleTimeout > 0 && age > m.cfg.IdleTimeout:
+		return &ExpiredError{Issued: issued, Limit: m.cfg.IdleTimeout, Which: "IdleTimeout"}
+	}
+	return nil
+}
+
+// cookieValues returns up to max values of the cookies called name, in the
+// order the browser sent them, without parsing the others. Surrounding
+// double quotes are removed, as net/http does.
+func cookieValues(h http.Header, name string, max int) []string {
+	var out []string
+	for _, line := range h["Cookie"] {
+		for len(line) > 0 && len(out) < max {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimLeft(part, " \t")
+			rest, ok := strings.CutPrefix(part, name)
+			if !ok || len(rest) == 0 || rest[0] != '=' {
+				continue
+			}
+			v := strings.TrimRight(rest[1:], " \t")
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// newSessionID returns 256 random bits, base64url encoded.
+func newSessionID() string {
+	var b [32]byte
+	rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
+	return b64.EncodeToString(b[:])
+}
+
+// storeKey is the id a Store sees for a session id.
+func storeKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// signID returns the cookie value of a store-mode session id.
+func (m *Middleware) signID(id string, now time.Time) string {
+	return m.idCodec.sign([]byte(id), now)
+}
+
+// unsignID verifies a store-mode cookie and returns the session id.
+func (m *Middleware) unsignID(value string) (string, time.Time, bool, error) {
+	id, issued, stale, err := m.idCodec.unsign(value)
+	if err != nil {
+		return "", time.Time{}, false, err
+	}
+	if len(id) != 43 {
+		return "", time.Time{}, false, malformed("bad session id")
+	}
+	return id, issued, stale, nil
+}
+
+// expiry returns when a session written at now must end.
+func (m *Middleware) expiry(created, now time.Time) time.Time {
+	exp := now.Add(m.cfg.MaxAge)
+	if t := now.Add(m.cfg.IdleTimeout); m.cfg.IdleTimeout > 0 && t.Before(exp) {
+		exp = t
+	}
+	if t := created.Add(m.cfg.AbsoluteTimeout); m.cfg.AbsoluteTimeout > 0 && !created.IsZero() && t.Before(exp) {
+		exp = t
+	}
+	return exp
+}
+
+// errRecordGone means Update found the session deleted by a concurrent
+// Logout or DestroyUser: nothing is written and no cookie is sent.
+var errRecordGone = errors.New("sessions: session ended while the request ran")
+
+// commitLocked writes the session into the response headers if it changed,
+// was regenerated, or needs re-signing. Called with st.mu held.
+func (st *state) commitLocked() error {
+	if st.loadErr != nil {
+		return st.loadErr
+	}
+	s := st.sess
+	if s == nil {
+		return nil // never loaded: nothing to do
+	}
+	m := st.m
+	h := st.w.Header()
+	addVary(h)
+
+	now := m.now()
+	s.mu.Lock()
+	dirty := s.dirty()
+	if !dirty && !st.refresh && !st.dropCookie {
+		s.mu.Unlock()
+		return nil
+	}
+	empty := s.isEmpty()
+	var payload []byte
+	var err error
+	md := s.meta
+	if !empty {
+		if md.Created.IsZero() {
+			md.Created = now
+		}
+		payload, err = encodePayload(make([]byte, 0, 256), s.scheme, s.values, md)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("sessions: encoding session: %w", err)
+	}
+
+	ctx := st.req.Context()
+	if empty {
+		if st.id != "" {
+			if err := m.cfg.Store.Delete(ctx, storeKey(st.id)); err != nil {
+				return fmt.Errorf("%w: delete: %w", ErrStore, err)
+			}
+			st.id = ""
+		}
+		if st.hadCookie || st.dropCookie {
+			st.setCookie(m.deletionCookie())
+		}
+		st.markClean(s, md)
+		return nil
+	}
+
+	exp := m.expiry(md.Created, now)
+	var value string
+	if m.cfg.Store == nil {
+		if value, err = m.codec.Encode(payload, now); err != nil {
+			return fmt.Errorf("sessions: encoding cookie: %w", err)
+		}
+		if len(m.cfg.CookieName)+1+len(value) > MaxCookieSize {
+			return ErrCookieTooLarge
+		}
+	} else {
+		rec := Record{Data: payload, Expiry: exp, UserID: md.UserID}
+		if st.id == "" {
+			id := newSessionID()
+			rec.ID = storeKey(id)
+			if err := m.cfg.Store.Create(ctx, rec); err != nil {
+				return fmt.Errorf("%w: create: %w", ErrStore, err)
+			}
+			st.id = id
+		} else {
+			rec.ID = storeKey(st.id)
+			found, err := m.cfg.Store.Update(ctx, rec)
+			if err != nil {
+				return fmt.Errorf("%w: update: %w", ErrStore, err)
+			}
+			if !found {
+				m.log.DebugContext(ctx, "sessions: not saved", "reason", errRecordGone)
+				st.markClean(s, md)
+				return nil
+			}
+		}
+		value = m.signID(st.id, now)
+	}
+	c := m.cookieTmpl
+	c.Value = value
+	if !m.cfg.BrowserSession {
+		c.MaxAge = int((exp.Sub(now) + time.Second - 1) / time.Second)
+		if c.MaxAge <= 0 {
+			c.MaxAge = 1
+		}
+	}
+	st.setCookie(c.String())
+	st.hadCookie = true
+	st.markClean(s, md)
+	return nil
+}
+
+// markClean records that s, with metadata md, is what the response carries.
+func (st *state) markClean(s *Session, md meta) {
+	s.mu.Lock()
+	s.meta.Created = md.Created
+	s.modified = false
+	s.snapshot = nil
+	s.mu.Unlock()
+	st.refresh = false
+	st.dropCookie = false
+}
+
+func (m *Middleware) deletionCookie() string {
+	c := m.cookieTmpl
+	c.MaxAge = -1
+	return c.String()
+}
+
+// setCookie adds line as the response's session cookie, replacing one this
+// state added before (an explicit Commit followed by more changes).
+func (st *state) setCookie(line string) {
+	h := st.w.Header()
+	if st.sentCookie != "" {
+		if i := slices.Index(h["Set-Cookie"], st.sentCookie); i >= 0 {
+			h["Set-Cookie"] = slices.Delete(h["Set-Cookie"], i, i+1)
+		}
+	} else {
+		h.Add("Cache-Control", `no-cache="Set-Cookie"`)
+	}
+	h.Add("Set-Cookie", line)
+	st.sentCookie = line
+}
+
+func addVary(h http.Header) {
+	for _, v := range h["Vary"] {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); strings.EqualFold(f, "Cookie") || f == "*" {
+				return
+			}
+		}
+	}
+	h.Add("Vary", "Cookie")
+}
+
+// beforeHeaders commits the session once, just before the headers go out.
+// It returns the error that made the error handler replace the response, or
+// nil when the response may proceed.
+func (st *state) beforeHeaders() error {
+	st.mu.Lock()
+	if st.headersSent {
+		err := st.failed
+		st.mu.Unlock()
+		return err
+	}
+	st.headersSent = true
+	err := st.commitLocked()
+	if err != nil {
+		st.failed = err
+	}
+	st.mu.Unlock()
+	if err != nil {
+		// The handler's headers belong to the response being replaced.
+		clear(st.w.Header())
+		st.m.errHandler(st.w, st.req, err)
+	}
+	return err
+}
+
+// finish runs after the handler returned normally.
+func (st *state) finish() {
+	st.mu.Lock()
+	sent := st.headersSent
+	late := false
+	if sent && st.failed == nil && st.sess != nil {
+		st.sess.mu.Lock()
+		late = st.sess.dirty()
+		st.sess.mu.Unlock()
+		late = late || st.dropCookie
+	}
+	st.mu.Unlock()
+	if !sent {
+		st.beforeHeaders()
+		return
+	}
+	if late {
+		st.m.errHandler(st.w, st.req, ErrHeadersWritten)
+	}
+}
+
+func isHeadersWritten(err error) bool { return errors.Is(err, ErrHeadersWritten) }

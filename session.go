@@ -1,0 +1,281 @@
+package sessions
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// A Session is the data of one user's session during one request. Get it
+// with GetSession. Its methods are safe for concurrent use by goroutines the
+// handler starts; values obtained through Get are not (a map or slice from
+// Get is shared with the session).
+//
+// Values are the top-level keys of a JSON object. A value read back from a
+// cookie is what JSON holds: string, bool, nil, json.Number (numbers stay
+// exact), []any or map[string]any. A value set in this request keeps its Go
+// type until the response is written. GetAs converts between the two.
+//
+// Keys the format reserves for its metadata (ReservedKey for the default
+// format) are not session keys: Set and Delete ignore them and Get never
+// returns them.
+type Session struct {
+	mu       sync.Mutex
+	values   map[string]any
+	meta     meta
+	modified bool
+	// snapshot is the encoded values at the moment a map or slice was first
+	// handed out by Get, so an in-place change to it can be detected.
+	snapshot []byte
+	scheme   scheme
+}
+
+// meta is the library's own data in a session, kept under reserved keys.
+type meta struct {
+	UserID  string
+	Created time.Time // creation of the session, reset by Login and RegenerateSession
+	Fresh   bool      // set by Login (Flask-Login's _fresh)
+	Flashes []Flash
+}
+
+// A Flash is a one-time message, shown on the next page a user sees.
+type Flash struct {
+	Category string `json:"category"`
+	Message  string `json:"message"`
+}
+
+// Get returns the value stored under key and whether it exists.
+func (s *Session) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.values[key]
+	if ok && s.snapshot == nil && !s.modified {
+		switch v.(type) {
+		case map[string]any, []any, []string:
+			// The caller may change it in place; remember what it was.
+			s.snapshot, _ = appendObject(nil, s.values)
+		default:
+			if k := reflect.ValueOf(v).Kind(); k == reflect.Map || k == reflect.Slice || k == reflect.Pointer {
+				s.snapshot, _ = appendObject(nil, s.values)
+			}
+		}
+	}
+	return v, ok
+}
+
+// Set stores value under key. The value must encode to JSON when the
+// response is written; if it does not, the error handler receives the error.
+func (s *Session) Set(key string, value any) {
+	if s.scheme.reserved(key) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.values == nil {
+		s.values = make(map[string]any)
+	}
+	s.values[key] = value
+	s.modified = true
+}
+
+// Delete removes key. Deleting a missing key changes nothing.
+func (s *Session) Delete(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.values[key]; ok {
+		delete(s.values, key)
+		s.modified = true
+	}
+}
+
+// Clear removes every key. The user id (see Login) and flashes are kept;
+// use Logout or RegenerateSession to end the session itself.
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.values) > 0 {
+		clear(s.values)
+		s.modified = true
+	}
+}
+
+// Keys returns the session's keys, sorted.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.values))
+}
+
+// Len returns the number of keys.
+func (s *Session) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.values)
+}
+
+// UserID returns the id given to Login, or "" for an anonymous session.
+func (s *Session) UserID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.meta.UserID
+}
+
+// Created returns when the session was created (or last logged in). The
+// absolute timeout counts from here. It is the zero time for a session that
+// was never saved.
+func (s *Session) Created() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.meta.Created
+}
+
+// AddFlash queues a message for the next page; Flashes returns and removes
+// it. Category is free text ("info", "error", ...; Flask uses "message").
+func (s *Session) AddFlash(category, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.meta.Flashes = append(s.meta.Flashes, Flash{Category: category, Message: message})
+	s.modified = true
+}
+
+// Flashes returns the queued flash messages, oldest first, and removes them.
+func (s *Session) Flashes() []Flash {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.meta.Flashes
+	if len(f) > 0 {
+		s.meta.Flashes = nil
+		s.modified = true
+	}
+	return f
+}
+
+// isEmpty reports whether there is nothing worth a cookie or a record.
+func (s *Session) isEmpty() bool {
+	return len(s.values) == 0 && s.meta.UserID == "" && len(s.meta.Flashes) == 0
+}
+
+// dirty reports whether the session changed since it was loaded, including
+// in-place changes to a map or slice handed out by Get. Call with s.mu held.
+func (s *Session) dirty() bool {
+	if s.modified {
+		return true
+	}
+	if s.snapshot != nil {
+		now, err := appendObject(nil, s.values)
+		return err != nil || !bytes.Equal(now, s.snapshot)
+	}
+	return false
+}
+
+// reset empties the session for RegenerateSession, Login and Logout.
+func (s *Session) reset(now time.Time) {
+	s.values = make(map[string]any)
+	s.meta = meta{Created: now}
+	s.snapshot = nil
+	s.modified = true
+}
+
+// GetAs returns the value under key converted to T, and whether that worked.
+// It accepts the value as stored, or as read back from JSON: GetAs[int]
+// reads a json.Number (or float64) that holds an integer in int's range,
+// GetAs[float64] any number, and GetAs[[]string], GetAs[MyStruct] and the
+// like a value that JSON can turn into T. A missing key, or a value that
+// does not fit T exactly, gives the zero T and false.
+func GetAs[T any](s *Session, key string) (T, bool) {
+	var zero T
+	v, ok := s.Get(key)
+	if !ok {
+		return zero, false
+	}
+	if t, ok := v.(T); ok {
+		return t, true
+	}
+	var out T
+	if convertNumber(v, reflect.ValueOf(&out).Elem()) {
+		return out, true
+	}
+	if v == nil {
+		return zero, false
+	}
+	b, err := appendJSON(nil, v)
+	if err != nil {
+		return zero, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		return zero, false
+	}
+	return out, true
+}
+
+// convertNumber stores a numeric v into dst, a numeric kind, if it fits
+// exactly. It reports false when either side is not a number.
+func convertNumber(v any, dst reflect.Value) bool {
+	var text string
+	switch n := v.(type) {
+	case json.Number:
+		text = string(n)
+	case float64:
+		text = strconv.FormatFloat(n, 'g', -1, 64)
+	case float32:
+		text = strconv.FormatFloat(float64(n), 'g', -1, 32)
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		text = fmtInt(n)
+	default:
+		return false
+	}
+	switch dst.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i, err := strconv.ParseInt(text, 10, dst.Type().Bits())
+		if err != nil {
+			f, ferr := strconv.ParseFloat(text, 64)
+			if ferr != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+				return false
+			}
+			i = int64(f)
+			if dst.OverflowInt(i) {
+				return false
+			}
+		}
+		dst.SetInt(i)
+		return true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		u, err := strconv.ParseUint(text, 10, dst.Type().Bits())
+		if err != nil {
+			f, ferr := strconv.ParseFloat(text, 64)
+			if ferr != nil || f != math.Trunc(f) || f < 0 || f >= math.MaxUint64 {
+				return false
+			}
+			u = uint64(f)
+			if dst.OverflowUint(u) {
+				return false
+			}
+		}
+		dst.SetUint(u)
+		return true
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(text, dst.Type().Bits())
+		if err != nil {
+			return false
+		}
+		dst.SetFloat(f)
+		return true
+	}
+	return false
+}
+
+func fmtInt(n any) string {
+	rv := reflect.ValueOf(n)
+	if rv.CanInt() {
+		return strconv.FormatInt(rv.Int(), 10)
+	}
+	return strconv.FormatUint(rv.Uint(), 10)
+}
