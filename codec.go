@@ -46,6 +46,24 @@ const (
 	// FormatItsdangerous is the default: itsdangerous.URLSafeTimedSerializer
 	// with salt "ctxsession:" + CookieName, HMAC key derivation and SHA-256.
 	FormatItsdangerous Format = iota
+	// FormatFlask is Flask's SecureCookieSessionInterface: itsdangerous
+	// URLSafeTimedSerializer, salt "cookie-session", HMAC key derivation,
+	// SHA-1, Flask's tagged JSON. The user id and freshness are Flask-Login's
+	// "_user_id" and "_fresh", flashes are Flask's "_flashes".
+	FormatFlask
+	// FormatStarlette is Starlette's SessionMiddleware: base64 (standard
+	// alphabet) JSON signed by itsdangerous.TimestampSigner with its
+	// defaults (salt "itsdangerous.Signer", django-concat, SHA-1).
+	FormatStarlette
+	// FormatJWT is microdot's session cookie: an HS256 JWT whose claims are
+	// the session. "iat" and "exp" are added when writing and enforced when
+	// present; any other alg is rejected.
+	FormatJWT
+	// FormatEncrypted hides the session as well as signing it:
+	// gorilla/securecookie (AES-256-CTR, HMAC-SHA256 over the cookie name,
+	// time and value) with keys derived from SecretKey and each FallbackKey
+	// by HKDF-SHA256.
+	FormatEncrypted
 )
 
 // maxPayload caps the decompressed size of a payload, so a small compressed
@@ -65,7 +83,7 @@ var zlibWriters = sync.Pool{New: func() any { w, _ := zlib.NewWriterLevel(nil, 6
 func (c *itsdangerousCodec) Encode(payload []byte, now time.Time) (string, error) {
 	body := payload
 	compressed := false
-	if len(payload) > 64 { // below this, zlib's 6-byte overhead never pays
+	if len(payload) > 10 { // zlib output is at least 9 bytes, so a shorter payload never gains
 		var buf bytes.Buffer
 		zw := zlibWriters.Get().(*zlib.Writer)
 		zw.Reset(&buf)

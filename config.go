@@ -189,7 +189,7 @@ func New(cfg SessionConfig) (*Middleware, error) {
 		m.now = time.Now
 	}
 	var err error
-	m.codec, m.scheme, err = cfg.Format.build(keys, cfg.CookieName)
+	m.codec, m.scheme, err = cfg.Format.build(keys, &cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -253,11 +253,16 @@ func checkCookieAttrs(cfg SessionConfig) error {
 	return nil
 }
 
-// build returns the codec and metadata scheme of a built-in format.
-func (f Format) build(keys [][]byte, cookieName string) (Codec, scheme, error) {
+// build returns the codec and metadata scheme of a built-in format. keys are
+// SecretKey then the FallbackKeys; cfg has its defaults applied.
+func (f Format) build(keys [][]byte, cfg *SessionConfig) (Codec, scheme, error) {
 	switch f {
 	case FormatItsdangerous:
-		return newItsdangerousCodec(newSigner(keys, "ctxsession:"+cookieName, digestSHA256, deriveHMAC)), defaultScheme{}, nil
+		return newItsdangerousCodec(newSigner(keys, "ctxsession:"+cfg.CookieName, digestSHA256, deriveHMAC)), defaultScheme{}, nil
+	case FormatFlask:
+		return newFlaskCodec(keys), flaskScheme{}, nil
+	case FormatStarlette:
+		return newStarletteCodec(keys), defaultScheme{}, nil
 	}
 	return nil, nil, configErr("unknown Format %d", int(f))
 }
