@@ -1,0 +1,144 @@
+package benchmarks
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// BenchmarkWorkload runs every workload through every library. Names are
+// Workload/<workload>/<impl>; run.sh turns them into a table.
+func BenchmarkWorkload(b *testing.B) {
+	for _, workload := range workloads {
+		for _, im := range impls(b) {
+			b.Run(workload+"/"+im.name, func(b *testing.B) {
+				var got string
+				h := im.handler(workload, &got)
+				cookie := cookieFor(b, im, workload)
+				b.ReportAllocs()
+				for b.Loop() {
+					serve(h, cookie)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkFloor measures what no session library can avoid: the request
+// and recorder with a handler that does nothing (http), and one round trip
+// of the bare cryptographic and serialization work (codec).
+func BenchmarkFloor(b *testing.B) {
+	b.Run("http", func(b *testing.B) {
+		var cookie string
+		for _, im := range impls(b) {
+			if im.name == "ctxsession-cookie" {
+				cookie = seedCookie(b, im)
+			}
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			serve(nothing, cookie)
+		}
+	})
+	b.Run("codec", func(b *testing.B) {
+		key := []byte(secret)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := codecRoundTrip(key); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// codecRoundTrip is the bare work of one cookie round trip with the
+// standard library: encode the three-key payload as JSON, base64 it and
+// HMAC-SHA256 it; then verify the MAC, decode the base64 and parse the JSON.
+func codecRoundTrip(key []byte) (map[string]any, error) {
+	b64 := base64.RawURLEncoding
+	raw, err := json.Marshal(map[string]any{keyNum: valNum, keyStr: valStr, keyCounter: valCounter})
+	if err != nil {
+		return nil, err
+	}
+	body := b64.EncodeToString(raw)
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(body))
+	value := body + "." + b64.EncodeToString(mac.Sum(nil))
+
+	i := strings.LastIndexByte(value, '.')
+	sig, err := b64.DecodeString(value[i+1:])
+	if err != nil {
+		return nil, err
+	}
+	mac = hmac.New(sha256.New, key)
+	mac.Write([]byte(value[:i]))
+	if !hmac.Equal(sig, mac.Sum(nil)) {
+		return nil, errors.New("bad signature")
+	}
+	raw, err = b64.DecodeString(value[:i])
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TestWorkloads checks that every workload does what it says, with the same
+// handlers and requests the benchmarks time.
+func TestWorkloads(t *testing.T) {
+	for _, im := range impls(t) {
+		t.Run(im.name, func(t *testing.T) {
+			cookie := seedCookie(t, im)
+
+			var got string
+			w := serve(im.handler(wRead, &got), cookie)
+			if got != valStr {
+				t.Errorf("read: got %q, want %q", got, valStr)
+			}
+			if w.Code != http.StatusNoContent {
+				t.Errorf("read: status %d, want 204", w.Code)
+			}
+			if v := setCookieValue(t, w); v != "" && isCtxsession(im) {
+				t.Errorf("read: got Set-Cookie %q, want none (nothing changed)", v)
+			}
+
+			w = serve(im.handler(wWrite, new(string)), cookie)
+			written := setCookieValue(t, w)
+			if written == "" {
+				t.Fatalf("write: got no Set-Cookie")
+			}
+			// The counter went up by one: read back what the write sent.
+			var counter string
+			serve(im.handler(wCounter, &counter), written)
+			if counter != "8" {
+				t.Errorf("write: counter after one write is %q, want 8", counter)
+			}
+
+			w = serve(im.handler(wUntouched, new(string)), cookie)
+			if v := setCookieValue(t, w); v != "" {
+				t.Errorf("untouched: got Set-Cookie %q, want none", v)
+			}
+			if w.Code != http.StatusNoContent {
+				t.Errorf("untouched: status %d, want 204", w.Code)
+			}
+		})
+	}
+}
+
+func TestFloorCodec(t *testing.T) {
+	out, err := codecRoundTrip([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[keyStr] != valStr || out[keyNum] != float64(valNum) || out[keyCounter] != float64(valCounter) {
+		t.Errorf("got %v, want the three keys back", out)
+	}
+}

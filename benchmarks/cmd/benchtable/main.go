@@ -1,0 +1,247 @@
+// Command benchtable reads the output of the benchmarks module's
+// `go test -bench` run (with -count N) on stdin and prints a markdown table
+// of medians: ns/op, B/op, allocs/op, and each row's ratios to
+// gorilla/sessions, to scs and to the floor. It then checks the performance
+// targets against the same run and prints one line per target. With
+// -strict it exits with status 1 when a target is missed.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// result holds the medians of one benchmark.
+type result struct {
+	ns, bytes, allocs float64
+	n                 int // runs
+}
+
+type sample struct{ ns, bytes, allocs []float64 }
+
+var (
+	lineRE = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+	procRE = regexp.MustCompile(`-\d+$`)
+)
+
+func main() {
+	strict := flag.Bool("strict", false, "exit 1 when a target is missed")
+	flag.Parse()
+	res, order, header, err := parse(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		os.Exit(2)
+	}
+	if len(res) == 0 {
+		fmt.Fprintln(os.Stderr, "benchtable: no benchmark results on stdin")
+		os.Exit(2)
+	}
+	for _, h := range header {
+		fmt.Println(h)
+	}
+	fmt.Println()
+	printTable(os.Stdout, res, order)
+	fmt.Println()
+	if missed := checkTargets(os.Stdout, res); missed > 0 && *strict {
+		os.Exit(1)
+	}
+}
+
+// parse reads benchmark lines and returns medians by name (without the
+// "-GOMAXPROCS" suffix), names in first-seen order, and the goos/goarch/cpu
+// header lines.
+func parse(r io.Reader) (map[string]result, []string, []string, error) {
+	samples := map[string]*sample{}
+	var order, header []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		for _, p := range []string{"goos:", "goarch:", "cpu:"} {
+			if strings.HasPrefix(line, p) && !slices.Contains(header, line) {
+				header = append(header, line)
+			}
+		}
+		m := lineRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		name := procRE.ReplaceAllString(m[1], "")
+		s := samples[name]
+		if s == nil {
+			s = &sample{}
+			samples[name] = s
+			order = append(order, name)
+		}
+		f := strings.Fields(m[2])
+		for i := 0; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("bad value %q in %q", f[i], line)
+			}
+			switch f[i+1] {
+			case "ns/op":
+				s.ns = append(s.ns, v)
+			case "B/op":
+				s.bytes = append(s.bytes, v)
+			case "allocs/op":
+				s.allocs = append(s.allocs, v)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	out := map[string]result{}
+	for name, s := range samples {
+		out[name] = result{ns: median(s.ns), bytes: median(s.bytes), allocs: median(s.allocs), n: len(s.ns)}
+	}
+	return out, order, header, nil
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// floor returns the floor of a workload: the do-nothing handler, plus one
+// codec round trip for the workloads that decode or encode a session.
+func floor(res map[string]result, workload string) (float64, bool) {
+	h, ok := res["Floor/http"]
+	if !ok {
+		return 0, false
+	}
+	if workload == "untouched" {
+		return h.ns, true
+	}
+	c, ok := res["Floor/codec"]
+	if !ok {
+		return 0, false
+	}
+	return h.ns + c.ns, true
+}
+
+func split(name string) (workload, impl string, ok bool) {
+	rest, ok := strings.CutPrefix(name, "Workload/")
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(rest, "/")
+}
+
+func ratio(num, den float64, ok bool) string {
+	if !ok || den == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", num/den)
+}
+
+func printTable(w io.Writer, res map[string]result, order []string) {
+	fmt.Fprintln(w, "| workload | implementation | ns/op | B/op | allocs/op | gorilla ÷ this (time) | this ÷ gorilla (allocs) | scs ÷ this (time) | this ÷ floor (time) |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|")
+	for _, name := range order {
+		r := res[name]
+		workload, impl, ok := split(name)
+		if !ok {
+			continue
+		}
+		g, gok := res["Workload/"+workload+"/gorilla-cookie"]
+		s, sok := res["Workload/"+workload+"/scs-memstore"]
+		f, fok := floor(res, workload)
+		fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n",
+			workload, impl, r.ns, r.bytes, r.allocs,
+			ratio(g.ns, r.ns, gok), ratio(r.allocs, g.allocs, gok),
+			ratio(s.ns, r.ns, sok), ratio(r.ns, f, fok))
+	}
+	for _, name := range order {
+		if r := res[name]; strings.HasPrefix(name, "Floor/") {
+			what := map[string]string{
+				"Floor/http":  "do-nothing handler",
+				"Floor/codec": "bare HMAC+base64+JSON round trip",
+			}[name]
+			fmt.Fprintf(w, "| floor | %s | %.0f | %.0f | %.0f | | | | |\n", what, r.ns, r.bytes, r.allocs)
+		}
+	}
+}
+
+// checkTargets prints one PASS or MISS line per target and returns the
+// number missed.
+func checkTargets(w io.Writer, res map[string]result) int {
+	missed := 0
+	check := func(ok bool, format string, args ...any) {
+		verdict := "PASS"
+		if !ok {
+			verdict = "MISS"
+			missed++
+		}
+		fmt.Fprintf(w, "%s  %s\n", verdict, fmt.Sprintf(format, args...))
+	}
+	get := func(workload, impl string) (result, bool) {
+		r, ok := res["Workload/"+workload+"/"+impl]
+		return r, ok
+	}
+	var ours []string
+	seen := map[string]bool{}
+	for name := range res {
+		if _, impl, ok := split(name); ok && strings.HasPrefix(impl, "ctxsession") && !seen[impl] {
+			seen[impl] = true
+			ours = append(ours, impl)
+		}
+	}
+	slices.Sort(ours)
+
+	fmt.Fprintln(w, "Targets (medians of this run):")
+	for _, workload := range []string{"read", "write"} {
+		r, ok1 := get(workload, "ctxsession-cookie")
+		g, ok2 := get(workload, "gorilla-cookie")
+		f, ok3 := floor(res, workload)
+		if ok1 && ok2 {
+			check(g.ns/r.ns >= 5, "%s: ctxsession-cookie %.2fx faster than gorilla/sessions (want >= 5)", workload, g.ns/r.ns)
+		}
+		if ok1 && ok3 {
+			check(r.ns/f <= 1.5, "%s: ctxsession-cookie at %.2fx the floor (want <= 1.5)", workload, r.ns/f)
+		}
+	}
+	for _, impl := range ours {
+		r, ok1 := get("untouched", impl)
+		f, ok2 := floor(res, "untouched")
+		if ok1 && ok2 {
+			check(r.ns/f <= 1.10, "untouched: %s at %.2fx the do-nothing floor, +%.0f ns (want <= 1.10)", impl, r.ns/f, r.ns-f)
+		}
+	}
+	for _, impl := range ours {
+		if !strings.Contains(impl, "memstore") {
+			continue
+		}
+		for _, workload := range []string{"read", "write"} {
+			r, ok1 := get(workload, impl)
+			s, ok2 := get(workload, "scs-memstore")
+			if ok1 && ok2 {
+				check(s.ns/r.ns >= 3, "%s: %s %.2fx faster than scs with its memstore (want >= 3)", workload, impl, s.ns/r.ns)
+			}
+		}
+	}
+	for _, impl := range ours {
+		for _, workload := range []string{"new", "read", "write"} {
+			r, ok1 := get(workload, impl)
+			g, ok2 := get(workload, "gorilla-cookie")
+			if ok1 && ok2 {
+				check(r.allocs*3 <= g.allocs, "%s: %s %.0f allocs/op, gorilla/sessions %.0f (want <= a third)", workload, impl, r.allocs, g.allocs)
+			}
+		}
+	}
+	return missed
+}
