@@ -125,6 +125,14 @@ func (s *signer) unsignRaw(signed string) (value string, stale bool, err error) 
 		// Comparing canonical base64 text (not decoded bytes) rejects a
 		// signature whose last character differs only in unused bits.
 		if subtle.ConstantTimeCompare(want, []byte(sig)) == 1 {
+			// Base64 decoders skip CR and LF, so a signed value holding
+			// them would decode like one without: accept printable ASCII
+			// only, as the signer writes.
+			for j := 0; j < len(value); j++ {
+				if value[j] < 0x21 || value[j] > 0x7e {
+					return "", false, malformed("control or non-ASCII byte")
+				}
+			}
 			return value, k > 0, nil
 		}
 	}
