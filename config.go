@@ -39,9 +39,9 @@ type SessionConfig struct {
 	FallbackKeys []string
 
 	// CookieName is the cookie's name. Default "session". A name starting
-	// with "__Host-" makes New require Secure, Path "/" and no Domain, which
-	// stops other subdomains from planting a cookie of the same name
-	// (recommended in production).
+	// with "__Host-" (in any case, as browsers match it) makes New require
+	// Secure, Path "/" and no Domain, which stops other subdomains from
+	// planting a cookie of the same name (recommended in production).
 	CookieName string
 	// Format is the cookie format; the zero value is FormatItsdangerous.
 	Format Format
@@ -240,17 +240,23 @@ func checkCookieAttrs(cfg SessionConfig) error {
 			return configErr("Domain %q would not be written as given", cfg.Domain)
 		}
 	}
+	// Browsers match the prefixes case-insensitively (RFC 6265bis), so
+	// "__host-" carries the same rules as "__Host-".
 	switch {
-	case strings.HasPrefix(cfg.CookieName, "__Host-"):
+	case hasPrefixFold(cfg.CookieName, "__Host-"):
 		if !cfg.Secure || cfg.Path != "/" || cfg.Domain != "" {
 			return configErr("a __Host- cookie needs Secure, Path \"/\" and no Domain")
 		}
-	case strings.HasPrefix(cfg.CookieName, "__Secure-"):
+	case hasPrefixFold(cfg.CookieName, "__Secure-"):
 		if !cfg.Secure {
 			return configErr("a __Secure- cookie needs Secure")
 		}
 	}
 	return nil
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // build returns the codec and metadata scheme of a built-in format. keys are
@@ -263,6 +269,8 @@ func (f Format) build(keys [][]byte, cfg *SessionConfig) (Codec, scheme, error) 
 		return newFlaskCodec(keys), flaskScheme{}, nil
 	case FormatStarlette:
 		return newStarletteCodec(keys), defaultScheme{}, nil
+	case FormatJWT:
+		return newJWTCodec(keys, cfg.MaxAge, cfg.ClockSkew), jwtScheme{}, nil
 	}
 	return nil, nil, configErr("unknown Format %d", int(f))
 }
