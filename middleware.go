@@ -157,6 +157,13 @@ func (st *state) loadFrom(s *Session, value string, now time.Time) error {
 		st.id = ""
 		return &ExpiredError{Issued: created, Limit: a, Which: "AbsoluteTimeout"}
 	}
+	if m.cfg.Store == nil && m.cfg.RevocationStore != nil && md.UserID != "" {
+		// DestroyUser may have revoked this user's cookies; a lookup
+		// failure is a store failure, never an anonymous session.
+		if err := m.checkRevoked(st.req.Context(), md.UserID, created); err != nil {
+			return err
+		}
+	}
 	s.values, s.meta = values, md
 	st.refresh = stale || (m.refreshAge > 0 && now.Sub(issued) >= m.refreshAge)
 	return nil
@@ -312,7 +319,7 @@ func (st *state) commitLocked() error {
 			return ErrCookieTooLarge
 		}
 	} else {
-		rec := Record{Data: payload, Expiry: exp, UserID: md.UserID}
+		rec := Record{Data: payload, Expiry: wallExpiry(now, exp), UserID: md.UserID}
 		if st.id == "" {
 			id := newSessionID()
 			rec.ID = storeKey(id)

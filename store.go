@@ -36,9 +36,13 @@ type Store interface {
 
 // A Record is one session as a Store keeps it.
 type Record struct {
-	ID     string    // storage key
-	Data   []byte    // the session's JSON payload
-	Expiry time.Time // the record must not be returned after this
+	ID   string // storage key
+	Data []byte // the session's JSON payload
+	// Expiry is when the record ends: it must not be returned after it.
+	// It is wall-clock time (time.Now), even when SessionConfig.Now sets
+	// another clock for the middleware, since stores such as Redis keep
+	// time by their own clocks.
+	Expiry time.Time
 	// UserID is the logged-in user, or "" for an anonymous session. A
 	// UserStore indexes records by it.
 	UserID string

@@ -1,0 +1,288 @@
+// Package memstore is an in-process sessions.Store: fast, and gone when the
+// process exits. It suits a single server instance and tests; several
+// instances behind a load balancer need a shared store (redisstore).
+//
+//	store := memstore.New()
+//	defer store.Close()
+//	mw, err := sessions.New(sessions.SessionConfig{SecretKey: key, Store: store})
+//
+// Records expire at their Expiry: an expired record is never returned, and a
+// background goroutine removes them (every minute by default, see
+// WithCleanupInterval). Close stops that goroutine; a Store that becomes
+// unreachable stops it too, so forgetting Close leaks nothing for long.
+package memstore
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/ctxsession/sessions"
+)
+
+// DefaultCleanupInterval is how often expired records are removed unless
+// WithCleanupInterval says otherwise.
+const DefaultCleanupInterval = time.Minute
+
+// An Option configures New.
+type Option func(*options)
+
+type options struct {
+	interval time.Duration
+	now      func() time.Time
+}
+
+// WithCleanupInterval sets how often the background goroutine removes
+// expired records. Zero or negative starts no goroutine: expired records
+// are then only hidden, and removed by Cleanup. Default one minute.
+func WithCleanupInterval(d time.Duration) Option {
+	return func(o *options) { o.interval = d }
+}
+
+// WithClock sets the clock that decides expiry. Default time.Now. Tests set
+// one to expire records without sleeping.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// Store is the in-memory store. It implements sessions.UserStore. Create it
+// with New; it is safe for concurrent use.
+type Store struct {
+	*core
+}
+
+// core holds the data. The cleanup goroutine references only core, so
+// that an unreachable Store can be collected and its goroutine stopped.
+type core struct {
+	now func() time.Time
+
+	mu    sync.Mutex
+	recs  map[string]record
+	users map[string]map[string]struct{} // user id -> storage keys
+
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{} // closed when the cleanup goroutine has returned
+}
+
+type record struct {
+	data   []byte
+	expiry time.Time
+	user   string
+}
+
+var _ sessions.UserStore = (*Store)(nil)
+
+// New returns an empty store and, unless the cleanup interval is zero,
+// starts its cleanup goroutine.
+func New(opts ...Option) *Store {
+	o := options{interval: DefaultCleanupInterval, now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	c := &core{
+		now:   o.now,
+		recs:  make(map[string]record),
+		users: make(map[string]map[string]struct{}),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	s := &Store{c}
+	if o.interval > 0 {
+		go c.cleanupLoop(o.interval)
+		runtime.AddCleanup(s, func(c *core) { c.close() }, c)
+	} else {
+		close(c.done)
+	}
+	return s
+}
+
+// Close stops the cleanup goroutine and waits for it to return. The store
+// stays usable (without background cleanup). Calling Close again does
+// nothing. It always returns nil.
+func (s *Store) Close() error {
+	s.close()
+	<-s.done
+	return nil
+}
+
+func (c *core) close() { c.closeOnce.Do(func() { close(c.stop) }) }
+
+func (c *core) cleanupLoop(interval time.Duration) {
+	defer close(c.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			c.cleanup()
+		}
+	}
+}
+
+// Cleanup removes every expired record now and returns how many it removed.
+func (s *Store) Cleanup() int { return s.cleanup() }
+
+func (c *core) cleanup() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	n := 0
+	for id, r := range c.recs {
+		if !now.Before(r.expiry) {
+			c.removeLocked(id, r)
+			n++
+		}
+	}
+	return n
+}
+
+// Len returns the number of records held, expired ones not yet removed
+// included.
+func (s *Store) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.recs)
+}
+
+// Find returns a copy of the record's data.
+func (s *Store) Find(ctx context.Context, id string) ([]byte, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.recs[id]
+	if !ok || !s.now().Before(r.expiry) {
+		return nil, false, nil
+	}
+	return append([]byte(nil), r.data...), true, nil
+}
+
+// Create stores a copy of rec. It returns sessions.ErrExists when a live
+// record has the same id. A record whose Expiry has passed is not stored.
+func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if old, ok := s.recs[rec.ID]; ok {
+		if now.Before(old.expiry) {
+			return sessions.ErrExists
+		}
+		s.removeLocked(rec.ID, old)
+	}
+	if !now.Before(rec.Expiry) {
+		return nil
+	}
+	s.recs[rec.ID] = record{data: append([]byte(nil), rec.Data...), expiry: rec.Expiry, user: rec.UserID}
+	if rec.UserID != "" {
+		set := s.users[rec.UserID]
+		if set == nil {
+			set = make(map[string]struct{})
+			s.users[rec.UserID] = set
+		}
+		set[rec.ID] = struct{}{}
+	}
+	return nil
+}
+
+// Update replaces a live record. It reports found=false, and stores
+// nothing, when there is none. An Expiry in the past removes the record.
+func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	old, ok := s.recs[rec.ID]
+	if !ok {
+		return false, nil
+	}
+	if !now.Before(old.expiry) {
+		s.removeLocked(rec.ID, old)
+		return false, nil
+	}
+	s.removeLocked(rec.ID, old)
+	if !now.Before(rec.Expiry) {
+		return true, nil
+	}
+	s.recs[rec.ID] = record{data: append([]byte(nil), rec.Data...), expiry: rec.Expiry, user: rec.UserID}
+	if rec.UserID != "" {
+		set := s.users[rec.UserID]
+		if set == nil {
+			set = make(map[string]struct{})
+			s.users[rec.UserID] = set
+		}
+		set[rec.ID] = struct{}{}
+	}
+	return true, nil
+}
+
+// Delete removes a record; a missing id is not an error.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.recs[id]; ok {
+		s.removeLocked(id, r)
+	}
+	return nil
+}
+
+// UserSessions returns the ids of userID's live records, in no particular
+// order. An unknown user has none.
+func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	var ids []string
+	for id := range s.users[userID] {
+		if now.Before(s.recs[id].expiry) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// DeleteUser removes every record of userID, atomically with respect to
+// the store's other methods.
+func (s *Store) DeleteUser(ctx context.Context, userID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.users[userID] {
+		delete(s.recs, id)
+	}
+	delete(s.users, userID)
+	return nil
+}
+
+func (c *core) removeLocked(id string, r record) {
+	delete(c.recs, id)
+	if r.user == "" {
+		return
+	}
+	if set := c.users[r.user]; set != nil {
+		delete(set, id)
+		if len(set) == 0 {
+			delete(c.users, r.user)
+		}
+	}
+}

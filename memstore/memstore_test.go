@@ -1,0 +1,143 @@
+package memstore_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/memstore"
+	"github.com/ctxsession/sessions/sessionstest"
+)
+
+func TestConformance(t *testing.T) {
+	sessionstest.Run(t, func(t *testing.T) sessions.Store {
+		s := memstore.New(memstore.WithCleanupInterval(10 * time.Millisecond))
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestConformanceNoCleanup(t *testing.T) {
+	sessionstest.Run(t, func(t *testing.T) sessions.Store {
+		return memstore.New(memstore.WithCleanupInterval(0))
+	})
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestCleanupRemovesExpired(t *testing.T) {
+	clk := &clock{now: time.Unix(1_700_000_000, 0)}
+	s := memstore.New(memstore.WithClock(clk.Now), memstore.WithCleanupInterval(0))
+	ctx := context.Background()
+	for i, ttl := range []time.Duration{time.Minute, time.Hour, 2 * time.Hour} {
+		r := sessions.Record{ID: sessionstest.NewID(), Data: []byte{byte(i)}, Expiry: clk.Now().Add(ttl), UserID: "u"}
+		if err := s.Create(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Cleanup(); got != 0 {
+		t.Fatalf("Cleanup removed %d; want 0", got)
+	}
+	clk.Add(90 * time.Minute)
+	ids, _ := s.UserSessions(ctx, "u")
+	if len(ids) != 1 {
+		t.Fatalf("UserSessions after 90 min = %d ids; want 1", len(ids))
+	}
+	if s.Len() != 3 {
+		t.Fatalf("Len before Cleanup = %d; want 3 (expired ones hidden, not removed)", s.Len())
+	}
+	if got := s.Cleanup(); got != 2 {
+		t.Fatalf("Cleanup removed %d; want 2", got)
+	}
+	if s.Len() != 1 {
+		t.Fatalf("Len = %d; want 1", s.Len())
+	}
+}
+
+func TestBackgroundCleanup(t *testing.T) {
+	s := memstore.New(memstore.WithCleanupInterval(5 * time.Millisecond))
+	defer s.Close()
+	r := sessions.Record{ID: sessionstest.NewID(), Data: []byte("x"), Expiry: time.Now().Add(20 * time.Millisecond)}
+	if err := s.Create(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the goroutine to remove it; this checks that it runs, not
+	// how fast.
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Len() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("background cleanup never removed the expired record")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// goroutines counts running goroutines once the count has settled.
+func goroutines() int {
+	n := runtime.NumGoroutine()
+	for range 100 {
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+		if m := runtime.NumGoroutine(); m == n {
+			return n
+		} else {
+			n = m
+		}
+	}
+	return n
+}
+
+func TestCloseStopsGoroutine(t *testing.T) {
+	before := goroutines()
+	stores := make([]*memstore.Store, 20)
+	for i := range stores {
+		stores[i] = memstore.New(memstore.WithCleanupInterval(time.Millisecond))
+	}
+	if got := goroutines(); got < before+20 {
+		t.Fatalf("goroutines = %d with 20 stores; want at least %d", got, before+20)
+	}
+	for _, s := range stores {
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s.Close() // twice is fine
+	}
+	if got := goroutines(); got > before {
+		t.Fatalf("goroutines = %d after Close; want %d (leak)", got, before)
+	}
+	// A closed store still works, without background cleanup.
+	r := sessions.Record{ID: "k", Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}
+	if err := stores[0].Create(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnreachableStoreStopsGoroutine(t *testing.T) {
+	before := goroutines()
+	for range 20 {
+		memstore.New(memstore.WithCleanupInterval(time.Millisecond))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runtime.GC()
+		if goroutines() <= before {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines = %d; want %d: unreachable stores keep their cleanup goroutines", goroutines(), before)
+		}
+	}
+}
