@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file reads a cookie WITHOUT verifying it: it undoes the outer
+// encodings of every format (base64, zlib, JWT segments, the securecookie
+// frame) so that an operator can see what a browser holds. Nothing here
+// checks a signature; verify does that through the library.
+
+// maxInflate caps the decompressed size of a payload, as the library does.
+const maxInflate = 64 << 10
+
+// Format names, as the command line takes them.
+const (
+	fmtItsdangerous = "itsdangerous"
+	fmtFlask        = "flask"
+	fmtStarlette    = "starlette"
+	fmtJWT          = "jwt"
+	fmtEncrypted    = "encrypted"
+)
+
+// inspectable lists the formats decode reads.
+var inspectable = []string{fmtItsdangerous, fmtFlask, fmtStarlette, fmtJWT, fmtEncrypted}
+
+// An inspection is what can be read from a cookie without its key.
+type inspection struct {
+	Format  string    // format name
+	Guess   string    // why the format was chosen, "" when given by the user
+	Payload []byte    // the JSON object, nil when it cannot be read without the key
+	Issued  time.Time // when it was signed; zero when the format has no timestamp
+	Expires time.Time // JWT "exp"; zero when absent
+	Note    string    // what the payload is when it is not readable
+}
+
+var (
+	rawURL = base64.RawURLEncoding.Strict()
+	stdPad = base64.StdEncoding.Strict()
+	urlPad = base64.URLEncoding.Strict()
+)
+
+// inspect reads value in the named format, or detects the format when
+// format is "".
+func inspect(value, format string) (inspection, error) {
+	if value == "" {
+		return inspection{}, errors.New("empty cookie value")
+	}
+	switch format {
+	case "":
+		return detect(value)
+	case fmtItsdangerous, fmtFlask, fmtStarlette:
+		return inspectTimestamped(value, format)
+	case fmtJWT:
+		return inspectJWT(value)
+	case fmtEncrypted:
+		return inspectEncrypted(value)
+	}
+	return inspection{}, fmt.Errorf("unknown format %q", format)
+}
+
+// detect picks the format from the value's shape.
+func detect(value string) (inspection, error) {
+	if !strings.Contains(value, ".") {
+		in, err := inspectEncrypted(value)
+		if err != nil {
+			return in, errors.New("not a session cookie of any known format (no '.' separators and not a securecookie value)")
+		}
+		in.Guess = "no '.' separators, securecookie frame"
+		return in, nil
+	}
+	if strings.Count(value, ".") == 2 && strings.HasPrefix(value, "eyJ") {
+		if in, err := inspectJWT(value); err == nil {
+			in.Guess = "three segments with a JWT header"
+			return in, nil
+		}
+	}
+	payload, _, sig, err := splitTimestamped(value)
+	if err != nil {
+		return inspection{}, fmt.Errorf("not a session cookie of any known format: %v", err)
+	}
+	switch len(sig) {
+	case 43: // HMAC-SHA256
+		in, err := inspectTimestamped(value, fmtItsdangerous)
+		if err == nil {
+			in.Guess = "SHA-256 signature"
+		}
+		return in, err
+	case 27: // HMAC-SHA1: Flask or Starlette
+		format := fmtFlask
+		guess := "SHA-1 signature, base64url payload"
+		if strings.ContainsAny(payload, "+/=") {
+			format, guess = fmtStarlette, "SHA-1 signature, standard base64 payload"
+		} else if !strings.HasPrefix(payload, ".") && !strings.ContainsAny(payload, "-_") {
+			guess = "SHA-1 signature; the payload would also read as Starlette's"
+		}
+		in, err := inspectTimestamped(value, format)
+		if err == nil {
+			in.Guess = guess
+		}
+		return in, err
+	}
+	return inspection{}, fmt.Errorf("not a session cookie of any known format: a %d-character signature", len(sig))
+}
+
+// splitTimestamped splits an itsdangerous TimestampSigner value into
+// payload, timestamp and signature. A zlib payload starts with '.'.
+func splitTimestamped(value string) (payload string, ts int64, sig string, err error) {
+	i := strings.LastIndexByte(value, '.')
+	if i < 0 {
+		return "", 0, "", errors.New("no signature")
+	}
+	j := strings.LastIndexByte(value[:i], '.')
+	if j < 0 {
+		return "", 0, "", errors.New("no timestamp")
+	}
+	payload, sig = value[:j], value[i+1:]
+	ts, err = parseTimestamp(value[j+1 : i])
+	if err != nil {
+		return "", 0, "", err
+	}
+	if payload == "" || payload == "." {
+		return "", 0, "", errors.New("empty payload")
+	}
+	return payload, ts, sig, nil
+}
+
+// parseTimestamp reads itsdangerous's base64url big-endian timestamp.
+func parseTimestamp(s string) (int64, error) {
+	b, err := rawURL.DecodeString(s)
+	if err != nil || len(b) == 0 || len(b) > 8 || (b[0] == 0 && len(b) > 1) {
+		return 0, fmt.Errorf("bad timestamp %q", s)
+	}
+	var n uint64
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	if n > 1<<62 {
+		return 0, fmt.Errorf("bad timestamp %q", s)
+	}
+	return int64(n), nil
+}
+
+// inspectTimestamped reads the itsdangerous-family formats: the default and
+// Flask (base64url, '.'-prefixed zlib when compressed) and Starlette
+// (standard base64 with padding, never compressed).
+func inspectTimestamped(value, format string) (inspection, error) {
+	payload, ts, _, err := splitTimestamped(value)
+	if err != nil {
+		return inspection{}, err
+	}
+	in := inspection{Format: format, Issued: time.Unix(ts, 0)}
+	var raw []byte
+	if format == fmtStarlette {
+		raw, err = stdPad.DecodeString(payload)
+		if err != nil {
+			return inspection{}, errors.New("payload is not standard base64")
+		}
+	} else {
+		compressed := strings.HasPrefix(payload, ".")
+		raw, err = rawURL.DecodeString(strings.TrimPrefix(payload, "."))
+		if err != nil {
+			return inspection{}, errors.New("payload is not base64url")
+		}
+		if compressed {
+			if raw, err = inflate(raw); err != nil {
+				return inspection{}, err
+			}
+		}
+	}
+	if len(raw) == 32 && format == fmtItsdangerous && !json.Valid(raw) {
+		in.Note = "a server-side session id: the data is in the store, not in the cookie"
+		return in, nil
+	}
+	if err := checkObject(raw); err != nil {
+		return inspection{}, err
+	}
+	in.Payload = raw
+	return in, nil
+}
+
+// inflate decompresses zlib data, refusing output over maxInflate.
+func inflate(raw []byte) ([]byte, error) {
+	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, errors.New("payload is not valid zlib")
+	}
+	defer zr.Close()
+	out, err := io.ReadAll(io.LimitReader(zr, maxInflate+1))
+	if err != nil {
+		return nil, errors.New("payload is not valid zlib")
+	}
+	if len(out) > maxInflate {
+		return nil, fmt.Errorf("payload inflates to more than %d bytes", maxInflate)
+	}
+	return out, nil
+}
+
+// inspectJWT reads header.claims.signature.
+func inspectJWT(value string) (inspection, error) {
+	parts := strings.Split(value, ".")
+	if len(parts) != 3 {
+		return inspection{}, fmt.Errorf("a JWT has 3 segments, this has %d", len(parts))
+	}
+	head, err := rawURL.DecodeString(parts[0])
+	if err != nil {
+		return inspection{}, errors.New("JWT header is not base64url")
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if err := json.Unmarshal(head, &h); err != nil || h.Alg == "" {
+		return inspection{}, errors.New("JWT header is not a JSON object with \"alg\"")
+	}
+	claims, err := rawURL.DecodeString(parts[1])
+	if err != nil {
+		return inspection{}, errors.New("JWT claims are not base64url")
+	}
+	if err := checkObject(claims); err != nil {
+		return inspection{}, err
+	}
+	var times struct {
+		Iat, Exp json.Number
+	}
+	dec := json.NewDecoder(bytes.NewReader(claims))
+	dec.UseNumber()
+	if err := dec.Decode(&times); err != nil {
+		return inspection{}, errors.New("JWT \"iat\" or \"exp\" is not a number")
+	}
+	in := inspection{Format: fmtJWT, Payload: claims, Note: "alg " + h.Alg}
+	if in.Issued, err = claimTime(times.Iat, "iat"); err != nil {
+		return inspection{}, err
+	}
+	if in.Expires, err = claimTime(times.Exp, "exp"); err != nil {
+		return inspection{}, err
+	}
+	return in, nil
+}
+
+func claimTime(n json.Number, name string) (time.Time, error) {
+	if n == "" {
+		return time.Time{}, nil
+	}
+	f, err := n.Float64()
+	if err != nil || f < 0 || f > 1<<40 {
+		return time.Time{}, fmt.Errorf("JWT %q is not a valid time", name)
+	}
+	return time.Unix(int64(f), 0), nil
+}
+
+// inspectEncrypted reads the securecookie frame base64url("date|value|mac").
+// The value is encrypted: only the date can be read without the key.
+func inspectEncrypted(value string) (inspection, error) {
+	raw, err := urlPad.DecodeString(value)
+	if err != nil {
+		return inspection{}, errors.New("not base64url (securecookie)")
+	}
+	parts := bytes.SplitN(raw, []byte("|"), 3)
+	if len(parts) != 3 {
+		return inspection{}, errors.New("not a securecookie date|value|mac frame")
+	}
+	ts, err := strconv.ParseInt(string(parts[0]), 10, 64)
+	if err != nil || ts < 0 {
+		return inspection{}, errors.New("securecookie date is not a number")
+	}
+	return inspection{
+		Format: fmtEncrypted,
+		Issued: time.Unix(ts, 0),
+		Note:   "encrypted: the payload can only be read with the key (sessionctl verify --format encrypted)",
+	}, nil
+}
+
+// checkObject reports whether raw is one JSON object.
+func checkObject(raw []byte) error {
+	if !json.Valid(raw) || len(bytes.TrimSpace(raw)) == 0 || bytes.TrimSpace(raw)[0] != '{' {
+		return errors.New("payload is not a JSON object")
+	}
+	return nil
+}
+
+// userOf returns the logged-in user recorded in a payload, where the
+// library's formats keep it: "_ctxsession"."uid" (default), "_user_id"
+// (Flask-Login) or "sub" (JWT).
+func userOf(payload []byte) string {
+	var p struct {
+		Meta struct {
+			UID any `json:"uid"`
+		} `json:"_ctxsession"`
+		FlaskUser any `json:"_user_id"`
+		Sub       any `json:"sub"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	if dec.Decode(&p) != nil {
+		return ""
+	}
+	for _, v := range []any{p.Meta.UID, p.FlaskUser, p.Sub} {
+		switch v := v.(type) {
+		case string:
+			if v != "" {
+				return v
+			}
+		case json.Number:
+			return v.String()
+		}
+	}
+	return ""
+}

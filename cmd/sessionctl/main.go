@@ -1,0 +1,329 @@
+// Command sessionctl inspects, verifies and mints ctxsession cookies.
+//
+//	sessionctl keygen
+//	sessionctl decode [--format F] COOKIE
+//	sessionctl verify --key K [--fallback K2 ...] [--format F] [--name N] [--max-age D] COOKIE
+//	sessionctl sign --key K [--format F] [--name N] JSON
+//
+// decode reads a cookie without its key and says so: what it prints is NOT
+// verified. verify checks the signature (or decrypts) exactly as the
+// middleware would and exits 1 with the reason when the cookie is rejected.
+// sign prints a cookie value holding the given JSON object. The key can
+// also come from the SESSION_SECRET_KEY environment variable. COOKIE may be
+// given as NAME=VALUE, as copied from a Cookie header. Errors are one line on
+// stderr and a non-zero exit status (2 for a usage error).
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	sessions "github.com/ctxsession/sessions"
+)
+
+const usage = `usage:
+  sessionctl keygen
+  sessionctl decode [--format F] COOKIE
+  sessionctl verify --key K [--fallback K2 ...] [--format F] [--name N] [--max-age D] COOKIE
+  sessionctl sign --key K [--format F] [--name N] JSON
+formats: ` + formatList + `
+the key defaults to $SESSION_SECRET_KEY`
+
+func main() {
+	os.Exit(run(os.Args[1:], env{
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		now:    time.Now,
+		getenv: os.Getenv,
+	}))
+}
+
+// env is what a run of the command sees of the outside world.
+type env struct {
+	stdout, stderr io.Writer
+	now            func() time.Time
+	getenv         func(string) string
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// run executes one command line and returns the exit status.
+func run(args []string, e env) int {
+	err := dispatch(args, e)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(e.stderr, "sessionctl: %s\n", oneLine(err.Error()))
+	if errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func dispatch(args []string, e env) error {
+	if len(args) == 0 {
+		return usageError{"no command (keygen, decode, verify, sign); try sessionctl help"}
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		fmt.Fprintln(e.stdout, usage)
+		return nil
+	case "keygen":
+		return keygen(args[1:], e)
+	case "decode":
+		return decode(args[1:], e)
+	case "verify":
+		return verify(args[1:], e)
+	case "sign":
+		return sign(args[1:], e)
+	}
+	return usageError{fmt.Sprintf("unknown command %q (keygen, decode, verify, sign)", args[0])}
+}
+
+// keygen prints 32 random bytes as base64url: 256 bits, 43 characters,
+// above sessions.MinKeyLength.
+func keygen(args []string, e env) error {
+	if len(args) > 0 {
+		return usageError{"keygen takes no arguments"}
+	}
+	var b [32]byte
+	rand.Read(b[:])
+	fmt.Fprintln(e.stdout, base64.RawURLEncoding.EncodeToString(b[:]))
+	return nil
+}
+
+// options are the flags of decode, verify and sign.
+type options struct {
+	key       string
+	fallbacks []string
+	format    string
+	name      string
+	maxAge    time.Duration
+}
+
+type listFlag struct{ list *[]string }
+
+func (l listFlag) String() string     { return "" }
+func (l listFlag) Set(v string) error { *l.list = append(*l.list, v); return nil }
+
+// parse reads flags and exactly one positional argument, in any order.
+func parse(cmd string, args []string, withKey bool) (options, string, error) {
+	o := options{name: sessions.DefaultCookieName}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.format, "format", "", "")
+	if withKey {
+		fs.StringVar(&o.key, "key", "", "")
+		fs.Var(listFlag{&o.fallbacks}, "fallback", "")
+		fs.StringVar(&o.name, "name", o.name, "")
+		if cmd == "verify" {
+			fs.DurationVar(&o.maxAge, "max-age", 0, "")
+		}
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return o, "", usageError{cmd + ": " + err.Error()}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	what := "COOKIE"
+	if cmd == "sign" {
+		what = "JSON"
+	}
+	if len(pos) != 1 {
+		return o, "", usageError{fmt.Sprintf("%s takes one %s argument, got %d", cmd, what, len(pos))}
+	}
+	if o.format != "" && !slices.Contains(inspectable, o.format) {
+		return o, "", usageError{fmt.Sprintf("unknown format %q (known: %s)", o.format, strings.Join(inspectable, ", "))}
+	}
+	return o, pos[0], nil
+}
+
+// cookieValue accepts VALUE or NAME=VALUE (as copied from a Cookie header).
+func cookieValue(arg, name string) string {
+	arg = strings.TrimSpace(arg)
+	if v, ok := strings.CutPrefix(arg, name+"="); ok {
+		arg = v
+	}
+	if len(arg) >= 2 && arg[0] == '"' && arg[len(arg)-1] == '"' {
+		arg = arg[1 : len(arg)-1]
+	}
+	return arg
+}
+
+func decode(args []string, e env) error {
+	o, arg, err := parse("decode", args, false)
+	if err != nil {
+		return err
+	}
+	in, err := inspect(cookieValue(arg, sessions.DefaultCookieName), o.format)
+	if err != nil {
+		return fmt.Errorf("cannot decode: %w", err)
+	}
+	w := e.stdout
+	how := "given"
+	if in.Guess != "" {
+		how = "detected: " + in.Guess
+	}
+	fmt.Fprintf(w, "format:   %s (%s)\n", in.Format, how)
+	fmt.Fprintf(w, "verified: NO - the signature was NOT checked; anyone can forge what follows (use sessionctl verify --key ...)\n")
+	printDetails(w, in, e.now())
+	return nil
+}
+
+// printDetails prints the times, user and payload of an inspection.
+func printDetails(w io.Writer, in inspection, now time.Time) {
+	printTimes(w, in, now)
+	if in.Note != "" {
+		fmt.Fprintf(w, "note:     %s\n", in.Note)
+	}
+	if in.Payload == nil {
+		return
+	}
+	printUser(w, in)
+	var buf bytes.Buffer
+	if json.Indent(&buf, in.Payload, "", "  ") != nil {
+		buf.Reset()
+		buf.Write(in.Payload)
+	}
+	fmt.Fprintf(w, "payload:\n%s\n", buf.String())
+}
+
+func printTimes(w io.Writer, in inspection, now time.Time) {
+	if !in.Issued.IsZero() {
+		fmt.Fprintf(w, "issued:   %s (%s)\n", in.Issued.UTC().Format(time.RFC3339), ago(now.Sub(in.Issued)))
+	}
+	if !in.Expires.IsZero() {
+		fmt.Fprintf(w, "expires:  %s\n", in.Expires.UTC().Format(time.RFC3339))
+	}
+}
+
+func printUser(w io.Writer, in inspection) {
+	if u := userOf(in.Payload); u != "" {
+		fmt.Fprintf(w, "user:     %s\n", u)
+	}
+}
+
+// ago describes an age, which is negative for a time in the future.
+func ago(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d < 0 {
+		return (-d).String() + " in the future"
+	}
+	return "age " + d.String()
+}
+
+// middleware builds the library's middleware for verify and sign.
+func middleware(o options, e env) (*sessions.Middleware, error) {
+	if o.key == "" {
+		o.key = e.getenv("SESSION_SECRET_KEY")
+	}
+	if o.key == "" {
+		return nil, usageError{"no key: give --key or set SESSION_SECRET_KEY"}
+	}
+	f, err := libFormat(o.format)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	m, err := sessions.New(sessions.SessionConfig{
+		SecretKey:    o.key,
+		FallbackKeys: o.fallbacks,
+		CookieName:   o.name,
+		Format:       f,
+		MaxAge:       o.maxAge,
+		Now:          e.now,
+	})
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	return m, nil
+}
+
+func verify(args []string, e env) error {
+	o, arg, err := parse("verify", args, true)
+	if err != nil {
+		return err
+	}
+	m, err := middleware(o, e)
+	if err != nil {
+		return err
+	}
+	value := cookieValue(arg, o.name)
+	values, err := m.Decode(value)
+	if err != nil {
+		return fmt.Errorf("invalid cookie: %w", err)
+	}
+	w := e.stdout
+	name := o.format
+	if name == "" {
+		name = fmtItsdangerous
+	}
+	fmt.Fprintf(w, "verified: YES (format %s, cookie name %q)\n", name, o.name)
+	if in, err := inspect(value, name); err == nil {
+		printTimes(w, in, e.now())
+		printUser(w, in)
+	}
+	out, err := json.MarshalIndent(values, "", "  ")
+	if err != nil {
+		return fmt.Errorf("printing values: %w", err)
+	}
+	fmt.Fprintf(w, "values:\n%s\n", out)
+	return nil
+}
+
+func sign(args []string, e env) error {
+	o, arg, err := parse("sign", args, true)
+	if err != nil {
+		return err
+	}
+	m, err := middleware(o, e)
+	if err != nil {
+		return err
+	}
+	values, err := parseObject(arg)
+	if err != nil {
+		return err
+	}
+	v, err := m.EncodeAt(values, e.now())
+	if err != nil {
+		return fmt.Errorf("cannot sign: %w", err)
+	}
+	fmt.Fprintln(e.stdout, v)
+	return nil
+}
+
+// parseObject reads one JSON object, keeping numbers exact.
+func parseObject(s string) (map[string]any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var values map[string]any
+	if err := dec.Decode(&values); err != nil || values == nil {
+		return nil, usageError{"JSON argument is not a JSON object"}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, usageError{"JSON argument has data after the object"}
+	}
+	return values, nil
+}
