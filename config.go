@@ -271,6 +271,12 @@ func (f Format) build(keys [][]byte, cfg *SessionConfig) (Codec, scheme, error) 
 		return newStarletteCodec(keys), defaultScheme{}, nil
 	case FormatJWT:
 		return newJWTCodec(keys, cfg.MaxAge, cfg.ClockSkew), jwtScheme{}, nil
+	case FormatEncrypted:
+		c, err := newEncryptedCodec(keys, cfg.CookieName, cfg.MaxAge)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, defaultScheme{}, nil
 	}
 	return nil, nil, configErr("unknown Format %d", int(f))
 }
