@@ -11,11 +11,34 @@ import (
 	"testing"
 )
 
-// BenchmarkWorkload runs every workload through every library. Names are
-// Workload/<workload>/<impl>; run.sh turns them into a table.
-func BenchmarkWorkload(b *testing.B) {
+// BenchmarkSessions runs the floors and every workload through every
+// library, as sub-benchmarks of one benchmark so that `-count N` interleaves
+// them (a noisy machine then slows all of them alike). Names are
+// Sessions/floor/{http,codec} and Sessions/<workload>/<impl>; run.sh turns
+// them into a table.
+func BenchmarkSessions(b *testing.B) {
+	all := impls(b)
+	// floor/http: the request and recorder every workload uses, with a
+	// handler that does nothing; the request carries a session cookie.
+	b.Run("floor/http", func(b *testing.B) {
+		cookie := seedCookie(b, all[0])
+		b.ReportAllocs()
+		for b.Loop() {
+			serve(nothing, cookie)
+		}
+	})
+	// floor/codec: the bare work of one cookie round trip.
+	b.Run("floor/codec", func(b *testing.B) {
+		key := []byte(secret)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := codecRoundTrip(key); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, workload := range workloads {
-		for _, im := range impls(b) {
+		for _, im := range all {
 			b.Run(workload+"/"+im.name, func(b *testing.B) {
 				var got string
 				h := im.handler(workload, &got)
@@ -27,33 +50,6 @@ func BenchmarkWorkload(b *testing.B) {
 			})
 		}
 	}
-}
-
-// BenchmarkFloor measures what no session library can avoid: the request
-// and recorder with a handler that does nothing (http), and one round trip
-// of the bare cryptographic and serialization work (codec).
-func BenchmarkFloor(b *testing.B) {
-	b.Run("http", func(b *testing.B) {
-		var cookie string
-		for _, im := range impls(b) {
-			if im.name == "ctxsession-cookie" {
-				cookie = seedCookie(b, im)
-			}
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			serve(nothing, cookie)
-		}
-	})
-	b.Run("codec", func(b *testing.B) {
-		key := []byte(secret)
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := codecRoundTrip(key); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // codecRoundTrip is the bare work of one cookie round trip with the

@@ -120,14 +120,14 @@ func median(v []float64) float64 {
 // floor returns the floor of a workload: the do-nothing handler, plus one
 // codec round trip for the workloads that decode or encode a session.
 func floor(res map[string]result, workload string) (float64, bool) {
-	h, ok := res["Floor/http"]
+	h, ok := res["Sessions/floor/http"]
 	if !ok {
 		return 0, false
 	}
 	if workload == "untouched" {
 		return h.ns, true
 	}
-	c, ok := res["Floor/codec"]
+	c, ok := res["Sessions/floor/codec"]
 	if !ok {
 		return 0, false
 	}
@@ -135,8 +135,11 @@ func floor(res map[string]result, workload string) (float64, bool) {
 }
 
 func split(name string) (workload, impl string, ok bool) {
-	rest, ok := strings.CutPrefix(name, "Workload/")
+	rest, ok := strings.CutPrefix(name, "Sessions/")
 	if !ok {
+		return "", "", false
+	}
+	if strings.HasPrefix(rest, "floor/") {
 		return "", "", false
 	}
 	return strings.Cut(rest, "/")
@@ -158,8 +161,8 @@ func printTable(w io.Writer, res map[string]result, order []string) {
 		if !ok {
 			continue
 		}
-		g, gok := res["Workload/"+workload+"/gorilla-cookie"]
-		s, sok := res["Workload/"+workload+"/scs-memstore"]
+		g, gok := res["Sessions/"+workload+"/gorilla-cookie"]
+		s, sok := res["Sessions/"+workload+"/scs-memstore"]
 		f, fok := floor(res, workload)
 		fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n",
 			workload, impl, r.ns, r.bytes, r.allocs,
@@ -167,10 +170,10 @@ func printTable(w io.Writer, res map[string]result, order []string) {
 			ratio(s.ns, r.ns, sok), ratio(r.ns, f, fok))
 	}
 	for _, name := range order {
-		if r := res[name]; strings.HasPrefix(name, "Floor/") {
+		if r := res[name]; strings.HasPrefix(name, "Sessions/floor/") {
 			what := map[string]string{
-				"Floor/http":  "do-nothing handler",
-				"Floor/codec": "bare HMAC+base64+JSON round trip",
+				"Sessions/floor/http":  "do-nothing handler",
+				"Sessions/floor/codec": "bare HMAC+base64+JSON round trip",
 			}[name]
 			fmt.Fprintf(w, "| floor | %s | %.0f | %.0f | %.0f | | | | |\n", what, r.ns, r.bytes, r.allocs)
 		}
@@ -190,7 +193,7 @@ func checkTargets(w io.Writer, res map[string]result) int {
 		fmt.Fprintf(w, "%s  %s\n", verdict, fmt.Sprintf(format, args...))
 	}
 	get := func(workload, impl string) (result, bool) {
-		r, ok := res["Workload/"+workload+"/"+impl]
+		r, ok := res["Sessions/"+workload+"/"+impl]
 		return r, ok
 	}
 	var ours []string
