@@ -1,0 +1,619 @@
+// Package filestore is a sessions.Store that keeps one file per session
+// under a directory (the secure_cookie FilesystemSessionStore). Sessions
+// survive a restart and can be shared by processes on one machine.
+//
+//	store, err := filestore.New("/var/lib/myapp/sessions")
+//
+// Layout under the directory (created with mode 0700 if missing):
+//
+//	sessions/<id>          one file per session, mode 0600
+//	users/<sha256(user)>/  one empty marker file per session of that user
+//	tmp/                   files being written, renamed into place
+//
+// Every write goes to a temporary file that is synced and then renamed (or
+// hard-linked, for Create) into place, so a reader sees the old record or
+// the new one, never a torn one. Ids are checked against a strict pattern
+// (1 to 128 of A-Z a-z 0-9 _ -) before any path is built: no id can name a
+// file outside the directory.
+//
+// Expired files are hidden at once and removed by Cleanup; call it from a
+// scheduled job or a ticker.
+//
+// Concurrency: Update and Delete lock the session's file with flock(2) on
+// Unix, so on a local filesystem several processes sharing the directory
+// keep the contract (an Update never recreates a record a Delete removed).
+// On other systems the lock only covers one process. Network filesystems
+// may not honour flock. DeleteUser removes the sessions listed in the
+// user's index; a session the same user creates while it runs may survive
+// it.
+package filestore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ctxsession/sessions"
+)
+
+// MaxIDLength is the longest id the store accepts.
+const MaxIDLength = 128
+
+// ErrInvalidID is returned by Create for an id that does not match the
+// store's pattern. Find, Update and Delete treat such ids as unknown.
+var ErrInvalidID = errors.New("filestore: invalid session id")
+
+// ErrCorrupt is returned when a session file is not in the store's format.
+var ErrCorrupt = errors.New("filestore: corrupt session file")
+
+// An Option configures New.
+type Option func(*Store)
+
+// WithClock sets the clock that decides expiry. Default time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// Store is the filesystem store. It implements sessions.UserStore and is
+// safe for concurrent use.
+type Store struct {
+	dir   string
+	now   func() time.Time
+	seed  maphash.Seed
+	locks [64]sync.Mutex // in-process exclusion per id stripe
+}
+
+var _ sessions.UserStore = (*Store)(nil)
+
+// New returns a store keeping its files under dir, which it creates (mode
+// 0700) if needed. It fails if dir cannot be created or written.
+func New(dir string, opts ...Option) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("filestore: empty directory name")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("filestore: %w", err)
+	}
+	s := &Store{dir: abs, now: time.Now, seed: maphash.MakeSeed()}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for _, d := range []string{abs, s.sub("sessions"), s.sub("users"), s.sub("tmp")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("filestore: %w", err)
+		}
+	}
+	// Fail now, not at the first request, if the directory is not writable.
+	f, err := os.CreateTemp(s.sub("tmp"), "probe-*")
+	if err != nil {
+		return nil, fmt.Errorf("filestore: directory not writable: %w", err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return s, nil
+}
+
+// Dir returns the store's directory, as an absolute path.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) sub(name string) string { return filepath.Join(s.dir, name) }
+
+// validID reports whether id may become a file name.
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > MaxIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) path(id string) string { return filepath.Join(s.dir, "sessions", id) }
+
+func userDir(dir, user string) string {
+	sum := sha256.Sum256([]byte(user))
+	return filepath.Join(dir, "users", hex.EncodeToString(sum[:]))
+}
+
+func (s *Store) marker(user, id string) string { return filepath.Join(userDir(s.dir, user), id) }
+
+func (s *Store) stripe(id string) *sync.Mutex {
+	return &s.locks[maphash.String(s.seed, id)%uint64(len(s.locks))]
+}
+
+// header is the first line of a session file:
+// "ctxsession1 <expiry unix ns> <user id in hex, or ->\n".
+const magic = "ctxsession1"
+
+func encode(rec sessions.Record) []byte {
+	u := "-"
+	if rec.UserID != "" {
+		u = hex.EncodeToString([]byte(rec.UserID))
+	}
+	b := make([]byte, 0, len(magic)+len(u)+24+len(rec.Data))
+	b = append(b, magic...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, rec.Expiry.UnixNano(), 10)
+	b = append(b, ' ')
+	b = append(b, u...)
+	b = append(b, '\n')
+	return append(b, rec.Data...)
+}
+
+type fileRec struct {
+	expiry time.Time
+	user   string
+	data   []byte
+}
+
+func decode(b []byte) (fileRec, error) {
+	line, data, ok := strings.Cut(string(b), "\n")
+	if !ok {
+		return fileRec{}, ErrCorrupt
+	}
+	f := strings.Fields(line)
+	if len(f) != 3 || f[0] != magic {
+		return fileRec{}, ErrCorrupt
+	}
+	ns, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return fileRec{}, ErrCorrupt
+	}
+	r := fileRec{expiry: time.Unix(0, ns), data: []byte(data)}
+	if f[2] != "-" {
+		u, err := hex.DecodeString(f[2])
+		if err != nil || len(u) == 0 {
+			return fileRec{}, ErrCorrupt
+		}
+		r.user = string(u)
+	}
+	return r, nil
+}
+
+func (s *Store) live(r fileRec) bool { return s.now().Before(r.expiry) }
+
+// Find reads a session file. A missing, expired or invalid id is not found.
+func (s *Store) Find(ctx context.Context, id string) ([]byte, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	if !validID(id) {
+		return nil, false, nil
+	}
+	b, err := os.ReadFile(s.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("filestore: %w", err)
+	}
+	r, err := decode(b)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %s", err, id)
+	}
+	if !s.live(r) {
+		return nil, false, nil
+	}
+	return r.data, true, nil
+}
+
+// writeTemp writes b to a new synced file in tmp/ and returns its name.
+func (s *Store) writeTemp(b []byte) (string, error) {
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	name := filepath.Join(s.dir, "tmp", hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		return "", err
+	}
+	return name, nil
+}
+
+func (s *Store) addMarker(user, id string) error {
+	if user == "" {
+		return nil
+	}
+	if err := os.MkdirAll(userDir(s.dir, user), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(s.marker(user, id), os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func (s *Store) removeMarker(user, id string) {
+	if user == "" {
+		return
+	}
+	os.Remove(s.marker(user, id))
+	os.Remove(userDir(s.dir, user)) // only succeeds once empty
+}
+
+// Create writes a new session file. It returns sessions.ErrExists if a live
+// session has the id, and ErrInvalidID for an id outside the pattern. A
+// record whose Expiry has passed is not written.
+func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !validID(rec.ID) {
+		return fmt.Errorf("%w: %.40q", ErrInvalidID, rec.ID)
+	}
+	if !s.now().Before(rec.Expiry) {
+		return nil
+	}
+	mu := s.stripe(rec.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	// The index entry comes first, so DeleteUser can always find a
+	// session that exists.
+	if err := s.addMarker(rec.UserID, rec.ID); err != nil {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	tmp, err := s.writeTemp(encode(rec))
+	if err != nil {
+		s.removeMarker(rec.UserID, rec.ID)
+		return fmt.Errorf("filestore: %w", err)
+	}
+	defer os.Remove(tmp)
+	for attempt := 0; ; attempt++ {
+		err = os.Link(tmp, s.path(rec.ID)) // fails if the file exists: create-if-absent
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, fs.ErrExist) || attempt > 0 {
+			break
+		}
+		// Taken: by a live session, or by an expired one Cleanup has not
+		// removed yet.
+		removed, derr := s.remove(rec.ID, true)
+		if derr != nil {
+			err = derr
+			break
+		}
+		if !removed {
+			err = sessions.ErrExists
+			break
+		}
+	}
+	if errors.Is(err, sessions.ErrExists) {
+		// The marker may be the existing record's own; a stale one is
+		// harmless (index readers check the record's user).
+		return err
+	}
+	s.removeMarker(rec.UserID, rec.ID)
+	return fmt.Errorf("filestore: %w", err)
+}
+
+// openLocked opens and locks the current file of id. It returns nil when
+// there is none. The caller must call unlock.
+func (s *Store) openLocked(id string) (*os.File, error) {
+	for {
+		f, err := os.OpenFile(s.path(id), os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := lockFile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		// Another writer may have replaced or removed the file while we
+		// waited for the lock: only the file at the path counts.
+		fi, err1 := f.Stat()
+		pi, err2 := os.Stat(s.path(id))
+		if err1 == nil && err2 == nil && os.SameFile(fi, pi) {
+			return f, nil
+		}
+		unlock(f)
+		if err2 != nil && !errors.Is(err2, fs.ErrNotExist) {
+			return nil, err2
+		}
+	}
+}
+
+func unlock(f *os.File) {
+	unlockFile(f)
+	f.Close()
+}
+
+// remove deletes id's file (only if expired, when onlyExpired) and its
+// index entry. It reports whether it removed a file.
+func (s *Store) remove(id string, onlyExpired bool) (bool, error) {
+	f, err := s.openLocked(id)
+	if err != nil || f == nil {
+		return false, err
+	}
+	defer unlock(f)
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return false, err
+	}
+	r, derr := decode(b)
+	if onlyExpired && derr == nil && s.live(r) {
+		return false, nil
+	}
+	if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	s.removeMarker(r.user, id)
+	return true, nil
+}
+
+// Update replaces a live session file. It reports found=false, writing
+// nothing, when there is none (never recreating one that was deleted).
+func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if !validID(rec.ID) {
+		return false, nil
+	}
+	mu := s.stripe(rec.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	f, err := s.openLocked(rec.ID)
+	if err != nil {
+		return false, fmt.Errorf("filestore: %w", err)
+	}
+	if f == nil {
+		return false, nil
+	}
+	defer unlock(f)
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return false, fmt.Errorf("filestore: %w", err)
+	}
+	old, err := decode(b)
+	if err != nil {
+		return false, fmt.Errorf("%w: %s", err, rec.ID)
+	}
+	if !s.live(old) || !s.now().Before(rec.Expiry) {
+		if err := os.Remove(s.path(rec.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, fmt.Errorf("filestore: %w", err)
+		}
+		s.removeMarker(old.user, rec.ID)
+		return s.live(old), nil
+	}
+	if rec.UserID != old.user {
+		if err := s.addMarker(rec.UserID, rec.ID); err != nil {
+			return false, fmt.Errorf("filestore: %w", err)
+		}
+	}
+	tmp, err := s.writeTemp(encode(rec))
+	if err != nil {
+		return false, fmt.Errorf("filestore: %w", err)
+	}
+	if err := os.Rename(tmp, s.path(rec.ID)); err != nil {
+		os.Remove(tmp)
+		return false, fmt.Errorf("filestore: %w", err)
+	}
+	if rec.UserID != old.user {
+		s.removeMarker(old.user, rec.ID)
+	}
+	return true, nil
+}
+
+// Delete removes a session file and its index entry; a missing or invalid
+// id is not an error.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !validID(id) {
+		return nil
+	}
+	mu := s.stripe(id)
+	mu.Lock()
+	defer mu.Unlock()
+	if _, err := s.remove(id, false); err != nil {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	return nil
+}
+
+// markers lists the ids in user's index.
+func (s *Store) markers(user string) ([]string, error) {
+	ents, err := os.ReadDir(userDir(s.dir, user))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("filestore: %w", err)
+	}
+	ids := make([]string, 0, len(ents))
+	for _, e := range ents {
+		if validID(e.Name()) {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}
+
+// UserSessions returns the ids of userID's live sessions, reading only
+// that user's index and files.
+func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ids, err := s.markers(userID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(s.path(id))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("filestore: %w", err)
+		}
+		if r, err := decode(b); err == nil && r.user == userID && s.live(r) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// DeleteUser deletes every session in userID's index.
+func (s *Store) DeleteUser(ctx context.Context, userID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ids, err := s.markers(userID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.deleteIfUser(id, userID); err != nil {
+			return err
+		}
+		os.Remove(s.marker(userID, id))
+	}
+	os.Remove(userDir(s.dir, userID))
+	return nil
+}
+
+func (s *Store) deleteIfUser(id, user string) error {
+	mu := s.stripe(id)
+	mu.Lock()
+	defer mu.Unlock()
+	f, err := s.openLocked(id)
+	if err != nil {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	if f == nil {
+		return nil
+	}
+	defer unlock(f)
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	if r, err := decode(b); err == nil && r.user != user {
+		return nil // the marker is stale: the id belongs to someone else now
+	}
+	if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	return nil
+}
+
+// List returns the ids of all live sessions (the secure_cookie list()).
+// It reads every session file.
+func (s *Store) List(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.walk(ctx, func(id string, r fileRec) {
+		if s.live(r) {
+			out = append(out, id)
+		}
+	})
+	return out, err
+}
+
+func (s *Store) walk(ctx context.Context, fn func(id string, r fileRec)) error {
+	ents, err := os.ReadDir(s.sub("sessions"))
+	if err != nil {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	for _, e := range ents {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		id := e.Name()
+		if !validID(id) {
+			continue
+		}
+		b, err := os.ReadFile(s.path(id))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("filestore: %w", err)
+		}
+		r, err := decode(b)
+		if err != nil {
+			continue // reported by Find; Cleanup leaves it for inspection
+		}
+		fn(id, r)
+	}
+	return nil
+}
+
+// Cleanup removes expired session files with their index entries, and
+// temporary files older than an hour left by a crashed writer. It returns
+// how many sessions it removed.
+func (s *Store) Cleanup(ctx context.Context) (int, error) {
+	var expired []string
+	if err := s.walk(ctx, func(id string, r fileRec) {
+		if !s.live(r) {
+			expired = append(expired, id)
+		}
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range expired {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		mu := s.stripe(id)
+		mu.Lock()
+		removed, err := s.remove(id, true)
+		mu.Unlock()
+		if err != nil {
+			return n, fmt.Errorf("filestore: %w", err)
+		}
+		if removed {
+			n++
+		}
+	}
+	if ents, err := os.ReadDir(s.sub("tmp")); err == nil {
+		for _, e := range ents {
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+				os.Remove(filepath.Join(s.sub("tmp"), e.Name()))
+			}
+		}
+	}
+	return n, nil
+}
