@@ -1,0 +1,341 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ctxsession/sessions"
+)
+
+const testKey = "0123456789abcdef0123456789abcdef-demo-test"
+
+// browser is a client with a cookie jar, as a user's browser.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar}}
+}
+
+// do sends a request (following redirects) and returns the final body.
+func (b *browser) do(method, path string, form url.Values) string {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.base+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		b.t.Fatalf("%s %s: status %d, body %s", method, path, resp.StatusCode, out)
+	}
+	return string(out)
+}
+
+func (b *browser) cookie() *http.Cookie {
+	u, _ := url.Parse(b.base)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == sessions.DefaultCookieName {
+			return c
+		}
+	}
+	return nil
+}
+
+func mustContain(t *testing.T, what, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s lacks %q; body:\n%s", what, w, body)
+		}
+	}
+}
+
+func mustNotContain(t *testing.T, what, body string, nots ...string) {
+	t.Helper()
+	for _, w := range nots {
+		if strings.Contains(body, w) {
+			t.Errorf("%s contains %q; body:\n%s", what, w, body)
+		}
+	}
+}
+
+func newServer(t *testing.T, o options) *httptest.Server {
+	t.Helper()
+	if o.key == "" {
+		o.key = testKey
+	}
+	if o.format == "" {
+		o.format = "itsdangerous"
+	}
+	a, closeStore, err := build(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.handler())
+	t.Cleanup(func() { srv.Close(); closeStore() })
+	return srv
+}
+
+// TestClickPath walks the demo as a user would, in every session mode.
+func TestClickPath(t *testing.T) {
+	modes := []struct {
+		name  string
+		o     options
+		store bool
+	}{
+		{name: "cookie", o: options{}},
+		{name: "memory", o: options{store: "memory"}, store: true},
+		{name: "dir", o: options{store: t.TempDir()}, store: true},
+	}
+	for _, f := range strings.Split(formatNames(), ", ") {
+		if f != "itsdangerous" {
+			modes = append(modes, struct {
+				name  string
+				o     options
+				store bool
+			}{name: "cookie-" + f, o: options{format: f}})
+		}
+	}
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			srv := newServer(t, mode.o)
+			b := newBrowser(t, srv.URL)
+
+			home := b.do("GET", "/", nil)
+			mustContain(t, "anonymous home", home, `action="/login"`, "not signed in")
+			if c := b.cookie(); c != nil {
+				t.Fatalf("anonymous home page set a cookie: %v", c)
+			}
+
+			mustContain(t, "counter", b.do("GET", "/counter", nil), `id="visits">1<`)
+			mustContain(t, "counter", b.do("GET", "/counter", nil), `id="visits">2<`)
+
+			home = b.do("POST", "/login", url.Values{"name": {"Zoë <script>"}})
+			mustContain(t, "home after login", home,
+				"Welcome, Zoë &lt;script&gt;! You are logged in.",
+				`<strong id="user">Zoë &lt;script&gt;</strong>`, `action="/logout"`)
+			mustNotContain(t, "home after login", home, "<script>", `action="/login"`)
+			if got := strings.Contains(home, "logout-everywhere"); got != mode.store {
+				t.Errorf("log out everywhere offered: %v, want %v", got, mode.store)
+			}
+			c := b.cookie()
+			if c == nil {
+				t.Fatal("no session cookie after login")
+			}
+
+			// The flash is shown once; the login dropped the anonymous counter.
+			home = b.do("GET", "/", nil)
+			mustNotContain(t, "home reloaded", home, "Welcome")
+			mustContain(t, "home reloaded", home, `id="user">Zoë &lt;script&gt;<`)
+			mustContain(t, "counter after login", b.do("GET", "/counter", nil), `id="visits">1<`)
+
+			sess := b.do("GET", "/session", nil)
+			mustContain(t, "session page", sess, `id="session-user">Zoë &lt;script&gt;<`, "&#34;visits&#34;: 1")
+			mustContain(t, "session page text", html.UnescapeString(sess), b.cookie().Value)
+			if mode.store {
+				mustContain(t, "session page", sess, "a signed session id only", "<dt>Sessions of this user</dt><dd>1</dd>")
+			}
+
+			home = b.do("POST", "/logout", nil)
+			mustContain(t, "home after logout", home, "You are logged out.", `action="/login"`, "not signed in")
+			if c := b.cookie(); c != nil {
+				t.Errorf("cookie still stored after logout: %v", c)
+			}
+		})
+	}
+}
+
+// TestLogoutEverywhere logs one user in twice and ends both sessions from one.
+func TestLogoutEverywhere(t *testing.T) {
+	srv := newServer(t, options{store: "memory"})
+	laptop, phone := newBrowser(t, srv.URL), newBrowser(t, srv.URL)
+	laptop.do("POST", "/login", url.Values{"name": {"dana"}})
+	phone.do("POST", "/login", url.Values{"name": {"dana"}})
+	mustContain(t, "session page", phone.do("GET", "/session", nil), "<dd>2</dd>")
+
+	home := laptop.do("POST", "/logout-everywhere", nil)
+	mustContain(t, "laptop after logout everywhere", home, "You are logged out on every device.", "not signed in")
+	home = phone.do("GET", "/", nil)
+	mustContain(t, "phone after logout everywhere", home, "not signed in", `action="/login"`)
+}
+
+func TestLogoutEverywhereAnonymous(t *testing.T) {
+	srv := newServer(t, options{store: "memory"})
+	b := newBrowser(t, srv.URL)
+	mustContain(t, "home", b.do("POST", "/logout-everywhere", nil), "not signed in")
+	if c := b.cookie(); c != nil {
+		t.Errorf("anonymous logout-everywhere set a cookie: %v", c)
+	}
+}
+
+func TestLoginBadNames(t *testing.T) {
+	srv := newServer(t, options{})
+	tests := []struct {
+		name, input, want string
+	}{
+		{"empty", "", "Please enter a name."},
+		{"spaces", "   ", "Please enter a name."},
+		{"too long", strings.Repeat("x", maxName+1), "That name is too long."},
+		{"invalid UTF-8", "\xff\xfe", "That name is too long."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBrowser(t, srv.URL)
+			home := b.do("POST", "/login", url.Values{"name": {tt.input}})
+			mustContain(t, "home", home, `class="flash error"`, tt.want, "not signed in")
+			// The flash was shown, so the session is empty and the cookie gone.
+			if c := b.cookie(); c != nil {
+				t.Errorf("cookie left after a failed login: %v", c)
+			}
+		})
+	}
+	t.Run("longest name", func(t *testing.T) {
+		b := newBrowser(t, srv.URL)
+		name := strings.Repeat("é", maxName)
+		mustContain(t, "home", b.do("POST", "/login", url.Values{"name": {name}}), `id="user">`+name+"<")
+	})
+}
+
+func TestCrossOriginPostRefused(t *testing.T) {
+	srv := newServer(t, options{})
+	req, _ := http.NewRequest("POST", srv.URL+"/login", strings.NewReader("name=mallory"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site login: status %d, want 403", resp.StatusCode)
+	}
+	if len(resp.Cookies()) != 0 {
+		t.Errorf("cross-site login set cookies: %v", resp.Cookies())
+	}
+}
+
+func TestTamperedCookie(t *testing.T) {
+	srv := newServer(t, options{})
+	b := newBrowser(t, srv.URL)
+	b.do("POST", "/login", url.Values{"name": {"erin"}})
+	c := b.cookie()
+	u, _ := url.Parse(srv.URL)
+	c.Value = strings.Replace(c.Value, "e", "f", 1)
+	b.c.Jar.SetCookies(u, []*http.Cookie{c})
+	mustContain(t, "home with a tampered cookie", b.do("GET", "/", nil), "not signed in")
+}
+
+// TestRun starts the command as main does and checks its output, and that
+// bad flags fail with a clear message.
+func TestRun(t *testing.T) {
+	env := func(k string) string { return "" }
+	tests := []struct {
+		name   string
+		args   []string
+		getenv func(string) string
+		code   int
+		stderr string
+	}{
+		{"bad flag", []string{"-nope"}, env, 2, "flag provided but not defined: -nope"},
+		{"extra argument", []string{"serve"}, env, 2, `unexpected argument "serve"`},
+		{"weak key", []string{"-key", "short"}, env, 2, "shorter than 32 bytes"},
+		{"weak env key", nil, func(string) string { return "short" }, 2, "shorter than 32 bytes"},
+		{"unknown format", []string{"-format", "pickle"}, env, 2, "-format:"},
+		{"unknown store URL", []string{"-store", "mongodb://x"}, env, 2, `want "memory"`},
+		{"store dir is a file", []string{"-store", "/dev/null/sessions"}, env, 2, "-store: filestore:"},
+		{"bad address", []string{"-addr", "127.0.0.1:99999"}, env, 1, "sessiondemo:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), tt.args, &out, &errb, tt.getenv)
+			if code != tt.code || !strings.Contains(errb.String(), tt.stderr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errb.String(), tt.code, tt.stderr)
+			}
+		})
+	}
+
+	t.Run("serves until cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		out := &syncBuffer{}
+		done := make(chan int)
+		go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, out, io.Discard, env) }()
+		addr := out.waitFor(t, "listening on ")
+		resp, err := http.Get(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET /: status %d", resp.StatusCode)
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d after cancel, want 0", code)
+		}
+		mustContain(t, "stdout", out.String(), "secret key (generated for this run", "format itsdangerous")
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor polls the output until a line starting with prefix appears and
+// returns the rest of that line.
+func (b *syncBuffer) waitFor(t *testing.T, prefix string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, line := range strings.Split(b.String(), "\n") {
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				return rest
+			}
+		}
+	}
+	t.Fatalf("no %q line in output %q", prefix, b.String())
+	return ""
+}
