@@ -287,13 +287,14 @@ func TestSecurityOversizedRejectedBeforeDecoding(t *testing.T) {
 		}
 	}
 
-	// Middleware.Decode: a few allocations for the error, the same for any
-	// size, and no memory in proportion to the value.
+	// Middleware.Decode: a few allocations for the error, bounded whatever
+	// the size, and no memory in proportion to the value. (The bound, not
+	// equality: the race detector adds an allocation now and then.)
 	allocs := func(v string) float64 {
-		return testing.AllocsPerRun(50, func() { m.Decode(v) })
+		return secAllocs(func() { m.Decode(v) })
 	}
-	if a, b := allocs(small), allocs(huge); a != b || a > 4 {
-		t.Errorf("Decode allocations: %v for %d bytes, %v for %d bytes; want equal and at most 4", a, len(small), b, len(huge))
+	if a, b := allocs(small), allocs(huge); a > 4 || b > 4 {
+		t.Errorf("Decode allocations: %v for %d bytes, %v for %d bytes; want at most 4", a, len(small), b, len(huge))
 	}
 	if n := secBytesPerRun(func() { m.Decode(huge) }); n > 1024 {
 		t.Errorf("Decode of a %d-byte value allocates %d bytes per call, want at most 1024", len(huge), n)
@@ -302,29 +303,50 @@ func TestSecurityOversizedRejectedBeforeDecoding(t *testing.T) {
 	// The load path of the middleware.
 	r, _ := http.NewRequest(http.MethodGet, "/", nil)
 	st := &state{m: m, req: r}
+	sess := &Session{scheme: m.scheme, values: map[string]any{}}
 	load := func(v string) func() {
-		return func() { st.loadFrom(&Session{scheme: m.scheme, values: map[string]any{}}, v, secT0) }
+		return func() { st.loadFrom(sess, v, secT0) }
 	}
 	if err := st.loadFrom(&Session{scheme: m.scheme}, huge, secT0); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("loadFrom(oversized) = %v, want ErrMalformed", err)
 	}
-	if a, b := testing.AllocsPerRun(50, load(small)), testing.AllocsPerRun(50, load(huge)); a != b || a > 6 {
-		t.Errorf("load allocations: %v for %d bytes, %v for %d bytes; want equal and at most 6", a, len(small), b, len(huge))
+	if a, b := secAllocs(load(small)), secAllocs(load(huge)); a > 4 || b > 4 {
+		t.Errorf("load allocations: %v for %d bytes, %v for %d bytes; want at most 4", a, len(small), b, len(huge))
+	}
+	if n := secBytesPerRun(load(huge)); n > 1024 {
+		t.Errorf("load of a %d-byte value allocates %d bytes per call, want at most 1024", len(huge), n)
 	}
 	if seen := secLoad(t, m, "session="+huge); len(seen.Values) != 0 {
 		t.Errorf("middleware accepted an oversized cookie: %d keys", len(seen.Values))
 	}
 }
 
-// secBytesPerRun returns the average heap bytes f allocates.
+// secAllocs is testing.AllocsPerRun, the least of three measurements: a
+// goroutine another test left running can only add to a measurement.
+func secAllocs(f func()) float64 {
+	least := testing.AllocsPerRun(50, f)
+	for i := 0; i < 2; i++ {
+		least = min(least, testing.AllocsPerRun(50, f))
+	}
+	return least
+}
+
+// secBytesPerRun returns the average heap bytes f allocates (the least of
+// three measurements).
 func secBytesPerRun(f func()) uint64 {
 	const runs = 20
 	f()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for i := 0; i < runs; i++ {
-		f()
+	var least uint64
+	for try := 0; try < 3; try++ {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := 0; i < runs; i++ {
+			f()
+		}
+		runtime.ReadMemStats(&after)
+		if n := (after.TotalAlloc - before.TotalAlloc) / runs; try == 0 || n < least {
+			least = n
+		}
 	}
-	runtime.ReadMemStats(&after)
-	return (after.TotalAlloc - before.TotalAlloc) / runs
+	return least
 }
