@@ -155,6 +155,7 @@ func parse(cmd string, args []string, withKey bool) (options, string, error) {
 	if len(pos) != 1 {
 		return o, "", usageError{fmt.Sprintf("%s takes one %s argument, got %d", cmd, what, len(pos))}
 	}
+	o.format = strings.ToLower(strings.TrimSpace(o.format))
 	if o.format != "" && !slices.Contains(inspectable, o.format) {
 		return o, "", usageError{fmt.Sprintf("unknown format %q (known: %s)", o.format, strings.Join(inspectable, ", "))}
 	}
@@ -276,10 +277,8 @@ func verify(args []string, e env) error {
 		return fmt.Errorf("invalid cookie: %w", err)
 	}
 	w := e.stdout
-	name := o.format
-	if name == "" {
-		name = fmtItsdangerous
-	}
+	f, _ := libFormat(o.format) // checked by middleware
+	name := f.String()
 	fmt.Fprintf(w, "verified: YES (format %s, cookie name %q)\n", name, o.name)
 	if in, err := inspect(value, name); err == nil {
 		printTimes(w, in, e.now())

@@ -188,6 +188,8 @@ func TestRun(t *testing.T) {
 		{name: "verify other name", args: []string{"verify", "--key", testKey, "--name", "sid", named}, stdout: []string{"verified: YES", `cookie name "sid"`}},
 		{name: "verify name is bound", args: []string{"verify", "--key", testKey, named}, code: 1, stderr: "bad signature"},
 		{name: "verify sid=VALUE", args: []string{"verify", "--key", testKey, "--name", "sid", "sid=" + named}, stdout: []string{"verified: YES"}},
+		{name: "verify format case", args: []string{"verify", "--key", testKey, "--format", " ItsDangerous", login}, stdout: []string{"format itsdangerous", "user:     alice"}},
+		{name: "verify other format", args: []string{"verify", "--key", testKey, "--format", "flask", login}, code: 1, stderr: "invalid cookie"},
 		{name: "verify no key", args: []string{"verify", login}, code: 2, stderr: "no key"},
 		{name: "verify weak key", args: []string{"verify", "--key", "short", login}, code: 2, stderr: "shorter than 32 bytes"},
 		{name: "verify weak fallback", args: []string{"verify", "--key", testKey, "--fallback", "short", login}, code: 2, stderr: "shorter than 32 bytes"},
