@@ -1,0 +1,313 @@
+// Package redisstore is a sessions.Store on Redis, for several application
+// instances sharing sessions. It takes a redis.UniversalClient
+// (github.com/redis/go-redis/v9), so a standalone server, Sentinel and
+// Redis Cluster all work:
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
+//	mw, err := sessions.New(sessions.SessionConfig{SecretKey: key, Store: redisstore.New(rdb)})
+//
+// Each session is one string key, prefix + "s:" + id, whose TTL follows the
+// record's Expiry; the id is the storage key the middleware derives from the
+// session id (a SHA-256 hash), so the keys in Redis cannot be used as
+// cookies. Create is SET NX, and Update is SET XX: an Update never
+// recreates a session that Logout or DestroyUser deleted meanwhile.
+//
+// Each user has an index set, prefix + "u:" + sha256(user id), holding the
+// ids of their sessions, with a TTL at least as long as their longest
+// session. Every command touches one key, so nothing needs hash tags in a
+// cluster. DeleteUser pops the set's members and deletes their sessions;
+// a session the same user creates while it runs may survive it.
+//
+// Set ContextTimeoutEnabled on the client so that a request's deadline also
+// bounds its Redis commands; ReadTimeout and WriteTimeout bound them in any
+// case.
+package redisstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ctxsession/sessions"
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix starts every key the store writes, unless WithPrefix
+// says otherwise.
+const DefaultPrefix = "ctxsession:"
+
+// MaxIDLength is the longest id the store accepts.
+const MaxIDLength = 512
+
+// ErrInvalidID is returned by Create for an empty or overlong id. Find,
+// Update and Delete treat such ids as unknown.
+var ErrInvalidID = errors.New("redisstore: invalid session id")
+
+// ErrCorrupt is returned when a session key holds something the store did
+// not write.
+var ErrCorrupt = errors.New("redisstore: corrupt session value")
+
+// An Option configures New.
+type Option func(*Store)
+
+// WithPrefix sets the prefix of every key, so that several applications
+// (or a staging and a test run) can share one Redis. Default
+// DefaultPrefix.
+func WithPrefix(prefix string) Option { return func(s *Store) { s.prefix = prefix } }
+
+// Store is the Redis store. It implements sessions.UserStore and is safe
+// for concurrent use.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+var _ sessions.UserStore = (*Store)(nil)
+
+// New returns a store using client. It panics if client is nil.
+func New(client redis.UniversalClient, opts ...Option) *Store {
+	if client == nil {
+		panic("redisstore: nil client")
+	}
+	s := &Store{rdb: client, prefix: DefaultPrefix}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+func validID(id string) bool { return id != "" && len(id) <= MaxIDLength }
+
+func (s *Store) key(id string) string { return s.prefix + "s:" + id }
+
+func (s *Store) userKey(user string) string {
+	sum := sha256.Sum256([]byte(user))
+	return s.prefix + "u:" + hex.EncodeToString(sum[:])
+}
+
+// The value of a session key: the user id's length in decimal, ':', the
+// user id, then the data.
+func encode(rec sessions.Record) string {
+	var b strings.Builder
+	b.Grow(len(rec.UserID) + len(rec.Data) + 4)
+	b.WriteString(strconv.Itoa(len(rec.UserID)))
+	b.WriteByte(':')
+	b.WriteString(rec.UserID)
+	b.Write(rec.Data)
+	return b.String()
+}
+
+func decode(v string) (user string, data []byte, err error) {
+	n, rest, ok := strings.Cut(v, ":")
+	if !ok {
+		return "", nil, ErrCorrupt
+	}
+	l, err := strconv.Atoi(n)
+	if err != nil || l < 0 || l > len(rest) {
+		return "", nil, ErrCorrupt
+	}
+	return rest[:l], []byte(rest[l:]), nil
+}
+
+func wrap(op string, err error) error { return fmt.Errorf("redisstore: %s: %w", op, err) }
+
+// Find returns the session's data; a missing or expired key is not found.
+func (s *Store) Find(ctx context.Context, id string) ([]byte, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	if !validID(id) {
+		return nil, false, nil
+	}
+	v, err := s.rdb.Get(ctx, s.key(id)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, wrap("get", err)
+	}
+	_, data, err := decode(v)
+	if err != nil {
+		return nil, false, err
+	}
+	return data, true, nil
+}
+
+// ttl is the time left until exp, rounded up to the millisecond.
+func ttl(exp time.Time) time.Duration {
+	d := time.Until(exp)
+	if d <= 0 {
+		return 0
+	}
+	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
+}
+
+// indexScript adds a member to a user's set and makes the set live at
+// least as long as that member's session. One key: cluster-safe.
+var indexScript = redis.NewScript(`
+redis.call('SADD', KEYS[1], ARGV[1])
+local t = redis.call('PTTL', KEYS[1])
+if t < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`)
+
+func (s *Store) index(ctx context.Context, user, id string, d time.Duration) error {
+	if user == "" {
+		return nil
+	}
+	return indexScript.Run(ctx, s.rdb, []string{s.userKey(user)}, id, d.Milliseconds()).Err()
+}
+
+// Create stores a new session with SET NX. It returns sessions.ErrExists if
+// the key exists. A record whose Expiry has passed is not written.
+func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !validID(rec.ID) {
+		return fmt.Errorf("%w: %d bytes", ErrInvalidID, len(rec.ID))
+	}
+	d := ttl(rec.Expiry)
+	if d == 0 {
+		return nil
+	}
+	// The index entry comes first, so DeleteUser can always find a
+	// session that exists.
+	if err := s.index(ctx, rec.UserID, rec.ID, d); err != nil {
+		return wrap("index", err)
+	}
+	ok, err := s.rdb.SetNX(ctx, s.key(rec.ID), encode(rec), d).Result()
+	if err != nil {
+		return wrap("set nx", err)
+	}
+	if !ok {
+		return sessions.ErrExists
+	}
+	return nil
+}
+
+// Update replaces a live session with SET XX: it reports found=false, and
+// writes nothing, when the key is gone. An Expiry in the past deletes it.
+func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if !validID(rec.ID) {
+		return false, nil
+	}
+	d := ttl(rec.Expiry)
+	if d == 0 {
+		found, err := s.remove(ctx, rec.ID)
+		return found, err
+	}
+	ok, err := s.rdb.SetXX(ctx, s.key(rec.ID), encode(rec), d).Result()
+	if err != nil {
+		return false, wrap("set xx", err)
+	}
+	if !ok {
+		return false, nil
+	}
+	if err := s.index(ctx, rec.UserID, rec.ID, d); err != nil {
+		return true, wrap("index", err)
+	}
+	return true, nil
+}
+
+// Delete removes a session and its index entry; a missing id is not an
+// error.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !validID(id) {
+		return nil
+	}
+	_, err := s.remove(ctx, id)
+	return err
+}
+
+func (s *Store) remove(ctx context.Context, id string) (bool, error) {
+	v, err := s.rdb.GetDel(ctx, s.key(id)).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap("getdel", err)
+	}
+	if user, _, err := decode(v); err == nil && user != "" {
+		if err := s.rdb.SRem(ctx, s.userKey(user), id).Err(); err != nil {
+			return true, wrap("srem", err)
+		}
+	}
+	return true, nil
+}
+
+// UserSessions returns the ids of userID's live sessions. Index entries
+// whose session has expired are removed on the way.
+func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	uk := s.userKey(userID)
+	ids, err := s.rdb.SMembers(ctx, uk).Result()
+	if err != nil {
+		return nil, wrap("smembers", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.Exists(ctx, s.key(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, wrap("exists", err)
+	}
+	var live, dead []string
+	for i, c := range cmds {
+		if c.Val() == 1 {
+			live = append(live, ids[i])
+		} else {
+			dead = append(dead, ids[i])
+		}
+	}
+	if len(dead) > 0 {
+		if err := s.rdb.SRem(ctx, uk, dead).Err(); err != nil {
+			return nil, wrap("srem", err)
+		}
+	}
+	return live, nil
+}
+
+// DeleteUser deletes every session in userID's index. Each member is
+// popped from the set before its session is deleted, so concurrent calls
+// share the work and none is deleted twice.
+func (s *Store) DeleteUser(ctx context.Context, userID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	uk := s.userKey(userID)
+	for {
+		ids, err := s.rdb.SPopN(ctx, uk, 256).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return wrap("spop", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		pipe := s.rdb.Pipeline()
+		for _, id := range ids {
+			pipe.Del(ctx, s.key(id))
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			// Put the members back so a retry finds them.
+			s.rdb.SAdd(context.WithoutCancel(ctx), uk, ids)
+			return wrap("del", err)
+		}
+	}
+}
