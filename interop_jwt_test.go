@@ -91,7 +91,7 @@ func TestJWTInteropGoToMicrodot(t *testing.T) {
 	}
 	i, _ := iat.Int64()
 	e, _ := exp.Int64()
-	if e-i != int64((2 * time.Hour).Seconds()) || i > now+1 || i < now-60 {
+	if e-i != int64((2*time.Hour).Seconds()) || i > now+1 || i < now-60 {
 		t.Errorf("iat %d, exp %d (now %d): want exp = iat + MaxAge, iat now", i, e, now)
 	}
 	if md, _ := p[ReservedKey].(map[string]any); md["uid"] != "u-1" {
