@@ -5,10 +5,12 @@ import (
 	"context"
 	"html"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +20,15 @@ import (
 )
 
 const testKey = "0123456789abcdef0123456789abcdef-demo-test"
+
+// testRedis is the real Redis server the tests use (CI starts it).
+const testRedis = "redis://127.0.0.1:6379/3"
+
+// uniqueName returns a user name no earlier run used, so that sessions a
+// failed run left in a shared store do not count.
+func uniqueName(prefix string) string {
+	return prefix + " " + strconv.FormatUint(rand.Uint64(), 36)
+}
 
 // browser is a client with a cookie jar, as a user's browser.
 type browser struct {
@@ -115,6 +126,7 @@ func TestClickPath(t *testing.T) {
 		{name: "cookie", o: options{}},
 		{name: "memory", o: options{store: "memory"}, store: true},
 		{name: "dir", o: options{store: t.TempDir()}, store: true},
+		{name: "redis", o: options{store: testRedis}, store: true},
 	}
 	for _, f := range strings.Split(formatNames(), ", ") {
 		if f != "itsdangerous" {
@@ -129,6 +141,8 @@ func TestClickPath(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			srv := newServer(t, mode.o)
 			b := newBrowser(t, srv.URL)
+			name := uniqueName("Zoë <script>")
+			esc := html.EscapeString(name)
 
 			home := b.do("GET", "/", nil)
 			mustContain(t, "anonymous home", home, `action="/login"`, "not signed in")
@@ -139,10 +153,10 @@ func TestClickPath(t *testing.T) {
 			mustContain(t, "counter", b.do("GET", "/counter", nil), `id="visits">1<`)
 			mustContain(t, "counter", b.do("GET", "/counter", nil), `id="visits">2<`)
 
-			home = b.do("POST", "/login", url.Values{"name": {"Zoë <script>"}})
+			home = b.do("POST", "/login", url.Values{"name": {name}})
 			mustContain(t, "home after login", home,
-				"Welcome, Zoë &lt;script&gt;! You are logged in.",
-				`<strong id="user">Zoë &lt;script&gt;</strong>`, `action="/logout"`)
+				"Welcome, "+esc+"! You are logged in.",
+				`<strong id="user">`+esc+`</strong>`, `action="/logout"`)
 			mustNotContain(t, "home after login", home, "<script>", `action="/login"`)
 			if got := strings.Contains(home, "logout-everywhere"); got != mode.store {
 				t.Errorf("log out everywhere offered: %v, want %v", got, mode.store)
@@ -155,11 +169,11 @@ func TestClickPath(t *testing.T) {
 			// The flash is shown once; the login dropped the anonymous counter.
 			home = b.do("GET", "/", nil)
 			mustNotContain(t, "home reloaded", home, "Welcome")
-			mustContain(t, "home reloaded", home, `id="user">Zoë &lt;script&gt;<`)
+			mustContain(t, "home reloaded", home, `id="user">`+esc+`<`)
 			mustContain(t, "counter after login", b.do("GET", "/counter", nil), `id="visits">1<`)
 
 			sess := b.do("GET", "/session", nil)
-			mustContain(t, "session page", sess, `id="session-user">Zoë &lt;script&gt;<`, "&#34;visits&#34;: 1")
+			mustContain(t, "session page", sess, `id="session-user">`+esc+`<`, "&#34;visits&#34;: 1")
 			mustContain(t, "session page text", html.UnescapeString(sess), b.cookie().Value)
 			if mode.store {
 				mustContain(t, "session page", sess, "a signed session id only", "<dt>Sessions of this user</dt><dd>1</dd>")
@@ -174,18 +188,25 @@ func TestClickPath(t *testing.T) {
 	}
 }
 
-// TestLogoutEverywhere logs one user in twice and ends both sessions from one.
+// TestLogoutEverywhere logs one user in twice and ends both sessions from
+// one, in every store.
 func TestLogoutEverywhere(t *testing.T) {
-	srv := newServer(t, options{store: "memory"})
-	laptop, phone := newBrowser(t, srv.URL), newBrowser(t, srv.URL)
-	laptop.do("POST", "/login", url.Values{"name": {"dana"}})
-	phone.do("POST", "/login", url.Values{"name": {"dana"}})
-	mustContain(t, "session page", phone.do("GET", "/session", nil), "<dd>2</dd>")
+	for _, store := range []string{"memory", t.TempDir(), testRedis} {
+		t.Run(store, func(t *testing.T) {
+			srv := newServer(t, options{store: store})
+			laptop, phone, other := newBrowser(t, srv.URL), newBrowser(t, srv.URL), newBrowser(t, srv.URL)
+			name := uniqueName("dana")
+			laptop.do("POST", "/login", url.Values{"name": {name}})
+			phone.do("POST", "/login", url.Values{"name": {name}})
+			other.do("POST", "/login", url.Values{"name": {name + "x"}})
+			mustContain(t, "session page", phone.do("GET", "/session", nil), "<dt>Sessions of this user</dt><dd>2</dd>")
 
-	home := laptop.do("POST", "/logout-everywhere", nil)
-	mustContain(t, "laptop after logout everywhere", home, "You are logged out on every device.", "not signed in")
-	home = phone.do("GET", "/", nil)
-	mustContain(t, "phone after logout everywhere", home, "not signed in", `action="/login"`)
+			home := laptop.do("POST", "/logout-everywhere", nil)
+			mustContain(t, "laptop after logout everywhere", home, "You are logged out on every device.", "not signed in")
+			mustContain(t, "phone after logout everywhere", phone.do("GET", "/", nil), "not signed in", `action="/login"`)
+			mustContain(t, "another user", other.do("GET", "/", nil), `id="user">`+name+"x<")
+		})
+	}
 }
 
 func TestLogoutEverywhereAnonymous(t *testing.T) {
@@ -272,6 +293,8 @@ func TestRun(t *testing.T) {
 		{"weak env key", nil, func(string) string { return "short" }, 2, "shorter than 32 bytes"},
 		{"unknown format", []string{"-format", "pickle"}, env, 2, "-format:"},
 		{"unknown store URL", []string{"-store", "mongodb://x"}, env, 2, `want "memory"`},
+		{"redis URL without host", []string{"-store", "redis://:x"}, env, 2, "-store:"},
+		{"redis not answering", []string{"-store", "redis://127.0.0.1:1/0"}, env, 2, "-store: redis at 127.0.0.1:1:"},
 		{"store dir is a file", []string{"-store", "/dev/null/sessions"}, env, 2, "-store: filestore:"},
 		{"bad address", []string{"-addr", "127.0.0.1:99999"}, env, 1, "sessiondemo:"},
 	}

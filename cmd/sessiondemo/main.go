@@ -5,6 +5,7 @@
 //	go run ./cmd/sessiondemo                      # signed cookies, http://127.0.0.1:8080
 //	go run ./cmd/sessiondemo -store memory        # server-side sessions in memory
 //	go run ./cmd/sessiondemo -store ./sessions    # ... in files under a directory
+//	go run ./cmd/sessiondemo -store redis://127.0.0.1:6379/0
 //	go run ./cmd/sessiondemo -format flask        # Flask's cookie format
 //
 // The secret key comes from -key or SESSION_SECRET_KEY; without either, a
@@ -52,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	var o options
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	fs.StringVar(&o.key, "key", "", "secret key, at least 32 bytes (default $SESSION_SECRET_KEY, else generated)")
-	fs.StringVar(&o.store, "store", "", `server-side sessions: "memory" or a directory path (default: signed cookies)`)
+	fs.StringVar(&o.store, "store", "", `server-side sessions: "memory", a directory path, or a redis:// URL (default: signed cookies)`)
 	fs.StringVar(&o.format, "format", "itsdangerous", "cookie format: "+formatNames())
 	if err := fs.Parse(args); err != nil {
 		return 2
