@@ -22,26 +22,32 @@ import (
 // If next panics, nothing is saved and the panic propagates.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := &state{m: m, req: r, w: w}
-		ctx := context.WithValue(r.Context(), ctxKey{}, st)
-		next.ServeHTTP(st.wrap(w), r.WithContext(ctx))
+		// One allocation holds the state, the context that carries it and
+		// the ResponseWriter wrapper; r.WithContext makes the other.
+		st := &state{Context: r.Context(), m: m, req: r, w: w}
+		next.ServeHTTP(st.wrap(w), r.WithContext(st))
 		st.finish()
 	})
 }
 
 type ctxKey struct{}
 
-// state is one request's session state. It is reachable from the request
-// context, so goroutines the handler starts may use it: every field after
-// mu is guarded by mu.
+// state is one request's session state. It is also the context the
+// wrapped handler's request carries (the parent context with the state
+// as the value of ctxKey{}), so goroutines the handler starts may use it:
+// every field after mu is guarded by mu.
 type state struct {
+	context.Context // the request's own context
+
 	m   *Middleware
 	req *http.Request
 	w   http.ResponseWriter // the writer the middleware was given
+	rw  responseWriter      // the wrapper around w that next gets
 
 	mu          sync.Mutex
 	sess        *Session // nil until loaded
 	loadErr     error    // the store failed while loading
+	regenErr    error    // the store failed in Login, Logout or RegenerateSession
 	hadCookie   bool     // the browser holds a cookie this response must replace or delete
 	id          string   // store mode: the session id, "" before one is issued
 	refresh     bool     // re-sign even when unchanged (fallback key, idle refresh)
@@ -49,6 +55,15 @@ type state struct {
 	sentCookie  string   // the Set-Cookie line this state added
 	headersSent bool
 	failed      error // the error handler replaced the response because of this
+}
+
+// Value returns the state for ctxKey{} and asks the parent context
+// otherwise, as a context.WithValue would.
+func (st *state) Value(key any) any {
+	if key == (ctxKey{}) {
+		return st
+	}
+	return st.Context.Value(key)
 }
 
 func stateFrom(ctx context.Context) *state {
@@ -263,6 +278,11 @@ var errRecordGone = errors.New("sessions: session ended while the request ran")
 func (st *state) commitLocked() error {
 	if st.loadErr != nil {
 		return st.loadErr
+	}
+	if st.regenErr != nil {
+		// The old session is intact, but the response must not pretend
+		// the logout or login happened.
+		return st.regenErr
 	}
 	s := st.sess
 	if s == nil {

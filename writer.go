@@ -64,66 +64,64 @@ func (rw *responseWriter) readFrom(r io.Reader) (int64, error) {
 	return rw.w.(io.ReaderFrom).ReadFrom(r)
 }
 
-type flusher struct{ *responseWriter }
+// The wrappers below add optional interfaces to a *responseWriter. Each is
+// a struct of one pointer, so storing it in an http.ResponseWriter does
+// not allocate.
+type (
+	rwF   struct{ *responseWriter }
+	rwH   struct{ *responseWriter }
+	rwR   struct{ *responseWriter }
+	rwFH  struct{ *responseWriter }
+	rwFR  struct{ *responseWriter }
+	rwHR  struct{ *responseWriter }
+	rwFHR struct{ *responseWriter }
+)
 
-func (f flusher) Flush()            { f.flush() }
-func (f flusher) FlushError() error { return f.flush() }
+func (w rwF) Flush()            { w.flush() }
+func (w rwF) FlushError() error { return w.flush() }
 
-type hijacker struct{ *responseWriter }
+func (w rwH) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
 
-func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) { return h.hijack() }
+func (w rwR) ReadFrom(src io.Reader) (int64, error) { return w.readFrom(src) }
 
-type readerFrom struct{ *responseWriter }
+func (w rwFH) Flush()                                       { w.flush() }
+func (w rwFH) FlushError() error                            { return w.flush() }
+func (w rwFH) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
 
-func (r readerFrom) ReadFrom(src io.Reader) (int64, error) { return r.readFrom(src) }
+func (w rwFR) Flush()                                { w.flush() }
+func (w rwFR) FlushError() error                     { return w.flush() }
+func (w rwFR) ReadFrom(src io.Reader) (int64, error) { return w.readFrom(src) }
+
+func (w rwHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
+func (w rwHR) ReadFrom(src io.Reader) (int64, error)        { return w.readFrom(src) }
+
+func (w rwFHR) Flush()                                       { w.flush() }
+func (w rwFHR) FlushError() error                            { return w.flush() }
+func (w rwFHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
+func (w rwFHR) ReadFrom(src io.Reader) (int64, error)        { return w.readFrom(src) }
 
 // wrap returns w wrapped, with the same set of optional interfaces.
 func (st *state) wrap(w http.ResponseWriter) http.ResponseWriter {
-	rw := &responseWriter{w: w, st: st}
+	st.rw = responseWriter{w: w, st: st}
+	rw := &st.rw
 	_, isF := w.(http.Flusher)
 	_, isH := w.(http.Hijacker)
 	_, isR := w.(io.ReaderFrom)
 	switch {
 	case isF && isH && isR:
-		return struct {
-			*responseWriter
-			flusher
-			hijacker
-			readerFrom
-		}{rw, flusher{rw}, hijacker{rw}, readerFrom{rw}}
+		return rwFHR{rw}
 	case isF && isH:
-		return struct {
-			*responseWriter
-			flusher
-			hijacker
-		}{rw, flusher{rw}, hijacker{rw}}
+		return rwFH{rw}
 	case isF && isR:
-		return struct {
-			*responseWriter
-			flusher
-			readerFrom
-		}{rw, flusher{rw}, readerFrom{rw}}
+		return rwFR{rw}
 	case isH && isR:
-		return struct {
-			*responseWriter
-			hijacker
-			readerFrom
-		}{rw, hijacker{rw}, readerFrom{rw}}
+		return rwHR{rw}
 	case isF:
-		return struct {
-			*responseWriter
-			flusher
-		}{rw, flusher{rw}}
+		return rwF{rw}
 	case isH:
-		return struct {
-			*responseWriter
-			hijacker
-		}{rw, hijacker{rw}}
+		return rwH{rw}
 	case isR:
-		return struct {
-			*responseWriter
-			readerFrom
-		}{rw, readerFrom{rw}}
+		return rwR{rw}
 	}
 	return rw
 }
