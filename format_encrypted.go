@@ -3,6 +3,7 @@ package sessions
 import (
 	"crypto/hkdf"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -94,6 +95,11 @@ func (c *encryptedCodec) Encode(payload []byte, now time.Time) (string, error) {
 }
 
 func (c *encryptedCodec) Decode(value string, _ time.Time) (Decoded, error) {
+	// securecookie's base64 ignores the unused bits of the last character;
+	// only the canonical encoding of a value is accepted here.
+	if _, err := base64.URLEncoding.Strict().DecodeString(value); err != nil {
+		return Decoded{}, malformed("bad base64")
+	}
 	for i, sc := range c.codecs {
 		var plain []byte
 		err := sc.Decode(c.name, value, &plain)
