@@ -179,22 +179,30 @@ func TestUserCodec(t *testing.T) {
 // the encoding does not use is still a different cookie: rejected.
 func TestFormatsRejectNonCanonicalEncoding(t *testing.T) {
 	for _, f := range allFormats {
-		m := ixNew(t, SessionConfig{Format: f})
-		v, err := m.Encode(map[string]any{"k": "v"})
-		if err != nil {
-			t.Fatal(err)
+		// Three payload lengths, so that every padding case occurs.
+		for n := range 3 {
+			m := ixNew(t, SessionConfig{Format: f})
+			v, err := m.Encode(map[string]any{"k": strings.Repeat("v", n)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkNonCanonical(t, f, m, v)
 		}
-		end := strings.TrimRight(v, "=")
-		last := end[len(end)-1]
-		alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-		i := strings.IndexByte(alphabet, last)
-		if i < 0 {
-			continue
-		}
-		sibling := alphabet[i^1]
-		bad := end[:len(end)-1] + string(sibling) + v[len(end):]
-		if _, err := m.Decode(bad); !errors.Is(err, ErrInvalidCookie) {
-			t.Errorf("%v accepted %q (last character %c changed to %c): %v", f, bad, last, sibling, err)
-		}
+	}
+}
+
+func checkNonCanonical(t *testing.T, f Format, m *Middleware, v string) {
+	t.Helper()
+	end := strings.TrimRight(v, "=")
+	last := end[len(end)-1]
+	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, last)
+	if i < 0 {
+		t.Fatalf("%v value %q ends in %c", f, v, last)
+	}
+	sibling := alphabet[i^1]
+	bad := end[:len(end)-1] + string(sibling) + v[len(end):]
+	if _, err := m.Decode(bad); !errors.Is(err, ErrInvalidCookie) {
+		t.Errorf("%v accepted %q (last character %c changed to %c): %v", f, bad, last, sibling, err)
 	}
 }
