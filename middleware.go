@@ -103,8 +103,9 @@ const maxCandidates = 4
 func (st *state) load() {
 	m := st.m
 	now := m.now()
-	s := &Session{scheme: m.scheme, values: map[string]any{}}
-	for _, v := range cookieValues(st.req.Header, m.cfg.CookieName, maxCandidates) {
+	s := &Session{scheme: m.scheme} // values: a decoded cookie's, or made below
+	var buf [maxCandidates]string
+	for _, v := range cookieValues(buf[:0], st.req.Header, m.cfg.CookieName, maxCandidates) {
 		st.hadCookie = true
 		err := st.loadFrom(s, v, now)
 		if err == nil {
@@ -115,9 +116,12 @@ func (st *state) load() {
 			return
 		}
 		m.log.DebugContext(st.req.Context(), "sessions: cookie rejected", "cookie", m.cfg.CookieName, "reason", err)
-		s = &Session{scheme: m.scheme, values: map[string]any{}}
+		s = &Session{scheme: m.scheme}
 		st.id = ""
 		st.refresh = false
+	}
+	if s.values == nil {
+		s.values = map[string]any{}
 	}
 	st.sess = s
 }
@@ -201,13 +205,13 @@ func (m *Middleware) checkAge(issued, now time.Time) error {
 	return nil
 }
 
-// cookieValues returns up to max values of the cookies called name, in the
-// order the browser sent them, without parsing the others. Surrounding
-// double quotes are removed, as net/http does.
-func cookieValues(h http.Header, name string, max int) []string {
-	var out []string
+// cookieValues appends to dst up to max values of the cookies called name,
+// in the order the browser sent them, without parsing the others.
+// Surrounding double quotes are removed, as net/http does.
+func cookieValues(dst []string, h http.Header, name string, max int) []string {
+	out, n := dst, len(dst)
 	for _, line := range h["Cookie"] {
-		for len(line) > 0 && len(out) < max {
+		for len(line) > 0 && len(out)-n < max {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
 			part = strings.TrimLeft(part, " \t")

@@ -11,6 +11,9 @@ import (
 // Call it whenever privileges change; Login and Logout do. The returned
 // *Session is the same one GetSession returns, now empty; an empty session
 // is not written, so the new cookie appears once something is stored in it.
+// If the store fails to delete the old record, it returns an error matching
+// ErrStore, the session is left as it was, and the response is replaced by
+// the error handler's (Login and Logout likewise).
 func RegenerateSession(ctx context.Context) (*Session, error) {
 	st := stateFrom(ctx)
 	if st == nil {
@@ -48,7 +51,8 @@ func (st *state) regenerate(keep []string, userID string, fresh bool) error {
 		// Delete the old record first: if this fails, the old session is
 		// untouched and still usable, never half-replaced.
 		if err := st.m.cfg.Store.Delete(st.req.Context(), storeKey(st.id)); err != nil {
-			return fmt.Errorf("%w: delete: %w", ErrStore, err)
+			st.regenErr = fmt.Errorf("%w: delete: %w", ErrStore, err)
+			return st.regenErr
 		}
 		st.id = ""
 	}
