@@ -138,15 +138,23 @@ func parse(cmd string, args []string, withKey bool) (options, string, error) {
 		}
 	}
 	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return o, "", usageError{cmd + ": " + err.Error()}
+	for len(args) > 0 {
+		a := args[0]
+		switch {
+		case a == "--":
+			pos, args = append(pos, args[1:]...), nil
+		case isFlag(fs, a):
+			n := min(2, len(args)) // the flag and its value
+			if strings.Contains(a, "=") {
+				n = 1
+			}
+			if err := fs.Parse(args[:n]); err != nil {
+				return o, "", usageError{cmd + ": " + err.Error()}
+			}
+			args = args[n:]
+		default:
+			pos, args = append(pos, a), args[1:]
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
 	}
 	what := "COOKIE"
 	if cmd == "sign" {
@@ -160,6 +168,17 @@ func parse(cmd string, args []string, withKey bool) (options, string, error) {
 		return o, "", usageError{fmt.Sprintf("unknown format %q (known: %s)", o.format, strings.Join(inspectable, ", "))}
 	}
 	return o, pos[0], nil
+}
+
+// isFlag reports whether a is a flag: "-name", "--name" or "-name=value"
+// where name is one of fs's flags or at least has no '.'. A store-mode
+// cookie value can start with '-', but every cookie value has a '.'.
+func isFlag(fs *flag.FlagSet, a string) bool {
+	if len(a) < 2 || a[0] != '-' {
+		return false
+	}
+	name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+	return fs.Lookup(name) != nil || !strings.Contains(name, ".")
 }
 
 // cookieValue accepts VALUE or NAME=VALUE (as copied from a Cookie header).

@@ -118,6 +118,9 @@ func TestRun(t *testing.T) {
 	jwtNone := b64url(`{"alg":"none"}`) + "." + b64url(`{"sub":"mallory"}`) + "."
 	encrypted := base64.URLEncoding.EncodeToString([]byte("1795341600|c2VjcmV0|mac-bytes"))
 	storeID := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0xfe, 0x01}, 16)) + "." + ts(t0) + "." + sig43
+	dotKey := "a.b.c." + testKey
+	dotted := signed(t, t0, dotKey, `{"x":1}`)
+	dashID := "-" + storeID[1:]
 	bomb := zlibbed(bytes.Repeat([]byte(" "), 70<<10)) + "." + ts(t0) + "." + sig43
 	later := t0.Add(sessions.DefaultMaxAge + time.Hour)
 
@@ -154,6 +157,12 @@ func TestRun(t *testing.T) {
 		{name: "decode encrypted", args: []string{"decode", encrypted}, stdout: []string{
 			"format:   encrypted (detected", "issued:   2026-11-22T10:00:00Z", "only be read with the key"}, without: []string{"payload:"}},
 		{name: "decode store id", args: []string{"decode", storeID}, stdout: []string{"server-side session id"}, without: []string{"payload:"}},
+		{name: "decode store id starting with -", args: []string{"decode", dashID}, stdout: []string{"server-side session id"}},
+		{name: "verify -- then cookie", args: []string{"verify", "--key", testKey, "--", login}, stdout: []string{"verified: YES"}},
+		{name: "flag without value", args: []string{"verify", login, "--key"}, code: 2, stderr: "flag needs an argument: -key"},
+		{name: "flag=value", args: []string{"verify", "--key=" + testKey, login}, stdout: []string{"verified: YES"}},
+		{name: "key with dots", args: []string{"verify", "--key=" + dotKey, dotted}, stdout: []string{"verified: YES"}},
+		{name: "key with dots, space", args: []string{"verify", "-key", dotKey, dotted}, stdout: []string{"verified: YES"}},
 
 		{name: "decode empty", args: []string{"decode", ""}, code: 1, stderr: "empty cookie value"},
 		{name: "decode garbage", args: []string{"decode", "hello"}, code: 1, stderr: "not a session cookie"},
