@@ -107,7 +107,7 @@ func (c *itsdangerousCodec) Encode(payload []byte, now time.Time) (string, error
 			body, compressed = d.buf.Bytes(), true
 		}
 	}
-	out := make([]byte, 0, 1+b64.EncodedLen(len(body)))
+	out := make([]byte, 0, 1+b64.EncodedLen(len(body))+c.s.signedExtra())
 	if compressed {
 		out = append(out, '.')
 	}
@@ -115,7 +115,7 @@ func (c *itsdangerousCodec) Encode(payload []byte, now time.Time) (string, error
 	if d != nil && d.buf.Cap() <= maxPayload {
 		deflaters.Put(d)
 	}
-	return c.s.sign(out, now), nil
+	return string(c.s.appendSigned(out, now)), nil
 }
 
 func (c *itsdangerousCodec) Decode(value string, _ time.Time) (Decoded, error) {

@@ -27,7 +27,11 @@ const maxDepth = 32
 var errJSON = errors.New("invalid JSON")
 
 type jsonDecoder struct {
-	data  []byte
+	data []byte
+	// src is data as a string: strings and numbers without escapes are
+	// slices of it, so a payload costs one string allocation, not one
+	// per value.
+	src   string
 	pos   int
 	depth int
 	err   error
@@ -35,7 +39,7 @@ type jsonDecoder struct {
 
 // parseObject decodes data, which must be exactly one JSON object.
 func parseObject(data []byte) (map[string]any, error) {
-	d := jsonDecoder{data: data}
+	d := jsonDecoder{data: data, src: string(data)}
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
 		return nil, malformed("payload is not a JSON object")
@@ -251,7 +255,7 @@ func (d *jsonDecoder) number() any {
 		}
 	}
 	d.pos = p
-	return json.Number(data[start:p])
+	return json.Number(d.src[start:p])
 }
 
 // str scans a JSON string starting at the opening quote.
@@ -264,7 +268,7 @@ func (d *jsonDecoder) str() (string, bool) {
 		c := data[p]
 		if c == '"' {
 			d.pos = p + 1
-			return string(data[start:p]), true
+			return d.src[start:p], true
 		}
 		if c == '\\' || c < 0x20 || c >= 0x80 {
 			break
@@ -517,7 +521,7 @@ func appendString(dst []byte, s string) []byte {
 }
 
 func validNumber(s string) bool {
-	d := jsonDecoder{data: []byte(s)}
+	d := jsonDecoder{data: []byte(s), src: s}
 	d.number()
 	return d.err == nil && d.pos == len(s)
 }

@@ -197,6 +197,20 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 	if t, ok := v.(T); ok {
 		return t, true
 	}
+	if n, ok := v.(json.Number); ok {
+		// The common case, an integer read back from a cookie, without
+		// reflection. Anything ParseInt refuses takes the general path.
+		switch any((*T)(nil)).(type) {
+		case *int:
+			if i, err := strconv.ParseInt(string(n), 10, 0); err == nil {
+				return any(int(i)).(T), true
+			}
+		case *int64:
+			if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+				return any(i).(T), true
+			}
+		}
+	}
 	var out T
 	if convertNumber(v, reflect.ValueOf(&out).Elem()) {
 		return out, true

@@ -52,6 +52,7 @@ type signer struct {
 type pooledMAC struct {
 	mac hash.Hash
 	buf []byte
+	sum [64]byte // Sum's output; a local array would escape through the interface
 }
 
 func newSigner(secrets [][]byte, salt string, digest func() hash.Hash, kd keyDerivation) *signer {
@@ -93,8 +94,7 @@ func (s *signer) signature(dst []byte, k int, value []byte) []byte {
 	p := s.macs[k].Get().(*pooledMAC)
 	p.mac.Reset()
 	p.mac.Write(value)
-	var sum [64]byte
-	dst = b64.AppendEncode(dst, p.mac.Sum(sum[:0]))
+	dst = b64.AppendEncode(dst, p.mac.Sum(p.sum[:0]))
 	s.macs[k].Put(p)
 	return dst
 }
@@ -105,8 +105,7 @@ func (s *signer) signatureString(dst []byte, k int, value string) []byte {
 	p.buf = append(p.buf[:0], value...)
 	p.mac.Reset()
 	p.mac.Write(p.buf)
-	var sum [64]byte
-	dst = b64.AppendEncode(dst, p.mac.Sum(sum[:0]))
+	dst = b64.AppendEncode(dst, p.mac.Sum(p.sum[:0]))
 	if cap(p.buf) <= MaxCookieSize {
 		s.macs[k].Put(p)
 	}
@@ -115,16 +114,24 @@ func (s *signer) signatureString(dst []byte, k int, value string) []byte {
 
 // sign returns value + "." + timestamp + "." + signature.
 func (s *signer) sign(value []byte, now time.Time) string {
+	buf := make([]byte, 0, len(value)+s.signedExtra())
+	buf = append(buf, value...)
+	return string(s.appendSigned(buf, now))
+}
+
+// signedExtra is how many bytes appendSigned adds at most.
+func (s *signer) signedExtra() int { return 1 + 11 + 1 + s.sigLen }
+
+// appendSigned treats buf as the value and appends "." + timestamp + "." +
+// signature to it.
+func (s *signer) appendSigned(buf []byte, now time.Time) []byte {
 	ts := now.Unix()
 	if ts < 0 {
 		ts = 0
 	}
-	buf := make([]byte, 0, len(value)+1+11+1+s.sigLen)
-	buf = append(buf, value...)
 	buf = append(buf, '.')
 	buf = b64.AppendEncode(buf, intToBytes(uint64(ts)))
-	buf = s.appendSig(buf)
-	return string(buf)
+	return s.appendSig(buf)
 }
 
 // signRaw returns value + "." + signature (itsdangerous.Signer).
