@@ -121,6 +121,33 @@ func newBrowser(t *testing.T) context.Context {
 	return bctx
 }
 
+// newProfile opens a tab in a new browser context of the browser of ctx: a
+// second "device" with its own cookies.
+func newProfile(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	pctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(pctx); err != nil {
+		t.Fatalf("opening a browser context: %v", err)
+	}
+	return pctx
+}
+
+// login logs in through the form and waits for the logged-in page.
+func login(t *testing.T, ctx context.Context, base, name string) {
+	t.Helper()
+	do(t, ctx, "log in as "+name,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#name")),
+		chromedp.SendKeys(chromedp.CSS("#name"), name),
+		chromedp.Click(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS("#user")),
+	)
+	if got := text(t, ctx, "#user"); got != name {
+		t.Fatalf("logged in as %q, want %q", got, name)
+	}
+}
+
 // sessionCookie returns the browser's stored session cookie for base, or nil.
 func sessionCookie(t *testing.T, ctx context.Context, base string) *network.Cookie {
 	t.Helper()
@@ -292,4 +319,43 @@ func sessionctl(t *testing.T, bin string, args ...string) string {
 		t.Fatalf("sessionctl %s: %v: %s", args[0], err, stderr.String())
 	}
 	return stdout.String()
+}
+
+// TestBrowserLogoutEverywhere logs one user in on two "devices" (browser
+// contexts with separate cookies) against server-side sessions, and ends
+// both from one with the "Log out everywhere" button.
+func TestBrowserLogoutEverywhere(t *testing.T) {
+	bin := t.TempDir()
+	demo := build(t, bin, "./cmd/sessiondemo")
+	ctl := build(t, bin, "./cmd/sessionctl")
+	base := startDemo(t, demo, "-store", "memory")
+	laptop := newBrowser(t)
+	phone := newProfile(t, laptop)
+
+	login(t, laptop, base, "bob")
+	login(t, phone, base, "bob")
+	lc, pc := sessionCookie(t, laptop, base), sessionCookie(t, phone, base)
+	if lc == nil || pc == nil || lc.Value == pc.Value {
+		t.Fatalf("want two different session cookies, got %+v and %+v", lc, pc)
+	}
+	// In store mode the cookie holds only a signed session id.
+	out := sessionctl(t, ctl, "decode", lc.Value)
+	if !strings.Contains(out, "server-side session id") || strings.Contains(out, "bob") {
+		t.Errorf("sessionctl decode of a store-mode cookie:\n%s", out)
+	}
+
+	do(t, laptop, "log out everywhere",
+		chromedp.Click(chromedp.CSS("#logout-everywhere")),
+		chromedp.WaitVisible(chromedp.CSS("#name")),
+	)
+	if got := text(t, laptop, ".flash"); got != "You are logged out on every device." {
+		t.Errorf("flash after log out everywhere: %q", got)
+	}
+	if c := sessionCookie(t, laptop, base); c != nil {
+		t.Errorf("laptop still stores a cookie: %+v", c)
+	}
+	do(t, phone, "phone reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#name")))
+	if got := text(t, phone, ".who"); got != "not signed in" {
+		t.Errorf("phone after log out everywhere: header says %q", got)
+	}
 }
