@@ -232,13 +232,15 @@ func checkCookieAttrs(cfg SessionConfig) error {
 			return configErr("Path %q contains a space or control character", cfg.Path)
 		}
 	}
-	// net/http drops a domain it cannot write; Valid reports most, and
+	// net/http drops a domain it cannot write, and cookie parsers drop a
+	// path holding a double quote or a backslash; Valid reports most, and
 	// writing and parsing back catches the rest.
-	if cfg.Domain != "" {
-		back, err := http.ParseSetCookie(c.String())
-		if err != nil || back.Domain != strings.TrimPrefix(cfg.Domain, ".") {
-			return configErr("Domain %q would not be written as given", cfg.Domain)
-		}
+	back, err := http.ParseSetCookie(c.String())
+	if err != nil || back.Path != cfg.Path {
+		return configErr("Path %q would not be read back as given", cfg.Path)
+	}
+	if cfg.Domain != "" && back.Domain != strings.TrimPrefix(cfg.Domain, ".") {
+		return configErr("Domain %q would not be written as given", cfg.Domain)
 	}
 	// Browsers match the prefixes case-insensitively (RFC 6265bis), so
 	// "__host-" carries the same rules as "__Host-".

@@ -31,6 +31,8 @@ func TestSecurityConfigInjection(t *testing.T) {
 		{"path with DEL", SessionConfig{Path: "/\x7f"}},
 		{"path non-ASCII", SessionConfig{Path: "/é"}},
 		{"relative path", SessionConfig{Path: "app"}},
+		{"path with quote", SessionConfig{Path: `/"`}}, // parsers drop the attribute
+		{"path with backslash", SessionConfig{Path: `/a\b`}},
 		{"domain with ;", SessionConfig{Domain: "example.test; Secure"}},
 		{"domain with CR LF", SessionConfig{Domain: "example.test\r\nSet-Cookie: x=y"}},
 		{"domain with space", SessionConfig{Domain: "example .test"}},
