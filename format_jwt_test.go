@@ -1,0 +1,111 @@
+package sessions
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func TestJWTTimeClaims(t *testing.T) {
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := &fixedClock{t0}
+	m := ixNew(t, SessionConfig{Format: FormatJWT, Now: clock.now, MaxAge: time.Hour, ClockSkew: time.Minute})
+	key := []byte(ixKey)
+	sign := func(method jwt.SigningMethod, k any, claims jwt.MapClaims) string {
+		s, err := jwt.NewWithClaims(method, claims).SignedString(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	u := t0.Unix()
+	for _, tc := range []struct {
+		name   string
+		token  string
+		at     time.Duration
+		want   error
+		which  string
+		issued int64
+	}{
+		{"no time claims", sign(jwtAlg, key, jwt.MapClaims{"k": "v"}), 100 * 24 * time.Hour, nil, "", 0},
+		{"exp in time", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "exp": u + 10}), 10 * time.Second, nil, "", 0},
+		{"exp within skew", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "exp": u + 10}), 69 * time.Second, nil, "", 0},
+		{"exp passed", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "exp": u + 10}), 71 * time.Second, ErrExpired, "exp", 0},
+		{"iat ok", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "iat": u}), 0, nil, "", u},
+		{"iat older than MaxAge", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "iat": u}), time.Hour + time.Second, ErrExpired, "MaxAge", u},
+		{"iat within skew", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "iat": u + 60}), 0, nil, "", u + 60},
+		{"iat in the future", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "iat": u + 61}), 0, ErrFuture, "", 0},
+		{"nbf in the future", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "nbf": u + 61}), 0, ErrFuture, "", 0},
+		{"iat a string", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "iat": "now"}), 0, ErrMalformed, "", 0},
+		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.MapClaims{"k": "v"}), 0, ErrBadSignature, "", 0},
+		{"alg HS512, same key", sign(jwt.SigningMethodHS512, key, jwt.MapClaims{"k": "v"}), 0, ErrBadSignature, "", 0},
+		{"alg HS384, same key", sign(jwt.SigningMethodHS384, key, jwt.MapClaims{"k": "v"}), 0, ErrBadSignature, "", 0},
+		{"claims not an object", sign(jwtAlg, key, nil), 0, ErrMalformed, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock.t = t0.Add(tc.at)
+			got, err := m.Decode(tc.token)
+			if !errors.Is(err, tc.want) || (err != nil && !errors.Is(err, ErrInvalidCookie)) {
+				t.Fatalf("Decode = %v, %v; want %v", got, err, tc.want)
+			}
+			if tc.which != "" {
+				var e *ExpiredError
+				if !errors.As(err, &e) || e.Which != tc.which {
+					t.Errorf("error %v, want an ExpiredError for %s", err, tc.which)
+				}
+			}
+			if err != nil {
+				return
+			}
+			if got["k"] != "v" || len(got) != 1 {
+				t.Errorf("values = %v, want only k=v", got)
+			}
+			d, err := m.codec.Decode(tc.token, clock.t)
+			if err != nil || d.Issued.Unix() != tc.issued && !(tc.issued == 0 && d.Issued.IsZero()) {
+				t.Errorf("Issued = %v, %v; want %d", d.Issued, err, tc.issued)
+			}
+		})
+	}
+}
+
+func TestJWTWrite(t *testing.T) {
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := ixNew(t, SessionConfig{Format: FormatJWT, Now: func() time.Time { return t0 }, MaxAge: time.Hour})
+	v, err := m.Encode(map[string]any{"k": "v", "exp": 1, "iat": 2, "nbf": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := jwt.MapClaims{}
+	tok, _, err := jwt.NewParser().ParseUnverified(v, claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Header["alg"] != "HS256" || tok.Header["typ"] != "JWT" {
+		t.Errorf("header %v", tok.Header)
+	}
+	if claims["iat"] != float64(t0.Unix()) || claims["exp"] != float64(t0.Add(time.Hour).Unix()) || claims["nbf"] != nil || claims["k"] != "v" {
+		t.Errorf("claims %v: want k, iat = now, exp = now + MaxAge, no nbf", claims)
+	}
+	for _, k := range []string{"iat", "exp", "nbf", ReservedKey} {
+		if !(jwtScheme{}).reserved(k) {
+			t.Errorf("%s is not reserved", k)
+		}
+	}
+	// An empty session still gets its time claims.
+	c := newJWTCodec([][]byte{[]byte(ixKey)}, time.Hour, 0)
+	for _, p := range []string{`{}`, ` { } `} {
+		v, err := c.Encode([]byte(p), t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := c.Decode(v, t0)
+		if err != nil || string(d.Payload) != `{"exp":1893459600,"iat":1893456000}` {
+			t.Errorf("empty payload %q: %s, %v", p, d.Payload, err)
+		}
+	}
+	if _, err := c.Encode([]byte(`[1]`), t0); err == nil {
+		t.Errorf("Encode accepted a JSON array")
+	}
+}
