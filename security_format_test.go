@@ -1,0 +1,89 @@
+package sessions
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/securecookie"
+)
+
+// rack-session (CVE-2026-39324) read a cookie as plaintext when it could not
+// decrypt it. An encrypted configuration must reject every value that is
+// not encrypted under its own keys, whatever else about it is valid.
+func TestSecurityEncryptedRejectsPlaintext(t *testing.T) {
+	enc := secNew(t, SessionConfig{Format: FormatEncrypted})
+	if v := secIssue(t, enc, "alice", map[string]any{"k": "v"}); secLoad(t, enc, "session="+v).UserID != "alice" {
+		t.Fatal("a genuine encrypted cookie is not accepted")
+	}
+
+	var plain []string
+	// The same session in every other format, same key and cookie name.
+	for _, f := range []Format{FormatItsdangerous, FormatFlask, FormatStarlette, FormatJWT} {
+		plain = append(plain, secIssue(t, secNew(t, SessionConfig{Format: f}), "alice", map[string]any{"k": "v"}))
+	}
+	// securecookie with the right MAC key but no encryption: a valid MAC
+	// over a plaintext payload.
+	hashKey, _, err := encryptionKeys([]byte(secKey), DefaultCookieName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := securecookie.New(hashKey, nil)
+	sc.SetSerializer(securecookie.NopEncoder{})
+	var body []byte
+	body = binary.BigEndian.AppendUint64(body, uint64(secT0.Unix()))
+	body = append(body, `{"k":"v","`+ReservedKey+`":{"c":0,"uid":"alice"}}`...)
+	unencrypted, err := sc.Encode(DefaultCookieName, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain = append(plain, unencrypted)
+	// The encrypted cookie of another name, and bare base64 JSON.
+	plain = append(plain,
+		secIssue(t, secNew(t, SessionConfig{Format: FormatEncrypted, CookieName: "other"}), "alice", map[string]any{"k": "v"}),
+		base64.URLEncoding.EncodeToString([]byte(`{"k":"v","`+ReservedKey+`":{"uid":"alice"}}`)),
+	)
+
+	for i, v := range plain {
+		if _, err := enc.Decode(v); !errors.Is(err, ErrInvalidCookie) {
+			t.Errorf("value %d: Decode = %v, want ErrInvalidCookie", i, err)
+		}
+		if seen := secLoad(t, enc, "session="+v); seen.UserID != "" || len(seen.Values) != 0 {
+			t.Errorf("value %d was read by an encrypted configuration: %+v", i, seen)
+		}
+	}
+}
+
+// What "encrypted" promises: the session's content does not appear in the
+// cookie, in any layer of its encoding.
+func TestSecurityEncryptedHidesContent(t *testing.T) {
+	enc := secNew(t, SessionConfig{Format: FormatEncrypted})
+	v := secIssue(t, enc, "alice-the-user", map[string]any{"secret": "top-secret-value"})
+	layers := [][]byte{[]byte(v)}
+	for i := 0; i < len(layers) && i < 20; i++ {
+		for _, part := range bytes.Split(layers[i], []byte("|")) {
+			for _, e := range []*base64.Encoding{base64.URLEncoding, base64.RawURLEncoding, base64.StdEncoding} {
+				if d, err := e.DecodeString(string(part)); err == nil && len(d) > 0 {
+					layers = append(layers, d)
+				}
+			}
+		}
+	}
+	for _, l := range layers {
+		for _, secret := range []string{"top-secret-value", "alice-the-user", "secret"} {
+			if strings.Contains(string(l), secret) {
+				t.Errorf("%q is readable in the cookie", secret)
+			}
+		}
+	}
+	// The signed format, by contrast, only signs: the same content is
+	// readable (see SECURITY.md).
+	signed := secIssue(t, secNew(t, SessionConfig{}), "alice-the-user", map[string]any{"secret": "top-secret-value"})
+	payload, _, _ := secParts(t, signed)
+	if raw, err := decodeSerialized(payload); err != nil || !strings.Contains(string(raw), "top-secret-value") {
+		t.Errorf("the signed format's payload is not readable JSON: %q, %v", raw, err)
+	}
+}
