@@ -49,12 +49,16 @@ func (rw *responseWriter) flush() error {
 }
 
 func (rw *responseWriter) hijack() (net.Conn, *bufio.ReadWriter, error) {
-	// A hijacked connection carries no headers of ours; later changes are
-	// reported as ErrHeadersWritten.
-	rw.st.mu.Lock()
-	rw.st.headersSent = true
-	rw.st.mu.Unlock()
-	return rw.w.(http.Hijacker).Hijack()
+	conn, brw, err := rw.w.(http.Hijacker).Hijack()
+	if err == nil {
+		// A hijacked connection carries no headers of ours; later changes
+		// are reported as ErrHeadersWritten. A failed Hijack leaves the
+		// response, and the session, as they were.
+		rw.st.mu.Lock()
+		rw.st.headersSent = true
+		rw.st.mu.Unlock()
+	}
+	return conn, brw, err
 }
 
 func (rw *responseWriter) readFrom(r io.Reader) (int64, error) {
