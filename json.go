@@ -24,8 +24,6 @@ import (
 // maxDepth is the deepest nesting a session payload may have.
 const maxDepth = 32
 
-var errJSON = errors.New("invalid JSON")
-
 type jsonDecoder struct {
 	data []byte
 	// src is data as a string: strings and numbers without escapes are

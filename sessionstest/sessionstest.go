@@ -33,6 +33,8 @@ import (
 	"github.com/ctxsession/sessions"
 )
 
+//lint:file-ignore ST1005 failure messages start with the name of the Store method that failed
+
 // NewID returns a random storage key in the shape the middleware uses (64
 // lowercase hex digits).
 func NewID() string {
