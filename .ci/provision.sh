@@ -25,11 +25,11 @@ fi
 redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
 
 # Python peers: itsdangerous and Flask for python3; Starlette, httpx and PyJWT for Debian's python3.
-python3 -c 'import itsdangerous, flask' || { echo "python3 lacks itsdangerous/flask" >&2; exit 1; }
-if ! /usr/bin/python3 -c 'import starlette, httpx, jwt' 2>/dev/null; then
-  apt_install python3-starlette python3-httpx python3-jwt
+python3 -c 'import itsdangerous, flask, cryptography' || { echo "python3 lacks itsdangerous/flask/cryptography" >&2; exit 1; }
+if ! /usr/bin/python3 -c 'import starlette, httpx, jwt, cryptography' 2>/dev/null; then
+  apt_install python3-starlette python3-httpx python3-jwt python3-cryptography
 fi
-/usr/bin/python3 -c 'import starlette, httpx, jwt'
+/usr/bin/python3 -c 'import starlette, httpx, jwt, cryptography'
 
 # Chromium for the browser test.
 if ! command -v chromium >/dev/null; then
