@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -80,9 +81,17 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, p page) {
 	p.Mode, p.Format, p.Store, p.MaxName = a.mode, a.format, a.store, maxName
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := a.tmpl.ExecuteTemplate(w, "layout", p); err != nil {
-		// The headers are gone; all that can be done is stop writing.
-		return
+		// The headers are gone (usually the client went away).
+		slog.DebugContext(r.Context(), "sessiondemo: writing page", "err", err)
 	}
+}
+
+// fail answers a request whose login or logout failed. (When the session
+// itself could not be loaded, the middleware's error handler replaces this
+// response with its own.)
+func fail(w http.ResponseWriter, r *http.Request, what string, err error) {
+	slog.ErrorContext(r.Context(), "sessiondemo: "+what, "err", err)
+	http.Error(w, what+" failed; please try again", http.StatusInternalServerError)
 }
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
@@ -139,7 +148,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		s.AddFlash("error", "That name is too long.")
 	default:
 		if err := sessions.Login(ctx, name); err != nil {
-			http.Error(w, "login failed", http.StatusInternalServerError)
+			fail(w, r, "login", err)
 			return
 		}
 		s.AddFlash("info", "Welcome, "+name+"! You are logged in.")
@@ -150,6 +159,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := sessions.Logout(ctx); err != nil {
+		fail(w, r, "logout", err)
 		return
 	}
 	// The flash starts a new anonymous session; showing it on the next
@@ -169,12 +179,14 @@ func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := "You are logged out on every device."
 	if err := a.m.DestroyUser(ctx, user); err != nil {
-		msg = "Could not end your other sessions: " + err.Error()
+		slog.ErrorContext(ctx, "sessiondemo: log out everywhere", "err", err)
+		msg = "You are logged out here, but your other sessions could not be ended."
 		if errors.Is(err, sessions.ErrNotSupported) {
-			msg = "This configuration cannot end other sessions."
+			msg = "You are logged out here; this configuration cannot end other sessions."
 		}
 	}
 	if err := sessions.Logout(ctx); err != nil {
+		fail(w, r, "logout", err)
 		return
 	}
 	if s, err := sessions.GetSession(ctx); err == nil {

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"html"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
@@ -13,10 +15,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/memstore"
 )
 
 const testKey = "0123456789abcdef0123456789abcdef-demo-test"
@@ -45,8 +49,20 @@ func newBrowser(t *testing.T, base string) *browser {
 	return &browser{t: t, base: base, c: &http.Client{Jar: jar}}
 }
 
-// do sends a request (following redirects) and returns the final body.
+// do sends a request (following redirects) and returns the final body,
+// which must come with status 200.
 func (b *browser) do(method, path string, form url.Values) string {
+	b.t.Helper()
+	code, out := b.send(method, path, form)
+	if code != http.StatusOK {
+		b.t.Fatalf("%s %s: status %d, body %s", method, path, code, out)
+	}
+	return out
+}
+
+// send sends a request (following redirects) and returns the final status
+// and body.
+func (b *browser) send(method, path string, form url.Values) (int, string) {
 	b.t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -65,10 +81,7 @@ func (b *browser) do(method, path string, form url.Values) string {
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		b.t.Fatalf("%s %s: status %d, body %s", method, path, resp.StatusCode, out)
-	}
-	return string(out)
+	return resp.StatusCode, string(out)
 }
 
 func (b *browser) cookie() *http.Cookie {
@@ -361,4 +374,78 @@ func (b *syncBuffer) waitFor(t *testing.T, prefix string) string {
 	}
 	t.Fatalf("no %q line in output %q", prefix, b.String())
 	return ""
+}
+
+// flakyStore is a memstore whose deletions can be made to fail.
+type flakyStore struct {
+	*memstore.Store
+	failDelete, failDeleteUser atomic.Bool
+}
+
+var errDisk = errors.New("disk on fire")
+
+func (s *flakyStore) Delete(ctx context.Context, id string) error {
+	if s.failDelete.Load() {
+		return errDisk
+	}
+	return s.Store.Delete(ctx, id)
+}
+
+func (s *flakyStore) DeleteUser(ctx context.Context, user string) error {
+	if s.failDeleteUser.Load() {
+		return errDisk
+	}
+	return s.Store.DeleteUser(ctx, user)
+}
+
+// plainStore hides the UserStore methods: DestroyUser is not supported.
+type plainStore struct{ sessions.Store }
+
+func newStoreServer(t *testing.T, st sessions.Store) *httptest.Server {
+	t.Helper()
+	m, err := sessions.New(sessions.SessionConfig{
+		SecretKey: testKey,
+		Store:     st,
+		Logger:    slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newApp(m, sessions.DefaultCookieName, "test", "itsdangerous", true).handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestStoreFailures: a failed logout says so and leaves the user logged in;
+// a failed "log out everywhere" still logs out here and says what failed.
+func TestStoreFailures(t *testing.T) {
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	mem := memstore.New()
+	t.Cleanup(func() { mem.Close() })
+	st := &flakyStore{Store: mem}
+	srv := newStoreServer(t, st)
+
+	b := newBrowser(t, srv.URL)
+	b.do("POST", "/login", url.Values{"name": {"frank"}})
+	st.failDelete.Store(true)
+	// The middleware's error handler (or fail) answers 500.
+	if code, body := b.send("POST", "/logout", nil); code != http.StatusInternalServerError {
+		t.Errorf("logout with a failing store: status %d, body %q; want 500", code, body)
+	}
+	st.failDelete.Store(false)
+	mustContain(t, "home after the failed logout", b.do("GET", "/", nil), `id="user">frank<`)
+
+	st.failDeleteUser.Store(true)
+	home := b.do("POST", "/logout-everywhere", nil)
+	mustContain(t, "home after a failed log out everywhere", home,
+		"You are logged out here, but your other sessions could not be ended.", "not signed in")
+	mustNotContain(t, "home", home, errDisk.Error())
+
+	t.Run("not a UserStore", func(t *testing.T) {
+		srv := newStoreServer(t, plainStore{mem})
+		b := newBrowser(t, srv.URL)
+		b.do("POST", "/login", url.Values{"name": {"gina"}})
+		mustContain(t, "home", b.do("POST", "/logout-everywhere", nil),
+			"this configuration cannot end other sessions.", "not signed in")
+	})
 }
