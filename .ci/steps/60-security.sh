@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Security step: every fuzz target of the root module runs for a few seconds
+# (one at a time; the seed corpora under testdata/fuzz run in the ordinary
+# `go test` too), then staticcheck, pinned, through the module proxy, on the
+# root module and every side module. Any finding or failure fails the step.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+FUZZTIME="${FUZZTIME:-5s}"
+STATICCHECK="honnef.co/go/tools/cmd/staticcheck@v0.8.2" # staticcheck 2026.1.x
+
+# The targets that must exist: a missing one is a failure, not a skip.
+required=(FuzzFormatDecode FuzzMiddlewareHeader FuzzConfig FuzzFileStoreID FuzzJSON FuzzDecodeCookie)
+
+# Every fuzz target in the root module (side modules have their own go.mod
+# and are not fuzzed here): "dir target" pairs.
+targets=$(grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' . \
+  | while IFS=: read -r file line; do
+      dir=$(dirname "$file")
+      # Skip directories that belong to another module.
+      d=$dir; skip=
+      while [ "$d" != "." ]; do
+        if [ -f "$d/go.mod" ]; then skip=1; break; fi
+        d=$(dirname "$d")
+      done
+      [ -n "$skip" ] && continue
+      name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/' <<<"$line")
+      echo "$dir $name"
+    done | sort -u)
+
+for want in "${required[@]}"; do
+  if ! grep -qE " $want\$" <<<"$targets"; then
+    echo "60-security: fuzz target $want not found" >&2
+    exit 1
+  fi
+done
+
+while read -r dir name; do
+  echo "-- fuzz $name ($dir, $FUZZTIME)"
+  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$dir" >/tmp/fuzz-$$.log 2>&1 || {
+    cat /tmp/fuzz-$$.log
+    rm -f /tmp/fuzz-$$.log
+    echo "60-security: $name failed (a crashing input is saved under $dir/testdata/fuzz/$name)" >&2
+    exit 1
+  }
+  tail -n 1 /tmp/fuzz-$$.log
+done <<<"$targets"
+rm -f /tmp/fuzz-$$.log
+
+echo "-- staticcheck ($STATICCHECK)"
+go run "$STATICCHECK" ./...
+for mod in $(find . -mindepth 2 -name go.mod -not -path './.git/*' | sort); do
+  dir=$(dirname "$mod")
+  echo "-- staticcheck $dir"
+  (cd "$dir" && go run "$STATICCHECK" ./...)
+done
+echo "60-security: ok"
