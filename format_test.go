@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -204,5 +205,95 @@ func checkNonCanonical(t *testing.T, f Format, m *Middleware, v string) {
 	bad := end[:len(end)-1] + string(sibling) + v[len(end):]
 	if _, err := m.Decode(bad); !errors.Is(err, ErrInvalidCookie) {
 		t.Errorf("%v accepted %q (last character %c changed to %c): %v", f, bad, last, sibling, err)
+	}
+}
+
+// Every codec is shared by all requests: encode and decode concurrently
+// (run with -race).
+func TestFormatsConcurrent(t *testing.T) {
+	for _, f := range allFormats {
+		m := ixNew(t, SessionConfig{Format: f, FallbackKeys: []string{ixOld}})
+		old, err := ixNew(t, SessionConfig{Format: f, SecretKey: ixOld}).Encode(map[string]any{"k": "old"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 8)
+		for g := range 8 {
+			go func() {
+				for i := range 50 {
+					v, err := m.Encode(map[string]any{"g": g, "i": i})
+					if err != nil {
+						done <- err
+						return
+					}
+					if _, err := m.Decode(v); err != nil {
+						done <- err
+						return
+					}
+					if got, err := m.Decode(old); err != nil || got["k"] != "old" {
+						done <- fmt.Errorf("fallback decode: %v, %v", got, err)
+						return
+					}
+				}
+				done <- nil
+			}()
+		}
+		for range 8 {
+			if err := <-done; err != nil {
+				t.Errorf("%v: %v", f, err)
+			}
+		}
+	}
+}
+
+// FuzzFormatsDecode feeds arbitrary values to every format: no panic, and
+// either a session or an error matching ErrInvalidCookie.
+func FuzzFormatsDecode(f *testing.F) {
+	ms := make([]*Middleware, len(allFormats))
+	for i, format := range allFormats {
+		ms[i] = ixNew(f, SessionConfig{Format: format})
+		for _, vals := range []map[string]any{{}, {"k": "v", "l": []any{1, map[string]any{" t": 1}}}} {
+			v, err := ms[i].Encode(vals)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(v)
+		}
+	}
+	f.Add("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJhIjoxfQ.")
+	f.Add(".eJyrVkpUslIqS8xRqgUAHaIEVw.awJUaQ.d4OiMvgiZPhOLsGB8B5qGrpQEzM")
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, m := range ms {
+			if _, err := m.Decode(v); err != nil && !errors.Is(err, ErrInvalidCookie) {
+				t.Errorf("%v: Decode(%q) error %v does not match ErrInvalidCookie", m.cfg.Format, v, err)
+			}
+		}
+	})
+}
+
+func BenchmarkFormats(b *testing.B) {
+	values := map[string]any{"user": "ann", "cart": []any{"apple", "pear"}, "n": 42, "theme": "dark"}
+	for _, f := range allFormats {
+		m := ixNew(b, SessionConfig{Format: f})
+		v, err := m.Encode(values)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(f.String()+"/encode", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Encode(values); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(f.String()+"/decode", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Decode(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
