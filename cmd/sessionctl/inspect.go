@@ -96,18 +96,30 @@ func detect(value string) (inspection, error) {
 		}
 		return in, err
 	case 27: // HMAC-SHA1: Flask or Starlette
-		format := fmtFlask
-		guess := "SHA-1 signature, base64url payload"
-		if strings.ContainsAny(payload, "+/=") {
+		// Starlette pads standard base64; Flask uses unpadded base64url
+		// and may compress. A padding-free payload of neither alphabet's
+		// own characters reads the same either way.
+		format, guess := fmtFlask, "SHA-1 signature, base64url payload"
+		ambiguous := false
+		switch {
+		case strings.ContainsAny(payload, "+/="):
 			format, guess = fmtStarlette, "SHA-1 signature, standard base64 payload"
-		} else if !strings.HasPrefix(payload, ".") && !strings.ContainsAny(payload, "-_") {
-			guess = "SHA-1 signature; the payload would also read as Starlette's"
+		case strings.HasPrefix(payload, ".") || strings.ContainsAny(payload, "-_") || len(payload)%4 != 0:
+		default:
+			ambiguous = true
 		}
 		in, err := inspectTimestamped(value, format)
-		if err == nil {
-			in.Guess = guess
+		if err != nil {
+			return in, err
 		}
-		return in, err
+		in.Guess = guess
+		if ambiguous {
+			in.Guess = "SHA-1 signature; the payload would also read as Starlette's"
+			if hasFlaskKeys(in.Payload) {
+				in.Guess = "SHA-1 signature, Flask's keys"
+			}
+		}
+		return in, nil
 	}
 	return inspection{}, fmt.Errorf("not a session cookie of any known format: a %d-character signature", len(sig))
 }
@@ -277,6 +289,17 @@ func inspectEncrypted(value string) (inspection, error) {
 		Issued: time.Unix(ts, 0),
 		Note:   "encrypted: the payload can only be read with the key (sessionctl verify --format encrypted)",
 	}, nil
+}
+
+// hasFlaskKeys reports whether a payload has a key only Flask writes:
+// Flask-Login's, flashes, or a tagged value (" t").
+func hasFlaskKeys(payload []byte) bool {
+	for _, k := range []string{`"_user_id"`, `"_fresh"`, `"_flashes"`, `" t"`} {
+		if bytes.Contains(payload, []byte(k)) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkObject reports whether raw is one JSON object.

@@ -293,6 +293,9 @@ func verify(args []string, e env) error {
 	value := cookieValue(arg, o.name)
 	values, err := m.Decode(value)
 	if err != nil {
+		if in, ierr := inspect(value, ""); ierr == nil && in.Payload == nil && in.Format == fmtItsdangerous {
+			return fmt.Errorf("invalid cookie: %w (it looks like a server-side session id, which only the server holding the store can check)", err)
+		}
 		return fmt.Errorf("invalid cookie: %w", err)
 	}
 	w := e.stdout

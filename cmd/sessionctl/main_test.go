@@ -112,6 +112,8 @@ func TestRun(t *testing.T) {
 	sig27 := strings.Repeat("A", 27)
 	sig43 := strings.Repeat("A", 43)
 	flask := b64url(`{"_user_id":"7","_fresh":true}`) + "." + ts(t0) + "." + sig27
+	ambiguous := b64url(`{"lang":"d"}`) + "." + ts(t0) + "." + sig27
+	unpadded := b64url(`{"lang":"de"}`) + "." + ts(t0) + "." + sig27
 	flaskZ := zlibbed([]byte(`{"_user_id":"8","x":"`+strings.Repeat("y", 100)+`"}`)) + "." + ts(t0) + "." + sig27
 	starlette := base64.StdEncoding.EncodeToString([]byte(`{"user":"bob"}`)) + "." + ts(t0) + "." + sig27
 	jwt := b64url(`{"alg":"HS256","typ":"JWT"}`) + "." + b64url(`{"sub":"carol","iat":1795341600,"exp":1795345200}`) + "." + sig43
@@ -148,6 +150,9 @@ func TestRun(t *testing.T) {
 		{name: "decode compressed", args: []string{"decode", big}, stdout: []string{strings.Repeat("abc", 200)}},
 		{name: "decode future", now: t0.Add(-time.Hour), args: []string{"decode", plain}, stdout: []string{"1h0m0s in the future"}},
 		{name: "decode flask", args: []string{"decode", flask}, stdout: []string{"format:   flask (detected", "user:     7"}},
+		{name: "decode flask by its keys", args: []string{"decode", flask}, stdout: []string{"(detected: SHA-1 signature, Flask's keys)"}},
+		{name: "decode flask or starlette", args: []string{"decode", ambiguous}, stdout: []string{"format:   flask (detected: SHA-1 signature; the payload would also read as Starlette's)"}},
+		{name: "decode flask, unpadded", args: []string{"decode", unpadded}, stdout: []string{"format:   flask (detected: SHA-1 signature, base64url payload)"}},
 		{name: "decode flask zlib", args: []string{"decode", flaskZ}, stdout: []string{"format:   flask (detected", "user:     8"}},
 		{name: "decode starlette", args: []string{"decode", starlette}, stdout: []string{"format:   starlette (detected", `"user": "bob"`}},
 		{name: "decode starlette given", args: []string{"decode", "--format", "starlette", starlette}, stdout: []string{"format:   starlette (given)"}},
@@ -199,6 +204,7 @@ func TestRun(t *testing.T) {
 		{name: "verify sid=VALUE", args: []string{"verify", "--key", testKey, "--name", "sid", "sid=" + named}, stdout: []string{"verified: YES"}},
 		{name: "verify format case", args: []string{"verify", "--key", testKey, "--format", " ItsDangerous", login}, stdout: []string{"format itsdangerous", "user:     alice"}},
 		{name: "verify other format", args: []string{"verify", "--key", testKey, "--format", "flask", login}, code: 1, stderr: "invalid cookie"},
+		{name: "verify store id", args: []string{"verify", "--key", testKey, storeID}, code: 1, stderr: "looks like a server-side session id"},
 		{name: "verify no key", args: []string{"verify", login}, code: 2, stderr: "no key"},
 		{name: "verify weak key", args: []string{"verify", "--key", "short", login}, code: 2, stderr: "shorter than 32 bytes"},
 		{name: "verify weak fallback", args: []string{"verify", "--key", testKey, "--fallback", "short", login}, code: 2, stderr: "shorter than 32 bytes"},
