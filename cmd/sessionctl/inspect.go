@@ -31,7 +31,9 @@ const (
 )
 
 // inspectable lists the formats decode reads.
-var inspectable = []string{fmtItsdangerous, fmtFlask, fmtStarlette, fmtJWT, fmtEncrypted}
+func inspectable() []string {
+	return []string{fmtItsdangerous, fmtFlask, fmtStarlette, fmtJWT, fmtEncrypted}
+}
 
 // An inspection is what can be read from a cookie without its key.
 type inspection struct {

@@ -31,13 +31,24 @@ import (
 	sessions "github.com/ctxsession/sessions"
 )
 
-const usage = `usage:
-  sessionctl keygen
-  sessionctl decode [--format F] COOKIE
-  sessionctl verify --key K [--fallback K2 ...] [--format F] [--name N] [--max-age D] COOKIE
-  sessionctl sign --key K [--format F] [--name N] JSON
-formats: ` + formatList + `
-the key defaults to $SESSION_SECRET_KEY`
+// usage is the help text.
+func usage() string {
+	return "usage:\n  " + usageOf("keygen") + "\n  " + usageOf("decode") + "\n  " + usageOf("verify") + "\n  " +
+		usageOf("sign") + "\nformats: " + formatList + "\nthe key defaults to $SESSION_SECRET_KEY"
+}
+
+// usageOf returns the synopsis of a command.
+func usageOf(cmd string) string {
+	switch cmd {
+	case "decode":
+		return "sessionctl decode [--format F] COOKIE"
+	case "verify":
+		return "sessionctl verify --key K [--fallback K2 ...] [--format F] [--name N] [--max-age D] COOKIE"
+	case "sign":
+		return "sessionctl sign --key K [--format F] [--name N] JSON"
+	}
+	return "sessionctl keygen"
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], env{
@@ -83,7 +94,7 @@ func dispatch(args []string, e env) error {
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
-		fmt.Fprintln(e.stdout, usage)
+		fmt.Fprintln(e.stdout, usage())
 		return nil
 	case "keygen":
 		return keygen(args[1:], e)
@@ -148,7 +159,9 @@ func parse(cmd string, args []string, withKey bool) (options, string, error) {
 			if strings.Contains(a, "=") {
 				n = 1
 			}
-			if err := fs.Parse(args[:n]); err != nil {
+			if err := fs.Parse(args[:n]); errors.Is(err, flag.ErrHelp) {
+				return o, "", usageError{"usage: " + usageOf(cmd)}
+			} else if err != nil {
 				return o, "", usageError{cmd + ": " + err.Error()}
 			}
 			args = args[n:]
@@ -164,8 +177,8 @@ func parse(cmd string, args []string, withKey bool) (options, string, error) {
 		return o, "", usageError{fmt.Sprintf("%s takes one %s argument, got %d", cmd, what, len(pos))}
 	}
 	o.format = strings.ToLower(strings.TrimSpace(o.format))
-	if o.format != "" && !slices.Contains(inspectable, o.format) {
-		return o, "", usageError{fmt.Sprintf("unknown format %q (known: %s)", o.format, strings.Join(inspectable, ", "))}
+	if o.format != "" && !slices.Contains(inspectable(), o.format) {
+		return o, "", usageError{fmt.Sprintf("unknown format %q (known: %s)", o.format, strings.Join(inspectable(), ", "))}
 	}
 	return o, pos[0], nil
 }

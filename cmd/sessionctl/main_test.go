@@ -164,6 +164,7 @@ func TestRun(t *testing.T) {
 		{name: "decode store id", args: []string{"decode", storeID}, stdout: []string{"server-side session id"}, without: []string{"payload:"}},
 		{name: "decode store id starting with -", args: []string{"decode", dashID}, stdout: []string{"server-side session id"}},
 		{name: "verify -- then cookie", args: []string{"verify", "--key", testKey, "--", login}, stdout: []string{"verified: YES"}},
+		{name: "command help", args: []string{"verify", "-h"}, code: 2, stderr: "usage: sessionctl verify --key K"},
 		{name: "flag without value", args: []string{"verify", login, "--key"}, code: 2, stderr: "flag needs an argument: -key"},
 		{name: "flag=value", args: []string{"verify", "--key=" + testKey, login}, stdout: []string{"verified: YES"}},
 		{name: "key with dots", args: []string{"verify", "--key=" + dotKey, dotted}, stdout: []string{"verified: YES"}},
