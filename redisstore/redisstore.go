@@ -185,9 +185,25 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 		return wrap("set nx", err)
 	}
 	if !ok {
+		if rec.UserID != "" {
+			// Take back the index entry unless the existing record is
+			// the same user's.
+			if v, err := s.rdb.Get(ctx, s.key(rec.ID)).Result(); err != nil || owner(v) != rec.UserID {
+				s.rdb.SRem(ctx, s.userKey(rec.UserID), rec.ID)
+			}
+		}
 		return sessions.ErrExists
 	}
 	return nil
+}
+
+// owner returns the user id in a session value, "" if none or corrupt.
+func owner(v string) string {
+	u, _, err := decode(v)
+	if err != nil {
+		return ""
+	}
+	return u
 }
 
 // Update replaces a live session with SET XX: it reports found=false, and
@@ -247,7 +263,8 @@ func (s *Store) remove(ctx context.Context, id string) (bool, error) {
 }
 
 // UserSessions returns the ids of userID's live sessions. Index entries
-// whose session has expired are removed on the way.
+// whose session has expired, or now belongs to someone else, are removed
+// on the way.
 func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -261,16 +278,16 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, erro
 		return nil, nil
 	}
 	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.IntCmd, len(ids))
+	cmds := make([]*redis.StringCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = pipe.Exists(ctx, s.key(id))
+		cmds[i] = pipe.Get(ctx, s.key(id))
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, wrap("exists", err)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, wrap("get", err)
 	}
 	var live, dead []string
 	for i, c := range cmds {
-		if c.Val() == 1 {
+		if v, err := c.Result(); err == nil && owner(v) == userID {
 			live = append(live, ids[i])
 		} else {
 			dead = append(dead, ids[i])
@@ -284,9 +301,23 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, erro
 	return live, nil
 }
 
+// delIfOwner deletes a session key if its value belongs to ARGV[1]. One
+// key: cluster-safe.
+const delIfOwner = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local c = string.find(v, ':', 1, true)
+if not c then return 0 end
+local n = tonumber(string.sub(v, 1, c - 1))
+if n and string.sub(v, c + 1, c + n) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0`
+
 // DeleteUser deletes every session in userID's index. Each member is
-// popped from the set before its session is deleted, so concurrent calls
-// share the work and none is deleted twice.
+// popped from the set before its session is deleted (if it is still that
+// user's), so concurrent calls share the work and none is deleted twice.
 func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -302,7 +333,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 		}
 		pipe := s.rdb.Pipeline()
 		for _, id := range ids {
-			pipe.Del(ctx, s.key(id))
+			pipe.Eval(ctx, delIfOwner, []string{s.key(id)}, userID)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			// Put the members back so a retry finds them.

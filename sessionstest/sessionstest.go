@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sessions.Store) {
 		{"Concurrent", testConcurrent},
 		{"ConcurrentCreateOneWins", testCreateRace},
 		{"UserIndex", testUserIndex},
+		{"UserIndexOwnership", testUserOwnership},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -531,4 +532,59 @@ func testUserIndex(t *testing.T, s sessions.Store) {
 	for _, id := range many {
 		mustNotFind(t, s, id)
 	}
+}
+
+// testUserOwnership checks that the index never attributes a session to
+// the wrong user: not after a Create that lost to an existing id, nor
+// after an Update that changed the user.
+func testUserOwnership(t *testing.T, s sessions.Store) {
+	us, ok := s.(sessions.UserStore)
+	if !ok {
+		t.Logf("%T is not a sessions.UserStore; nothing to check", s)
+		return
+	}
+	ctx := ctxT(t)
+	alice, mallory := newUser(), newUser()
+	id := NewID()
+	r := rec(id, "alice's", time.Hour)
+	r.UserID = alice
+	if err := us.Create(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	m := rec(id, "mallory's", time.Hour)
+	m.UserID = mallory
+	if err := us.Create(ctx, m); !errors.Is(err, sessions.ErrExists) {
+		t.Fatalf("Create of a taken id = %v; want ErrExists", err)
+	}
+	if ids, err := us.UserSessions(ctx, mallory); err != nil || len(ids) != 0 {
+		t.Fatalf("UserSessions(other user) = %v, %v; want none", ids, err)
+	}
+	if err := us.DeleteUser(ctx, mallory); err != nil {
+		t.Fatal(err)
+	}
+	mustFind(t, s, id, "alice's")
+	if ids, err := us.UserSessions(ctx, alice); err != nil || len(ids) != 1 || ids[0] != id {
+		t.Fatalf("UserSessions(owner) = %v, %v; want [%.12s...]", ids, err, id)
+	}
+
+	// An Update that hands the record to another user moves it.
+	bob := newUser()
+	r.UserID, r.Data = bob, []byte("bob's")
+	if found, err := us.Update(ctx, r); err != nil || !found {
+		t.Fatalf("Update = %v, %v", found, err)
+	}
+	if ids, _ := us.UserSessions(ctx, alice); len(ids) != 0 {
+		t.Fatalf("UserSessions(previous owner) = %d ids; want 0", len(ids))
+	}
+	if err := us.DeleteUser(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	mustFind(t, s, id, "bob's")
+	if ids, _ := us.UserSessions(ctx, bob); len(ids) != 1 {
+		t.Fatalf("UserSessions(new owner) = %d ids; want 1", len(ids))
+	}
+	if err := us.DeleteUser(ctx, bob); err != nil {
+		t.Fatal(err)
+	}
+	mustNotFind(t, s, id)
 }
