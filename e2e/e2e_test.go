@@ -242,20 +242,7 @@ func TestBrowserLoginLogout(t *testing.T) {
 	}
 
 	// The screenshot of the logged-in page, a CI artifact.
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	shot := filepath.Join(repoRoot(t), "artifacts", "e2e-logged-in.png")
-	if err := os.MkdirAll(filepath.Dir(shot), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
-		t.Errorf("screenshot is not a PNG")
-	}
+	screenshot(t, ctx, "e2e-logged-in.png")
 
 	// sessionctl reads the browser's cookie.
 	out := sessionctl(t, ctl, "decode", c.Value)
@@ -293,6 +280,10 @@ func TestBrowserLoginLogout(t *testing.T) {
 	if got := text(t, ctx, "#session-user"); got != "alice" {
 		t.Errorf("session page user %q, want alice", got)
 	}
+	if got := text(t, ctx, "#values"); !strings.Contains(got, `"visits": 2`) {
+		t.Errorf("session page values %q, want visits 2", got)
+	}
+	screenshot(t, ctx, "e2e-session.png")
 
 	// Log out: the message, the form, and the cookie deleted.
 	do(t, ctx, "home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#logout")))
@@ -307,6 +298,25 @@ func TestBrowserLoginLogout(t *testing.T) {
 	do(t, ctx, "reload after logout", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#name")))
 	if got := text(t, ctx, ".who"); got != "not signed in" {
 		t.Errorf("after logout the header says %q", got)
+	}
+}
+
+// screenshot saves the page as artifacts/name, a PNG.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("screenshot %s is not a PNG", name)
+	}
+	path := filepath.Join(repoRoot(t), "artifacts", name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
