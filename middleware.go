@@ -43,6 +43,7 @@ type state struct {
 	req *http.Request
 	w   http.ResponseWriter // the writer the middleware was given
 	rw  responseWriter      // the wrapper around w that next gets
+	hdr [3]string           // storage for the Vary, Cache-Control and Set-Cookie values we add
 
 	mu          sync.Mutex
 	sess        *Session // nil until loaded
@@ -240,8 +241,10 @@ func newSessionID() string {
 
 // storeKey is the id a Store sees for a session id.
 func storeKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
+	var buf [64]byte
+	sum := sha256.Sum256(append(buf[:0], id...))
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:])
 }
 
 // signID returns the cookie value of a store-mode session id.
@@ -294,7 +297,7 @@ func (st *state) commitLocked() error {
 	}
 	m := st.m
 	h := st.w.Header()
-	addVary(h)
+	st.addVary(h)
 
 	now := m.now()
 	s.mu.Lock()
@@ -405,13 +408,13 @@ func (st *state) setCookie(line string) {
 			h["Set-Cookie"] = slices.Delete(h["Set-Cookie"], i, i+1)
 		}
 	} else {
-		h.Add("Cache-Control", `no-cache="Set-Cookie"`)
+		st.addHeader(h, "Cache-Control", `no-cache="Set-Cookie"`, 1)
 	}
-	h.Add("Set-Cookie", line)
+	st.addHeader(h, "Set-Cookie", line, 2)
 	st.sentCookie = line
 }
 
-func addVary(h http.Header) {
+func (st *state) addVary(h http.Header) {
 	for _, v := range h["Vary"] {
 		for _, f := range strings.Split(v, ",") {
 			if f = strings.TrimSpace(f); strings.EqualFold(f, "Cookie") || f == "*" {
@@ -419,7 +422,19 @@ func addVary(h http.Header) {
 			}
 		}
 	}
-	h.Add("Vary", "Cookie")
+	st.addHeader(h, "Vary", "Cookie", 0)
+}
+
+// addHeader is h.Add(key, value) for a canonical key. When key has no
+// value yet, the value goes into the state's storage slot instead of a
+// new slice.
+func (st *state) addHeader(h http.Header, key, value string, slot int) {
+	if len(h[key]) > 0 {
+		h[key] = append(h[key], value)
+		return
+	}
+	st.hdr[slot] = value
+	h[key] = st.hdr[slot : slot+1 : slot+1]
 }
 
 // beforeHeaders commits the session once, just before the headers go out.
