@@ -196,15 +196,26 @@ func mwGetSession(t *testing.T, r *http.Request) *Session {
 // mwServer is a real HTTP server with a cookie jar client.
 type mwServer struct {
 	*httptest.Server
-	t      *testing.T
-	client *http.Client
+	t       *testing.T
+	client  *http.Client
+	handler http.Handler   // the handler under test, before the middleware
+	running sync.WaitGroup // requests whose middleware has not returned
 }
 
 func (e *mwEnv) serve(h http.Handler) *mwServer {
-	srv := httptest.NewServer(e.m.Handler(h))
-	e.t.Cleanup(srv.Close)
+	s := &mwServer{t: e.t, handler: h}
+	wrapped := e.m.Handler(h)
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Added before the response can reach the client, so that get
+		// can wait for the middleware's work after the response.
+		s.running.Add(1)
+		defer s.running.Done()
+		wrapped.ServeHTTP(w, r)
+	}))
+	e.t.Cleanup(s.Server.Close)
 	jar, _ := cookiejar.New(nil)
-	return &mwServer{Server: srv, t: e.t, client: &http.Client{Jar: jar}}
+	s.client = &http.Client{Jar: jar}
+	return s
 }
 
 type mwResp struct {
@@ -224,6 +235,9 @@ func (s *mwServer) get(path string) mwResp {
 	if err != nil {
 		s.t.Fatalf("GET %s: reading body: %v", path, err)
 	}
+	// The middleware may still be finishing (a hijacked connection, the
+	// error hook after the response): wait for it.
+	s.running.Wait()
 	return mwResp{resp.StatusCode, resp.Header, string(b)}
 }
 
@@ -916,7 +930,7 @@ func TestLoginPreventsFixation(t *testing.T) {
 	}
 	srv.get("/login-empty")
 
-	srv2 := e.serve(srv.Config.Handler)
+	srv2 := e.serve(srv.handler)
 	srv2.get("/anon")
 	resp = srv2.get("/loginkeep")
 	want = fmt.Sprintf("43 true [cart] %d", mwT0.Add(time.Hour).Unix())
