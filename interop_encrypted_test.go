@@ -63,6 +63,7 @@ func runEncrypted(t *testing.T, ops ...encOp) []encResult {
 }
 
 func TestEncryptedKeyDerivationMatchesPython(t *testing.T) {
+	t.Parallel()
 	out := runEncrypted(t, encOp{Op: "keys", Name: "sid"}, encOp{Op: "keys", Name: "other"})
 	for i, name := range []string{"sid", "other"} {
 		hk, bk, err := encryptionKeys([]byte(ixKey), name)
@@ -82,6 +83,7 @@ func TestEncryptedKeyDerivationMatchesPython(t *testing.T) {
 }
 
 func TestEncryptedInteropRoundTrip(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatEncrypted})
 	now := time.Now().Unix()
 	out := runEncrypted(t, encOp{Op: "seal", Payload: `{"user":"ann","n":41,"secret":"hunter2"}`, Issued: now - 60, Date: now})
@@ -124,6 +126,7 @@ func TestEncryptedInteropRoundTrip(t *testing.T) {
 }
 
 func TestEncryptedInteropRejects(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatEncrypted})
 	now := time.Now().Unix()
 	old := ixDaysAgo(15).Unix()
@@ -199,6 +202,7 @@ func TestEncryptedInteropRejects(t *testing.T) {
 }
 
 func TestEncryptedInteropKeyRotation(t *testing.T) {
+	t.Parallel()
 	now := time.Now().Unix()
 	out := runEncrypted(t, encOp{Op: "seal", Secret: ixOld, Payload: `{"k":"v"}`, Issued: now, Date: now})
 	m := ixNew(t, SessionConfig{Format: FormatEncrypted, SecretKey: ixKey, FallbackKeys: []string{ixOld}})

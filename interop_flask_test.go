@@ -77,6 +77,7 @@ func flaskSession(t *testing.T, r flaskResp) map[string]any {
 }
 
 func TestFlaskInteropTaggedValuesFlaskToGo(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatFlask})
 	cookie := flaskCookie(t, runFlask(t, flaskReq{Method: "POST", Path: "/rich"})[0])
 
@@ -133,6 +134,7 @@ func TestFlaskInteropTaggedValuesFlaskToGo(t *testing.T) {
 }
 
 func TestFlaskInteropGoToFlask(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatFlask})
 	first := ixServe(t, m, "", func(_ *http.Request, s *Session) {
 		s.Set("name", "gopher")
@@ -176,6 +178,7 @@ func TestFlaskInteropGoToFlask(t *testing.T) {
 }
 
 func TestFlaskInteropLogin(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatFlask})
 
 	// Logged in on Flask (Flask-Login's login_user) -> logged in on Go.
@@ -229,6 +232,7 @@ func TestFlaskInteropLogin(t *testing.T) {
 }
 
 func TestFlaskInteropRejects(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatFlask})
 	ago := ixDaysAgo(15).Unix()
 	out := runFlask(t,
@@ -294,6 +298,7 @@ func TestFlaskInteropRejects(t *testing.T) {
 }
 
 func TestFlaskInteropKeyRotation(t *testing.T) {
+	t.Parallel()
 	// Flask signed with the old key; Go has rotated (SecretKey new,
 	// FallbackKeys old): it accepts the cookie and re-signs it with the new
 	// key, which a Flask app on the new key alone accepts.

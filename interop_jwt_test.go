@@ -44,6 +44,7 @@ func runJWT(t *testing.T, ops ...jwtOp) []jwtResult {
 }
 
 func TestJWTInteropMicrodotToGo(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatJWT})
 	now := time.Now().Unix()
 	out := runJWT(t,
@@ -67,6 +68,7 @@ func TestJWTInteropMicrodotToGo(t *testing.T) {
 }
 
 func TestJWTInteropGoToMicrodot(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatJWT, MaxAge: 2 * time.Hour})
 	res := ixServe(t, m, "", func(r *http.Request, s *Session) {
 		if err := Login(r.Context(), "u-1"); err != nil {
@@ -108,6 +110,7 @@ func TestJWTInteropGoToMicrodot(t *testing.T) {
 }
 
 func TestJWTInteropRejects(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatJWT})
 	now := time.Now().Unix()
 	k := map[string]any{"k": "v"}
@@ -188,6 +191,7 @@ func TestJWTInteropRejects(t *testing.T) {
 }
 
 func TestJWTInteropKeyRotation(t *testing.T) {
+	t.Parallel()
 	out := runJWT(t, jwtOp{Op: "encode", Secret: ixOld, Payload: map[string]any{"k": "v"}})
 	m := ixNew(t, SessionConfig{Format: FormatJWT, SecretKey: ixKey, FallbackKeys: []string{ixOld}})
 	res := ixServe(t, m, out[0].Token, nil)

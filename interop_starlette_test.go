@@ -58,6 +58,7 @@ func starletteSession(t *testing.T, r flaskResp) map[string]any {
 }
 
 func TestStarletteInteropRoundTrip(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatStarlette})
 	in := map[string]any{"user": "ann", "n": 41, "list": []any{1, "two"}, "nested": map[string]any{"é": "ü\u2028"}}
 	out := runStarlette(t, starletteReq{Method: "POST", Path: "/set", JSON: in})
@@ -103,6 +104,7 @@ func TestStarletteInteropRoundTrip(t *testing.T) {
 }
 
 func TestStarletteInteropRejects(t *testing.T) {
+	t.Parallel()
 	m := ixNew(t, SessionConfig{Format: FormatStarlette})
 	ago := ixDaysAgo(15).Unix()
 	set := map[string]any{"k": "v"}
@@ -164,6 +166,7 @@ func TestStarletteInteropRejects(t *testing.T) {
 }
 
 func TestStarletteInteropKeyRotation(t *testing.T) {
+	t.Parallel()
 	out := runStarlette(t, starletteReq{Secret: ixOld, Method: "POST", Path: "/set", JSON: map[string]any{"k": "v"}})
 	m := ixNew(t, SessionConfig{Format: FormatStarlette, SecretKey: ixKey, FallbackKeys: []string{ixOld}})
 	res := ixServe(t, m, flaskCookie(t, out[0]), nil)
