@@ -1,8 +1,10 @@
 package sessions
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -295,5 +297,22 @@ func BenchmarkFormats(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestFormatsCookieTooLarge(t *testing.T) {
+	// Base64 of a pseudo-random stream: no format's compression shrinks
+	// it below the limit.
+	r := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 4000)
+	for i := range buf {
+		buf[i] = byte(r.Uint32())
+	}
+	big := map[string]any{"blob": base64.StdEncoding.EncodeToString(buf)}
+	for _, f := range allFormats {
+		m := ixNew(t, SessionConfig{Format: f})
+		if v, err := m.Encode(big); !errors.Is(err, ErrCookieTooLarge) {
+			t.Errorf("%v: Encode of a 5336-byte value = %d bytes, %v; want ErrCookieTooLarge", f, len(v), err)
+		}
 	}
 }
