@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"math/bits"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	sessions "github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/filestore"
@@ -380,5 +382,56 @@ func TestSecurityStoreConcurrentRegenerate(t *testing.T) {
 				t.Errorf("the regenerated-away cookie still works: user %q", u)
 			}
 		})
+	}
+}
+
+// Cookie mode: Logout only deletes the browser's copy; DestroyUser with a
+// RevocationStore ends every cookie of the user logged in up to then.
+func TestSecurityCookieModeRevocation(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	rs := memstore.New()
+	t.Cleanup(func() { rs.Close() })
+	newM := func(revocation sessions.Store) *sessions.Middleware {
+		m, err := sessions.New(sessions.SessionConfig{
+			SecretKey: sxKey, RevocationStore: revocation, Now: clock,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := newM(rs)
+	stolen := sxLogin(t, m, "", "alice")
+	other := sxLogin(t, m, "", "bob")
+
+	// Logout deletes the cookie in the browser, but a copy still works.
+	if got := sxDo(t, m, stolen, func(r *http.Request, _ *sessions.Session) { sessions.Logout(r.Context()) }); got != "-" {
+		t.Fatalf("Logout sent %q, want a deletion", got)
+	}
+	if u := sxUser(t, m, stolen); u != "alice" {
+		t.Fatalf("cookie mode, copy after Logout: user %q; SECURITY.md says it still works", u)
+	}
+
+	advance(time.Minute)
+	if err := m.DestroyUser(context.Background(), "alice"); err != nil {
+		t.Fatalf("DestroyUser: %v", err)
+	}
+	if u := sxUser(t, m, stolen); u != "" {
+		t.Errorf("after DestroyUser: user %q, want none", u)
+	}
+	if u := sxUser(t, m, other); u != "bob" {
+		t.Errorf("another user's cookie: user %q, want bob", u)
+	}
+	advance(time.Second)
+	if fresh := sxLogin(t, m, "", "alice"); sxUser(t, m, fresh) != "alice" {
+		t.Error("a login after DestroyUser does not work")
+	}
+	// Without a RevocationStore there is nothing to record it in.
+	if err := newM(nil).DestroyUser(context.Background(), "alice"); !errors.Is(err, sessions.ErrNotSupported) {
+		t.Errorf("DestroyUser without RevocationStore = %v, want ErrNotSupported", err)
 	}
 }
