@@ -144,7 +144,9 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case name == "":
 		s.AddFlash("error", "Please enter a name.")
-	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxName:
+	case !utf8.ValidString(name):
+		s.AddFlash("error", "That name is not valid text.")
+	case utf8.RuneCountInString(name) > maxName:
 		s.AddFlash("error", "That name is too long.")
 	default:
 		if err := sessions.Login(ctx, name); err != nil {

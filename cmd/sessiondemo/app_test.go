@@ -218,6 +218,7 @@ func TestLogoutEverywhere(t *testing.T) {
 			mustContain(t, "laptop after logout everywhere", home, "You are logged out on every device.", "not signed in")
 			mustContain(t, "phone after logout everywhere", phone.do("GET", "/", nil), "not signed in", `action="/login"`)
 			mustContain(t, "another user", other.do("GET", "/", nil), `id="user">`+name+"x<")
+			other.do("POST", "/logout", nil) // leave nothing in a shared store
 		})
 	}
 }
@@ -239,7 +240,7 @@ func TestLoginBadNames(t *testing.T) {
 		{"empty", "", "Please enter a name."},
 		{"spaces", "   ", "Please enter a name."},
 		{"too long", strings.Repeat("x", maxName+1), "That name is too long."},
-		{"invalid UTF-8", "\xff\xfe", "That name is too long."},
+		{"invalid UTF-8", "\xff\xfe", "That name is not valid text."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
