@@ -149,17 +149,53 @@ func ttl(exp time.Time) time.Duration {
 
 // indexScript adds a member to a user's set and makes the set live at
 // least as long as that member's session. One key: cluster-safe.
-var indexScript = redis.NewScript(`
+const indexScript = `
 redis.call('SADD', KEYS[1], ARGV[1])
 local t = redis.call('PTTL', KEYS[1])
 if t < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 1`)
+return 1`
 
-func (s *Store) index(ctx context.Context, user, id string, d time.Duration) error {
-	if user == "" {
-		return nil
+var indexScriptRun = redis.NewScript(indexScript)
+
+// write runs SET with mode "NX" or "XX", preceded (in the same round trip)
+// by the user's index update. It reports whether the SET happened.
+func (s *Store) write(ctx context.Context, rec sessions.Record, mode string, d time.Duration) (bool, error) {
+	key, val := s.key(rec.ID), encode(rec)
+	if rec.UserID == "" {
+		if mode == "NX" {
+			return s.rdb.SetNX(ctx, key, val, d).Result()
+		}
+		return s.rdb.SetXX(ctx, key, val, d).Result()
 	}
-	return indexScript.Run(ctx, s.rdb, []string{s.userKey(user)}, id, d.Milliseconds()).Err()
+	// The index entry goes first, so DeleteUser can find every session
+	// that exists. An entry whose SET did not happen is harmless: index
+	// readers check the session's owner.
+	uk := s.userKey(rec.UserID)
+	pipe := s.rdb.Pipeline()
+	idx := indexScriptRun.EvalSha(ctx, pipe, []string{uk}, rec.ID, d.Milliseconds())
+	var set *redis.BoolCmd
+	if mode == "NX" {
+		set = pipe.SetNX(ctx, key, val, d)
+	} else {
+		set = pipe.SetXX(ctx, key, val, d)
+	}
+	pipe.Exec(ctx)
+	if redis.HasErrorPrefix(idx.Err(), "NOSCRIPT") {
+		// First use on this server (or after SCRIPT FLUSH): Run sends
+		// the script itself.
+		idx = indexScriptRun.Run(ctx, s.rdb, []string{uk}, rec.ID, d.Milliseconds())
+	}
+	if err := set.Err(); err != nil {
+		return false, err
+	}
+	if err := idx.Err(); err != nil {
+		if set.Val() && mode == "NX" {
+			// Do not leave a session DeleteUser cannot find.
+			s.rdb.Del(context.WithoutCancel(ctx), key)
+		}
+		return false, err
+	}
+	return set.Val(), nil
 }
 
 // Create stores a new session with SET NX. It returns sessions.ErrExists if
@@ -175,12 +211,7 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	if d == 0 {
 		return nil
 	}
-	// The index entry comes first, so DeleteUser can always find a
-	// session that exists.
-	if err := s.index(ctx, rec.UserID, rec.ID, d); err != nil {
-		return wrap("index", err)
-	}
-	ok, err := s.rdb.SetNX(ctx, s.key(rec.ID), encode(rec), d).Result()
+	ok, err := s.write(ctx, rec, "NX", d)
 	if err != nil {
 		return wrap("set nx", err)
 	}
@@ -220,17 +251,11 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 		found, err := s.remove(ctx, rec.ID)
 		return found, err
 	}
-	ok, err := s.rdb.SetXX(ctx, s.key(rec.ID), encode(rec), d).Result()
+	ok, err := s.write(ctx, rec, "XX", d)
 	if err != nil {
 		return false, wrap("set xx", err)
 	}
-	if !ok {
-		return false, nil
-	}
-	if err := s.index(ctx, rec.UserID, rec.ID, d); err != nil {
-		return true, wrap("index", err)
-	}
-	return true, nil
+	return ok, nil
 }
 
 // Delete removes a session and its index entry; a missing id is not an

@@ -231,4 +231,23 @@ func TestOwnRedisStoreBasics(t *testing.T) {
 	if n := rdb.Exists(context.Background(), redisstore.DefaultPrefix+"s:"+id).Val(); n != 1 {
 		t.Fatalf("key with DefaultPrefix exists = %d; want 1", n)
 	}
+	// A server that has not seen the index script yet (new, restarted,
+	// or after SCRIPT FLUSH) still gets the index written.
+	ctx := context.Background()
+	for i := range 3 {
+		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		uid := sessionstest.NewID()
+		if err := s.Create(ctx, sessions.Record{ID: uid, Data: []byte("u"), UserID: "erin", Expiry: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatalf("Create after SCRIPT FLUSH: %v", err)
+		}
+		rdb.ScriptFlush(ctx)
+		if found, err := s.Update(ctx, sessions.Record{ID: uid, Data: []byte("u2"), UserID: "erin", Expiry: time.Now().Add(time.Hour)}); !found || err != nil {
+			t.Fatalf("Update after SCRIPT FLUSH = %v, %v", found, err)
+		}
+		if ids, err := s.UserSessions(ctx, "erin"); err != nil || len(ids) != i+1 {
+			t.Fatalf("UserSessions = %d, %v; want %d", len(ids), err, i+1)
+		}
+	}
 }
