@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/zlib"
 	"io"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -237,20 +236,39 @@ var codegenOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13,
 
 // huffmanLengths sets lens[i] to the code length of symbol i in an optimal
 // prefix code for freq (0 for unused symbols). It reports false when a
-// length would exceed maxBits.
+// length would exceed maxBits, or the input is beyond what zlibWontShrink
+// needs (more than 129 symbols used, a frequency over 258).
 func huffmanLengths(freq []int32, lens []uint8, maxBits int) bool {
+	const maxSyms, maxFreq = 129, 258
 	type node struct {
 		w      int32
 		parent int16
-		sym    int16 // -1 for internal nodes
+		sym    int16 // leaves only
 	}
-	var nodes [2 * 258]node
+	var nodes [2 * maxSyms]node
+	// Counting sort of the used symbols by frequency.
+	var count [maxFreq + 2]uint16
 	k := 0
 	for i, f := range freq {
 		lens[i] = 0
 		if f > 0 {
-			nodes[k] = node{w: f, sym: int16(i)}
+			if f > maxFreq {
+				return false
+			}
+			count[f+1]++
 			k++
+		}
+	}
+	if k > maxSyms {
+		return false
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	for i, f := range freq {
+		if f > 0 {
+			nodes[count[f]] = node{w: f, sym: int16(i)}
+			count[f]++
 		}
 	}
 	if k <= 2 {
@@ -259,25 +277,25 @@ func huffmanLengths(freq []int32, lens []uint8, maxBits int) bool {
 		}
 		return true
 	}
-	leaves := nodes[:k]
-	slices.SortFunc(leaves, func(a, b node) int { return int(a.w - b.w) })
-	// Two queues: leaves in order, and internal nodes, made in order.
+	// Two queues: the sorted leaves, and the internal nodes in the order
+	// they are made (which is by weight too).
 	li, ii, next := 0, k, k
-	pick := func() int {
-		if li < k && (ii >= next || nodes[li].w <= nodes[ii].w) {
-			li++
-			return li - 1
-		}
-		ii++
-		return ii - 1
-	}
 	for next < 2*k-1 {
-		a, b := pick(), pick()
-		nodes[next] = node{w: nodes[a].w + nodes[b].w, sym: -1}
-		nodes[a].parent, nodes[b].parent = int16(next), int16(next)
+		var pair [2]int
+		for j := range pair {
+			if li < k && (ii >= next || nodes[li].w <= nodes[ii].w) {
+				pair[j] = li
+				li++
+			} else {
+				pair[j] = ii
+				ii++
+			}
+		}
+		nodes[next].w = nodes[pair[0]].w + nodes[pair[1]].w
+		nodes[pair[0]].parent, nodes[pair[1]].parent = int16(next), int16(next)
 		next++
 	}
-	var depth [2 * 258]uint8
+	var depth [2 * maxSyms]uint8
 	for i := next - 2; i >= 0; i-- {
 		depth[i] = depth[nodes[i].parent] + 1
 		if int(depth[i]) > maxBits {
