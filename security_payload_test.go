@@ -38,6 +38,7 @@ func TestSecurityPayloadAfterValidMAC(t *testing.T) {
 		{"duplicate key, same value", `{"a":1,"a":1}`},
 		{"duplicate uid", `{"` + ReservedKey + `":{"c":0,"uid":"alice","uid":"mallory"}}`},
 		{"duplicate reserved key", `{"` + ReservedKey + `":{"uid":"alice"},"` + ReservedKey + `":{"uid":"mallory"}}`},
+		{"duplicate uid, top level", `{"uid":1,"uid":2}`},
 		{"duplicate via escape", `{"uid":1,"\u0075id":2}`},
 		{"nested duplicate", `{"a":{"b":1,"b":2}}`},
 		{"invalid UTF-8", "{\"a\":\"\xff\"}"},
