@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 FUZZTIME="${FUZZTIME:-5s}"
-STATICCHECK="honnef.co/go/tools/cmd/staticcheck@v0.8.2" # staticcheck 2026.1.x
+STATICCHECK="honnef.co/go/tools/cmd/staticcheck@v0.8.2" # staticcheck 2026.2.2
 
 # The targets that must exist: a missing one is a failure, not a skip.
 required=(FuzzFormatDecode FuzzMiddlewareHeader FuzzConfig FuzzFileStoreID FuzzJSON FuzzDecodeCookie)
