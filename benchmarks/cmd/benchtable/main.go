@@ -264,6 +264,10 @@ func checkTargets(w io.Writer, res map[string]result, m metric, allocs bool) int
 		if ok1 && ok3 {
 			check(m.of(r)/f <= 1.5, "%s: ctxsession-cookie at %.2fx the floor (want <= 1.5)", workload, m.of(r)/f)
 		}
+		if h, ok := floor(res, "untouched", m); ok1 && ok2 && ok && m.of(r) > h {
+			fmt.Fprintf(w, "info  %s: above the do-nothing floor, gorilla/sessions takes %.0f ns, ctxsession-cookie %.0f ns: %.2fx\n",
+				workload, m.of(g)-h, m.of(r)-h, (m.of(g)-h)/(m.of(r)-h))
+		}
 	}
 	for _, impl := range ours {
 		r, ok1 := get("untouched", impl)
