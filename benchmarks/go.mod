@@ -1,13 +1,23 @@
 module github.com/ctxsession/sessions/benchmarks
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/ctxsession/sessions v0.0.0
+	github.com/ctxsession/sessions/redisstore v0.0.0-00010101000000-000000000000
 	github.com/gorilla/sessions v1.4.0
+	github.com/redis/go-redis/v9 v9.23.0
 )
 
-require github.com/gorilla/securecookie v1.1.2 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/gorilla/securecookie v1.1.2 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)
 
 replace github.com/ctxsession/sessions => ../
+
+replace github.com/ctxsession/sessions/redisstore => ../redisstore
