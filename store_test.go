@@ -84,6 +84,8 @@ type stEnv struct {
 	m     *sessions.Middleware
 	store *faultStore
 	errs  chan error // what the error handler saw
+	// storeMode: the middleware uses store (not a replacement or cookies)
+	storeMode bool
 }
 
 func newStEnv(t *testing.T, mutate func(*sessions.SessionConfig)) *stEnv {
@@ -106,6 +108,7 @@ func newStEnv(t *testing.T, mutate func(*sessions.SessionConfig)) *stEnv {
 		t.Fatal(err)
 	}
 	e.m = m
+	e.storeMode = cfg.Store == sessions.Store(e.store)
 	return e
 }
 
@@ -142,6 +145,16 @@ func (e *stEnv) do(cookie string, fn func(ctx context.Context) error) stResp {
 			out.del = true
 		} else {
 			out.cookie = c.Value
+		}
+	}
+	if out.cookie != "" && e.m != nil && e.store != nil && e.storeMode {
+		// A Set-Cookie must point at saved data: the store holds the
+		// record of the id it carries (the id is the cookie's first
+		// dot-separated part; the store sees its SHA-256).
+		id, _, _ := strings.Cut(out.cookie, ".")
+		sum := sha256.Sum256([]byte(id))
+		if _, found, err := e.store.Store.Find(context.Background(), hex.EncodeToString(sum[:])); !found || err != nil {
+			e.t.Fatalf("Set-Cookie points at id %.8s... with no saved record (%v)", id, err)
 		}
 	}
 	return out
