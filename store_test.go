@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -623,4 +624,28 @@ func TestCookieModeDestroyUserRevokes(t *testing.T) {
 	if err := noRev.m.DestroyUser(ctx, "alice"); !errors.Is(err, sessions.ErrNotSupported) {
 		t.Fatalf("cookie-mode DestroyUser without RevocationStore = %v; want ErrNotSupported", err)
 	}
+}
+
+// Log a user out on every device, for instance after a password change.
+func ExampleMiddleware_DestroyUser() {
+	store := memstore.New()
+	defer store.Close()
+	mw, _ := sessions.New(sessions.SessionConfig{SecretKey: stKey, Store: store})
+	login := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sessions.Login(r.Context(), "alice")
+	}))
+	for range 3 { // three devices
+		login.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/login", nil))
+	}
+	ctx := context.Background()
+	ids, _ := mw.UserSessions(ctx, "alice")
+	fmt.Println("sessions before:", len(ids))
+	if err := mw.DestroyUser(ctx, "alice"); err != nil {
+		fmt.Println(err)
+	}
+	ids, _ = mw.UserSessions(ctx, "alice")
+	fmt.Println("sessions after:", len(ids))
+	// Output:
+	// sessions before: 3
+	// sessions after: 0
 }
