@@ -198,15 +198,11 @@ func secSignPayload(t testing.TB, m *Middleware, payload string) string {
 }
 
 // secMapStore is a minimal in-memory Store for the unit tests of the
-// middleware's store mode. It records every id it was asked about.
+// middleware's store mode (the store tests proper, against memstore and
+// filestore, are in security_store_test.go).
 type secMapStore struct {
-	mu      sync.Mutex
-	recs    map[string]Record
-	created []string
-	found   []string
-	// beforeUpdate, when set, runs at the start of Update (to interleave a
-	// concurrent request deterministically).
-	beforeUpdate func()
+	mu   sync.Mutex
+	recs map[string]Record
 }
 
 func newSecMapStore() *secMapStore { return &secMapStore{recs: map[string]Record{}} }
@@ -214,7 +210,6 @@ func newSecMapStore() *secMapStore { return &secMapStore{recs: map[string]Record
 func (s *secMapStore) Find(_ context.Context, id string) ([]byte, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.found = append(s.found, id)
 	r, ok := s.recs[id]
 	if !ok {
 		return nil, false, nil
@@ -229,14 +224,10 @@ func (s *secMapStore) Create(_ context.Context, rec Record) error {
 		return ErrExists
 	}
 	s.recs[rec.ID] = rec
-	s.created = append(s.created, rec.ID)
 	return nil
 }
 
 func (s *secMapStore) Update(_ context.Context, rec Record) (bool, error) {
-	if s.beforeUpdate != nil {
-		s.beforeUpdate()
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.recs[rec.ID]; !ok {
