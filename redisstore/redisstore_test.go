@@ -151,10 +151,11 @@ func TestInvalidIDs(t *testing.T) {
 // ownRedis is a redis-server this test starts on its own port, so that it
 // can stop, restart and pause it without disturbing the shared one.
 type ownRedis struct {
-	t    *testing.T
-	port int
-	dir  string
-	cmd  *exec.Cmd
+	t     *testing.T
+	port  int
+	dir   string
+	extra []string // more redis-server arguments
+	cmd   *exec.Cmd
 }
 
 func freePort(t *testing.T) int {
@@ -166,12 +167,12 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startOwnRedis(t *testing.T) *ownRedis {
+func startOwnRedis(t *testing.T, extra ...string) *ownRedis {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server is required: %v", err)
 	}
-	r := &ownRedis{t: t, port: freePort(t), dir: t.TempDir()}
+	r := &ownRedis{t: t, port: freePort(t), dir: t.TempDir(), extra: extra}
 	r.start()
 	t.Cleanup(r.stop)
 	return r
@@ -183,9 +184,10 @@ func (r *ownRedis) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
 // so a restart brings back every acknowledged write.
 func (r *ownRedis) start() {
 	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+	args := append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 		"--dir", r.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-		"--logfile", filepath.Join(r.dir, "redis.log"))
+		"--logfile", filepath.Join(r.dir, "redis.log")}, r.extra...)
+	r.cmd = exec.Command("redis-server", args...)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("starting redis-server: %v", err)
 	}
