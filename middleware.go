@@ -386,8 +386,7 @@ func (st *state) commitLocked() error {
 func (st *state) markClean(s *Session, md meta) {
 	s.mu.Lock()
 	s.meta.Created = md.Created
-	s.modified = false
-	s.snapshot = nil
+	s.saved()
 	s.mu.Unlock()
 	st.refresh = false
 	st.dropCookie = false

@@ -33,7 +33,10 @@ type Session struct {
 	// snapshot is the encoded values at the moment a map or slice was first
 	// handed out by Get, so an in-place change to it can be detected.
 	snapshot []byte
-	scheme   scheme
+	// shared: a map or slice of the values was handed out (Get) or handed
+	// in (Set), so the caller may change it in place after a save.
+	shared bool
+	scheme scheme
 }
 
 // meta is the library's own data in a session, kept under reserved keys.
@@ -55,18 +58,37 @@ func (s *Session) Get(key string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.values[key]
-	if ok && s.snapshot == nil && !s.modified {
-		switch v.(type) {
-		case map[string]any, []any, []string:
+	if ok && mutable(v) {
+		s.shared = true
+		if s.snapshot == nil && !s.modified {
 			// The caller may change it in place; remember what it was.
 			s.snapshot, _ = appendObject(nil, s.values)
-		default:
-			if k := reflect.ValueOf(v).Kind(); k == reflect.Map || k == reflect.Slice || k == reflect.Pointer {
-				s.snapshot, _ = appendObject(nil, s.values)
-			}
 		}
 	}
 	return v, ok
+}
+
+// mutable reports whether v can be changed in place by whoever holds it.
+func mutable(v any) bool {
+	switch v.(type) {
+	case nil, string, bool, json.Number, int, int64, float64:
+		return false
+	case map[string]any, []any, []string:
+		return true
+	}
+	k := reflect.ValueOf(v).Kind()
+	return k == reflect.Map || k == reflect.Slice || k == reflect.Pointer
+}
+
+// saved records that the values as they are now have been written. Maps
+// and slices the caller holds may still change in place, so their state is
+// snapshotted again. Call with s.mu held.
+func (s *Session) saved() {
+	s.modified = false
+	s.snapshot = nil
+	if s.shared {
+		s.snapshot, _ = appendObject(nil, s.values)
+	}
 }
 
 // Set stores value under key. The value must encode to JSON when the
@@ -82,6 +104,9 @@ func (s *Session) Set(key string, value any) {
 	}
 	s.values[key] = value
 	s.modified = true
+	if mutable(value) {
+		s.shared = true
+	}
 }
 
 // Delete removes key. Deleting a missing key changes nothing.
