@@ -242,14 +242,21 @@ func (s *Store) addMarker(user, id string) error {
 	if user == "" {
 		return nil
 	}
-	if err := os.MkdirAll(userDir(s.dir, user), 0o700); err != nil {
-		return err
+	// removeMarker deletes the user's directory once it is empty, so it
+	// may vanish between MkdirAll and OpenFile: try again.
+	for attempt := 0; ; attempt++ {
+		if err := os.MkdirAll(userDir(s.dir, user), 0o700); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(s.marker(user, id), os.O_WRONLY|os.O_CREATE, 0o600)
+		if errors.Is(err, fs.ErrNotExist) && attempt < 100 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return f.Close()
 	}
-	f, err := os.OpenFile(s.marker(user, id), os.O_WRONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	return f.Close()
 }
 
 func (s *Store) removeMarker(user, id string) {

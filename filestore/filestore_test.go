@@ -266,3 +266,34 @@ func TestUpdateDeleteRaceAcrossInstances(t *testing.T) {
 		t.Fatalf("UserSessions = %d ids; want 0", len(ids))
 	}
 }
+
+// TestUserDirChurn creates and deletes sessions of one user from many
+// goroutines: the user's index directory is removed whenever it empties,
+// and a Create must never fail because of that.
+func TestUserDirChurn(t *testing.T) {
+	s := newStore(t, t.TempDir())
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				r := rec(sessionstest.NewID(), "x", time.Hour)
+				r.UserID = "churn"
+				if err := s.Create(ctx, r); err != nil {
+					errs <- err
+					return
+				}
+				if err := s.Delete(ctx, r.ID); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("Create/Delete under churn: %v", err)
+	}
+}
