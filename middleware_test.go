@@ -371,6 +371,34 @@ func TestWriteBack(t *testing.T) {
 	}
 }
 
+// An informational response (103 Early Hints) precedes the real one: it
+// does not commit the session, and changes after it are still saved.
+func TestInformationalResponseDoesNotCommit(t *testing.T) {
+	e := mwNew(t, SessionConfig{})
+	srv := e.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := mwGetSession(t, r)
+		if r.URL.Path == "/get" {
+			fmt.Fprint(w, s.Keys())
+			return
+		}
+		s.Set("a", 1)
+		w.Header().Add("Link", "</style.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		s.Set("b", 2)
+		io.WriteString(w, "body")
+	}))
+	resp := srv.get("/set")
+	if resp.status != http.StatusOK || len(resp.header.Values("Set-Cookie")) != 1 {
+		t.Errorf("status %d, Set-Cookie %q; want 200 and one cookie", resp.status, resp.header.Values("Set-Cookie"))
+	}
+	if got := srv.get("/get").body; got != "[a b]" {
+		t.Errorf("saved keys %s, want [a b]", got)
+	}
+	if errs := e.errors(); len(errs) != 0 {
+		t.Errorf("error handler called: %v", errs)
+	}
+}
+
 func TestOnlyChangedSessionsWritten(t *testing.T) {
 	e := mwNew(t, SessionConfig{})
 	cookie := e.mint(map[string]any{"n": 1, "list": []any{1}, "obj": map[string]any{"a": "b"}})
