@@ -185,6 +185,9 @@ func (st *state) loadFrom(s *Session, value string, now time.Time) error {
 		}
 	}
 	s.values, s.meta = values, md
+	// A cookie without a creation time (minted elsewhere) is counted from
+	// its signed time; keeping that lets no refresh restart the count.
+	s.meta.Created = created
 	st.refresh = stale || (m.refreshAge > 0 && now.Sub(issued) >= m.refreshAge)
 	return nil
 }

@@ -918,6 +918,41 @@ func TestAbsoluteTimeoutNotExtendedByRefresh(t *testing.T) {
 	}
 }
 
+// A cookie without our metadata (minted by another system) is counted from
+// its signed timestamp, and refreshing it must not restart that count.
+func TestAbsoluteTimeoutForeignCookie(t *testing.T) {
+	e := mwNew(t, SessionConfig{IdleTimeout: time.Hour, AbsoluteTimeout: 2 * time.Hour})
+	cookie, err := e.m.codec.Encode([]byte(`{"k":"v"}`), e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created time.Time
+	alive := func() bool {
+		n := 0
+		rec := e.do(func(w http.ResponseWriter, r *http.Request) {
+			s := mwGetSession(t, r)
+			n, created = s.Len(), s.Created()
+		}, cookie)
+		if c := mwSessionCookie(t, rec.Header(), "session"); c != nil {
+			cookie = c.Value
+		}
+		return n == 1
+	}
+	for range 2 { // 50 and 100 minutes: refreshed
+		e.clock.Add(50 * time.Minute)
+		if !alive() {
+			t.Fatalf("session ended early, at %v", e.clock.Now().Sub(mwT0))
+		}
+		if !created.Equal(mwT0) {
+			t.Errorf("Created() = %v, want the signed time %v", created, mwT0)
+		}
+	}
+	e.clock.Add(50 * time.Minute) // 150 minutes
+	if alive() {
+		t.Errorf("foreign cookie alive after AbsoluteTimeout: a refresh restarted its lifetime")
+	}
+}
+
 func TestLoginPreventsFixation(t *testing.T) {
 	e := mwNew(t, SessionConfig{AbsoluteTimeout: 24 * time.Hour})
 	srv := e.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
