@@ -14,6 +14,7 @@ package memstore
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"time"
@@ -31,6 +32,20 @@ type Option func(*options)
 type options struct {
 	interval time.Duration
 	now      func() time.Time
+	limit    int
+}
+
+// ErrFull is returned by Create when the store holds WithLimit live
+// records. The middleware reports it as a store failure (500), so a flood
+// of new sessions cannot exhaust the process's memory.
+var ErrFull = errors.New("memstore: record limit reached")
+
+// WithLimit caps the number of records. When the store is full, Create
+// first removes expired records and then, if none were, fails with
+// ErrFull; Update and Delete keep working. Zero or negative means no
+// limit (the default).
+func WithLimit(n int) Option {
+	return func(o *options) { o.limit = n }
 }
 
 // WithCleanupInterval sets how often the background goroutine removes
@@ -55,7 +70,8 @@ type Store struct {
 // core holds the data. The cleanup goroutine references only core, so
 // that an unreachable Store can be collected and its goroutine stopped.
 type core struct {
-	now func() time.Time
+	now   func() time.Time
+	limit int
 
 	mu    sync.Mutex
 	recs  map[string]record
@@ -86,6 +102,7 @@ func New(opts ...Option) *Store {
 	}
 	c := &core{
 		now:   o.now,
+		limit: o.limit,
 		recs:  make(map[string]record),
 		users: make(map[string]map[string]struct{}),
 		stop:  make(chan struct{}),
@@ -132,7 +149,10 @@ func (s *Store) Cleanup() int { return s.cleanup() }
 func (c *core) cleanup() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now()
+	return c.cleanupLocked(c.now())
+}
+
+func (c *core) cleanupLocked(now time.Time) int {
 	n := 0
 	for id, r := range c.recs {
 		if !now.Before(r.expiry) {
@@ -182,6 +202,12 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	}
 	if !now.Before(rec.Expiry) {
 		return nil
+	}
+	if s.limit > 0 && len(s.recs) >= s.limit {
+		s.cleanupLocked(now)
+		if len(s.recs) >= s.limit {
+			return ErrFull
+		}
 	}
 	s.recs[rec.ID] = record{data: append([]byte(nil), rec.Data...), expiry: rec.Expiry, user: rec.UserID}
 	if rec.UserID != "" {

@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"testing"
@@ -139,5 +140,45 @@ func TestUnreachableStoreStopsGoroutine(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("goroutines = %d; want %d: unreachable stores keep their cleanup goroutines", goroutines(), before)
 		}
+	}
+}
+
+func TestLimit(t *testing.T) {
+	clk := &clock{now: time.Unix(1_700_000_000, 0)}
+	s := memstore.New(memstore.WithLimit(3), memstore.WithClock(clk.Now), memstore.WithCleanupInterval(0))
+	ctx := context.Background()
+	mk := func(ttl time.Duration) (string, error) {
+		id := sessionstest.NewID()
+		return id, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), Expiry: clk.Now().Add(ttl)})
+	}
+	short, _ := mk(time.Minute)
+	var ids []string
+	for range 2 {
+		id, err := mk(time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if _, err := mk(time.Hour); !errors.Is(err, memstore.ErrFull) {
+		t.Fatalf("Create beyond the limit = %v; want ErrFull", err)
+	}
+	// Updates and deletes still work when full.
+	if found, err := s.Update(ctx, sessions.Record{ID: ids[0], Data: []byte("y"), Expiry: clk.Now().Add(time.Hour)}); !found || err != nil {
+		t.Fatalf("Update when full = %v, %v", found, err)
+	}
+	// An expired record makes room.
+	clk.Add(2 * time.Minute)
+	if _, err := mk(time.Hour); err != nil {
+		t.Fatalf("Create after a record expired = %v; want room", err)
+	}
+	if _, found, _ := s.Find(ctx, short); found {
+		t.Fatal("expired record still found")
+	}
+	if err := s.Delete(ctx, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mk(time.Hour); err != nil {
+		t.Fatalf("Create after Delete = %v", err)
 	}
 }
