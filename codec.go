@@ -248,7 +248,7 @@ func huffmanLengths(freq []int32, lens []uint8, maxBits int) bool {
 	var nodes [2 * maxSyms]node
 	// Counting sort of the used symbols by frequency.
 	var count [maxFreq + 2]uint16
-	k := 0
+	k, top := 0, int32(0)
 	for i, f := range freq {
 		lens[i] = 0
 		if f > 0 {
@@ -257,12 +257,13 @@ func huffmanLengths(freq []int32, lens []uint8, maxBits int) bool {
 			}
 			count[f+1]++
 			k++
+			top = max(top, f)
 		}
 	}
 	if k > maxSyms {
 		return false
 	}
-	for i := 1; i < len(count); i++ {
+	for i := 1; i <= int(top); i++ {
 		count[i] += count[i-1]
 	}
 	for i, f := range freq {
