@@ -212,7 +212,8 @@ func (s *Session) reset(now time.Time) {
 // reads a json.Number (or float64) that holds an integer in int's range,
 // GetAs[float64] any number, and GetAs[[]string], GetAs[MyStruct] and the
 // like a value that JSON can turn into T. A missing key, or a value that
-// does not fit T exactly, gives the zero T and false.
+// does not fit T exactly, gives the zero T and false; a null value fits
+// (as nil) only pointer, interface, map and slice types.
 func GetAs[T any](s *Session, key string) (T, bool) {
 	var zero T
 	v, ok := s.Get(key)
@@ -241,6 +242,11 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 		return out, true
 	}
 	if v == nil {
+		// JSON null fits exactly the types that have a nil.
+		switch reflect.TypeFor[T]().Kind() {
+		case reflect.Interface, reflect.Pointer, reflect.Map, reflect.Slice:
+			return zero, true
+		}
 		return zero, false
 	}
 	b, err := appendJSON(nil, v)

@@ -208,3 +208,34 @@ func TestPayloadRoundTrip(t *testing.T) {
 		t.Error("encodePayload of a channel: nil error")
 	}
 }
+
+// A JSON null is a nil for the types that have one, and fits no other.
+func TestGetAsNull(t *testing.T) {
+	s := newTestSession()
+	s.values = map[string]any{"null": nil}
+	if v, ok := GetAs[any](s, "null"); v != nil || !ok {
+		t.Errorf("GetAs[any](null) = %v, %v; want nil, true", v, ok)
+	}
+	if v, ok := GetAs[*int](s, "null"); v != nil || !ok {
+		t.Errorf("GetAs[*int](null) = %v, %v; want nil, true", v, ok)
+	}
+	if v, ok := GetAs[map[string]any](s, "null"); v != nil || !ok {
+		t.Errorf("GetAs[map](null) = %v, %v; want nil, true", v, ok)
+	}
+	if v, ok := GetAs[[]string](s, "null"); v != nil || !ok {
+		t.Errorf("GetAs[[]string](null) = %v, %v; want nil, true", v, ok)
+	}
+	if v, ok := GetAs[string](s, "null"); v != "" || ok {
+		t.Errorf("GetAs[string](null) = %q, %v; want \"\", false", v, ok)
+	}
+	if v, ok := GetAs[int](s, "null"); v != 0 || ok {
+		t.Errorf("GetAs[int](null) = %v, %v; want 0, false", v, ok)
+	}
+	type pair struct{ A int }
+	if _, ok := GetAs[pair](s, "null"); ok {
+		t.Errorf("GetAs[struct](null): ok")
+	}
+	if _, ok := GetAs[any](s, "missing"); ok {
+		t.Errorf("GetAs[any](missing): ok")
+	}
+}
