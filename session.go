@@ -153,7 +153,8 @@ func (s *Session) UserID() string {
 
 // Created returns when the session was created (or last logged in). The
 // absolute timeout counts from here. It is the zero time for a session that
-// was never saved.
+// was never saved, and the time the cookie was signed for a cookie that
+// records no creation time (one minted by another system).
 func (s *Session) Created() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
