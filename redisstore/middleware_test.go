@@ -352,7 +352,7 @@ func TestDeadlineShorterThanDelay(t *testing.T) {
 			cookie := br.cookie(a)
 
 			// Pause every client for far longer than the deadline.
-			if err := admin.Do(context.Background(), "CLIENT", "PAUSE", 1500, "ALL").Err(); err != nil {
+			if err := admin.Do(context.Background(), "CLIENT", "PAUSE", 3000, "ALL").Err(); err != nil {
 				t.Fatal(err)
 			}
 			for _, path := range []string{"/get?k=v", "/set?k=v&v=during"} {
