@@ -39,7 +39,7 @@ var (
 
 var (
 	lineRE = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
-	procRE = regexp.MustCompile(`-\d+$`)
+	dupRE  = regexp.MustCompile(`#\d+$`) // "#01": a name run again in the same round
 )
 
 func main() {
@@ -90,7 +90,7 @@ func parse(r io.Reader) (map[string]result, []string, []string, error) {
 		if m == nil {
 			continue
 		}
-		name := procRE.ReplaceAllString(m[1], "")
+		name := dupRE.ReplaceAllString(m[1], "")
 		s := samples[name]
 		if s == nil {
 			s = &sample{}
@@ -254,6 +254,13 @@ func checkTargets(w io.Writer, res map[string]result, m metric, allocs bool) int
 	slices.Sort(ours)
 
 	fmt.Fprintf(w, "Targets on %s (medians of this run):\n", m.name)
+	// gorilla/sessions has no middleware, so its untouched row runs the
+	// floor's code: the difference between the two is noise.
+	if g, ok := get("untouched", "gorilla-cookie"); ok {
+		if f, ok := floor(res, "untouched", m); ok && m.of(g) > 0 {
+			fmt.Fprintf(w, "info  noise: gorilla-cookie/untouched runs the same code as floor/http and measured %+.0f%%\n", 100*(m.of(g)/f-1))
+		}
+	}
 	for _, workload := range []string{"read", "write"} {
 		r, ok1 := get(workload, "ctxsession-cookie")
 		g, ok2 := get(workload, "gorilla-cookie")

@@ -13,7 +13,7 @@ BenchmarkSessions/read/ctxsession-cookie-2  100  3000 ns/op  700 B/op  14 allocs
 BenchmarkSessions/read/gorilla-cookie-2     100 20000 ns/op  900 B/op  40 allocs/op
 BenchmarkSessions/floor/http-2    100  3000 ns/op  500 B/op  10 allocs/op
 BenchmarkSessions/floor/http-2    100  1100 ns/op  500 B/op  10 allocs/op
-BenchmarkSessions/floor/http-2    100   900 ns/op  500 B/op  10 allocs/op
+BenchmarkSessions/floor/http#01-2    100   900 ns/op  500 B/op  10 allocs/op
 PASS
 `
 
