@@ -6,6 +6,7 @@
 #   benchmarks/run.sh            # -count 10, about a second per benchmark
 #   benchmarks/run.sh -short     # quick: -count 3 -benchtime 20000x
 #   COUNT=20 BENCHTIME=2s benchmarks/run.sh
+#   STAT=min benchmarks/run.sh   # least disturbed run instead of the median
 #
 # The raw `go test` output is kept in $OUT (default bench.out, in this
 # directory) so that benchstat or another tool can read it too.
@@ -23,4 +24,4 @@ for arg in "$@"; do
   esac
 done
 go test -run '^$' -bench . -benchmem -count "$COUNT" -benchtime "$BENCHTIME" . | tee "$OUT" >&2
-go run ./cmd/benchtable $STRICT < "$OUT"
+go run ./cmd/benchtable -stat "${STAT:-median}" $STRICT < "$OUT"

@@ -44,7 +44,16 @@ var (
 
 func main() {
 	strict := flag.Bool("strict", false, "exit 1 when a target is missed")
+	stat := flag.String("stat", "median", "median, or min (the least disturbed run, for a noisy machine)")
 	flag.Parse()
+	switch *stat {
+	case "median":
+	case "min":
+		summarize, statName = slices.Min[[]float64], "Minimums"
+	default:
+		fmt.Fprintf(os.Stderr, "benchtable: -stat %q: want median or min\n", *stat)
+		os.Exit(2)
+	}
 	res, order, header, err := parse(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
@@ -120,9 +129,22 @@ func parse(r io.Reader) (map[string]result, []string, []string, error) {
 	}
 	out := map[string]result{}
 	for name, s := range samples {
-		out[name] = result{ns: median(s.ns), cpu: median(s.cpu), bytes: median(s.bytes), allocs: median(s.allocs), n: len(s.ns)}
+		out[name] = result{ns: summary(s.ns), cpu: summary(s.cpu), bytes: summary(s.bytes), allocs: summary(s.allocs), n: len(s.ns)}
 	}
 	return out, order, header, nil
+}
+
+// summarize reduces a benchmark's runs to one number: median by default.
+var summarize = median
+
+// statName names summarize in the output.
+var statName = "Medians"
+
+func summary(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return summarize(v)
 }
 
 func median(v []float64) float64 {
@@ -173,7 +195,7 @@ func ratio(num, den float64, ok bool) string {
 }
 
 func printTable(w io.Writer, res map[string]result, order []string) {
-	fmt.Fprintln(w, "Medians. Time ratios: wall clock, then CPU time in parentheses.")
+	fmt.Fprintf(w, "%s of %d runs. Time ratios: wall clock, then CPU time in parentheses.\n", statName, res["Sessions/floor/codec"].n)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| workload | implementation | ns/op | cpu-ns/op | B/op | allocs/op | gorilla ÷ this | scs ÷ this | this ÷ floor |")
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|")
@@ -253,7 +275,7 @@ func checkTargets(w io.Writer, res map[string]result, m metric, allocs bool) int
 	}
 	slices.Sort(ours)
 
-	fmt.Fprintf(w, "Targets on %s (medians of this run):\n", m.name)
+	fmt.Fprintf(w, "Targets on %s (%s of this run):\n", m.name, strings.ToLower(statName))
 	// gorilla/sessions has no middleware, so its untouched row runs the
 	// floor's code: the difference between the two is noise.
 	if g, ok := get("untouched", "gorilla-cookie"); ok {
