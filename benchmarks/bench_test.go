@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -46,6 +47,78 @@ func BenchmarkSessions(b *testing.B) {
 				cookie := cookieFor(b, im, workload)
 				measure(b, func() { serve(h, cookie) })
 			})
+		}
+	}
+}
+
+// BenchmarkLean runs the same workloads with a lighter harness, so that the
+// libraries' own cost is a larger part of each row: the request is a
+// shallow copy of one parsed once (gorilla/sessions replaces the copy's
+// context), and one ResponseWriter is reused, its header map cleared.
+// Names are Lean/floor/http and Lean/<workload>/<impl>.
+func BenchmarkLean(b *testing.B) {
+	all := impls(b)
+	httpFloor := func(b *testing.B) {
+		measure(b, leanServe(nothing, seedCookie(b, all[0])))
+	}
+	b.Run("floor/http", httpFloor)
+	defer b.Run("floor/http", httpFloor)
+	for _, workload := range workloads {
+		for _, im := range all {
+			b.Run(workload+"/"+im.name, func(b *testing.B) {
+				var got string
+				measure(b, leanServe(im.handler(workload, &got), cookieFor(b, im, workload)))
+			})
+		}
+	}
+}
+
+// leanServe returns one operation of the lean harness.
+func leanServe(h http.Handler, cookie string) func() {
+	proto := httptest.NewRequest(http.MethodGet, "/", nil)
+	if cookie != "" {
+		proto.Header.Set("Cookie", cookie)
+	}
+	w := &leanWriter{h: http.Header{}}
+	return func() {
+		r := *proto
+		clear(w.h)
+		w.code = 0
+		h.ServeHTTP(w, &r)
+	}
+}
+
+// leanWriter is a ResponseWriter that keeps the status and headers only.
+type leanWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *leanWriter) Header() http.Header         { return w.h }
+func (w *leanWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *leanWriter) WriteHeader(code int)        { w.code = code }
+
+// TestLeanHarness: the lean harness serves the workloads as the httptest
+// one does.
+func TestLeanHarness(t *testing.T) {
+	for _, im := range impls(t) {
+		cookie := seedCookie(t, im)
+		var got string
+		leanServe(im.handler(wRead, &got), cookie)()
+		if got != valStr {
+			t.Errorf("%s: lean read: got %q, want %q", im.name, got, valStr)
+		}
+		var w leanWriter
+		op := func(h http.Handler) {
+			proto := httptest.NewRequest(http.MethodGet, "/", nil)
+			proto.Header.Set("Cookie", cookie)
+			w = leanWriter{h: http.Header{}}
+			r := *proto
+			h.ServeHTTP(&w, &r)
+		}
+		op(im.handler(wWrite, new(string)))
+		if w.code != http.StatusNoContent || len(w.h.Values("Set-Cookie")) != 1 {
+			t.Errorf("%s: lean write: status %d, Set-Cookie %q; want 204 and one cookie", im.name, w.code, w.h.Values("Set-Cookie"))
 		}
 	}
 }

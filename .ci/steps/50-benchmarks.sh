@@ -11,11 +11,15 @@ out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 go test -run '^$' -bench . -benchmem -benchtime 100x -count 1 . >"$out"
 go run ./cmd/benchtable <"$out"
-# Every workload ran for every implementation, and the floors ran (the
-# http floor twice).
-want=$(( 4 * $(grep -c "^BenchmarkSessions/new/" "$out") + 3 ))
-got=$(grep -c '^BenchmarkSessions/' "$out")
-if [ "$got" -ne "$want" ] || [ "$want" -lt 19 ]; then
-  echo "50-benchmarks: $got benchmark results, want $want (at least 19)" >&2
-  exit 1
-fi
+# Every workload ran for every implementation in both harnesses, and the
+# floors ran (the http floor twice per harness).
+n=$(grep -c '^BenchmarkSessions/new/' "$out")
+for group in Sessions Lean; do
+  want=$(( 4 * n + 2 ))
+  [ "$group" = Sessions ] && want=$(( want + 1 )) # the codec floor
+  got=$(grep -c "^Benchmark$group/" "$out")
+  if [ "$got" -ne "$want" ] || [ "$n" -lt 4 ]; then
+    echo "50-benchmarks: $got $group results, want $want ($n implementations, at least 4)" >&2
+    exit 1
+  fi
+done
