@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"io"
+	"math/bits"
 	"strings"
 	"sync"
 	"time"
@@ -168,68 +169,107 @@ func zlibWontShrink(p []byte) bool {
 		return false
 	}
 	const margin = 6 // bytes
-	var freq [258]int32
+	var freq [256]int32
+	var seen [4]uint64
 	for _, c := range p {
 		freq[c]++
+		seen[c>>6] |= 1 << (c & 63)
 	}
-	freq[256] = 1 // end of block
-	var lens [258]uint8
-	if !huffmanLengths(freq[:257], lens[:257], 15) {
+	// The used bytes in ascending order, then the end-of-block marker.
+	var syms [129]uint16
+	var weights [129]int32
+	k := 0
+	for i, word := range seen {
+		for word != 0 {
+			c := i*64 + bits.TrailingZeros64(word)
+			word &= word - 1
+			syms[k], weights[k] = uint16(c), freq[c]
+			k++
+		}
+	}
+	syms[k], weights[k] = 256, 1
+	k++
+	var lens [129]uint8
+	if !huffmanLengths(weights[:k], lens[:k], 15) {
 		return false
 	}
-	lens[257] = 1 // the one offset code
-	bits := 0
-	for i, f := range freq[:257] {
-		bits += int(f) * int(lens[i])
+	size := 1 // the one offset code, used once
+	for i, w := range weights[:k] {
+		size += int(w) * int(lens[i])
 	}
-	bits++ // the offset code's frequency is 1
 
-	// The code-length table, run-length coded as deflate does.
-	var cgFreq [19]int32
-	size, count := lens[0], 1
-	for i := 1; i <= len(lens); i++ {
-		if i < len(lens) && lens[i] == size {
-			count++
-			continue
+	// The code lengths of symbols 0..257 (257: the offset code, length 1),
+	// run-length coded as deflate does.
+	var cg codegenCounter
+	prev := -1
+	for i, sym := range syms[:k] {
+		if gap := int(sym) - prev - 1; gap > 0 {
+			cg.add(0, gap)
 		}
-		if size != 0 {
-			cgFreq[size]++
-			count--
-			for count >= 3 {
-				cgFreq[16]++
-				count -= min(count, 6)
-			}
-		} else {
-			for count >= 11 {
-				cgFreq[18]++
-				count -= min(count, 138)
-			}
-			if count >= 3 {
-				cgFreq[17]++
-				count = 0
-			}
-		}
-		cgFreq[size] += int32(count)
-		if i < len(lens) {
-			size, count = lens[i], 1
-		}
+		cg.add(lens[i], 1)
+		prev = int(sym)
 	}
+	cg.add(1, 1)
+	cg.flush()
 	var cgLens [19]uint8
-	if !huffmanLengths(cgFreq[:], cgLens[:], 7) {
+	if !huffmanLengths(cg.freq[:], cgLens[:], 7) {
 		return false
 	}
 	numCodegens := 19
-	for numCodegens > 4 && cgFreq[codegenOrder[numCodegens-1]] == 0 {
+	for numCodegens > 4 && cg.freq[codegenOrder[numCodegens-1]] == 0 {
 		numCodegens--
 	}
-	bits += 3 + 5 + 5 + 4 + 3*numCodegens + int(cgFreq[16])*2 + int(cgFreq[17])*3 + int(cgFreq[18])*7
-	for i, f := range cgFreq {
-		bits += int(f) * int(cgLens[i])
+	size += 3 + 5 + 5 + 4 + 3*numCodegens + int(cg.freq[16])*2 + int(cg.freq[17])*3 + int(cg.freq[18])*7
+	for i, f := range cg.freq {
+		size += int(f) * int(cgLens[i])
 	}
 	// zlib header, the block and the final stored block's 3 bits, byte
 	// alignment, that block's 4 length bytes, and the checksum.
-	total := 2 + (bits+3+7)/8 + 4 + 4
+	total := 2 + (size+3+7)/8 + 4 + 4
 	return total >= n-1+margin
+}
+
+// codegenCounter counts the symbols of deflate's run-length coding of a
+// sequence of code lengths (compress/flate's generateCodegen), fed as runs.
+type codegenCounter struct {
+	freq  [19]int32
+	size  uint8
+	count int
+}
+
+func (c *codegenCounter) add(size uint8, count int) {
+	if c.count > 0 && size == c.size {
+		c.count += count
+		return
+	}
+	c.flush()
+	c.size, c.count = size, count
+}
+
+func (c *codegenCounter) flush() {
+	size, count := c.size, c.count
+	if count == 0 {
+		return
+	}
+	if size != 0 {
+		c.freq[size]++
+		count--
+		for count >= 3 {
+			c.freq[16]++
+			count -= min(count, 6)
+		}
+	} else {
+		for count >= 11 {
+			c.freq[18]++
+			count -= min(count, 138)
+		}
+		if count >= 3 {
+			c.freq[17]++
+			count = 0
+		}
+	}
+	c.freq[size] += int32(count)
+	c.count = 0
 }
 
 var codegenOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
