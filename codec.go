@@ -280,19 +280,13 @@ var codegenOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13,
 // needs (more than 129 symbols used, a frequency over 258).
 func huffmanLengths(freq []int32, lens []uint8, maxBits int) bool {
 	const maxSyms, maxFreq = 129, 258
-	type node struct {
-		w      int32
-		parent int16
-		sym    int16 // leaves only
-	}
-	var nodes [2 * maxSyms]node
 	// Counting sort of the used symbols by frequency.
-	var count [maxFreq + 2]uint16
+	var count [maxFreq + 2]uint8
 	k, top := 0, int32(0)
 	for i, f := range freq {
 		lens[i] = 0
 		if f > 0 {
-			if f > maxFreq {
+			if f > maxFreq || k == maxSyms {
 				return false
 			}
 			count[f+1]++
@@ -300,53 +294,82 @@ func huffmanLengths(freq []int32, lens []uint8, maxBits int) bool {
 			top = max(top, f)
 		}
 	}
-	if k > maxSyms {
-		return false
+	if k <= 2 {
+		for i, f := range freq {
+			if f > 0 {
+				lens[i] = 1
+			}
+		}
+		return true
 	}
 	for i := 1; i <= int(top); i++ {
 		count[i] += count[i-1]
 	}
+	var a [maxSyms]int32 // weights, ascending; then parents, then depths
+	var sym [maxSyms]uint8
 	for i, f := range freq {
 		if f > 0 {
-			nodes[count[f]] = node{w: f, sym: int16(i)}
+			a[count[f]], sym[count[f]] = f, uint8(i)
 			count[f]++
 		}
 	}
-	if k <= 2 {
-		for _, nd := range nodes[:k] {
-			lens[nd.sym] = 1
-		}
-		return true
-	}
-	// Two queues: the sorted leaves, and the internal nodes in the order
-	// they are made (which is by weight too).
-	li, ii, next := 0, k, k
-	for next < 2*k-1 {
-		var pair [2]int
-		for j := range pair {
-			if li < k && (ii >= next || nodes[li].w <= nodes[ii].w) {
-				pair[j] = li
-				li++
-			} else {
-				pair[j] = ii
-				ii++
-			}
-		}
-		nodes[next].w = nodes[pair[0]].w + nodes[pair[1]].w
-		nodes[pair[0]].parent, nodes[pair[1]].parent = int16(next), int16(next)
-		next++
-	}
-	var depth [2 * maxSyms]uint8
-	for i := next - 2; i >= 0; i-- {
-		depth[i] = depth[nodes[i].parent] + 1
-		if int(depth[i]) > maxBits {
+	moffatKatajainen(a[:k])
+	for i := range k {
+		if int(a[i]) > maxBits {
 			return false
 		}
-	}
-	for i := range k {
-		lens[nodes[i].sym] = depth[i]
+		lens[sym[i]] = uint8(a[i])
 	}
 	return true
+}
+
+// moffatKatajainen replaces the ascending weights in a (at least two) by
+// the code lengths of an optimal prefix code for them, in place (Moffat and
+// Katajainen, "In-place calculation of minimum-redundancy codes", 1995).
+func moffatKatajainen(a []int32) {
+	n := len(a)
+	// Build the tree: a[t] becomes internal node t's weight, and a child's
+	// slot its parent's index.
+	leaf, root := 0, 0
+	for next := 0; next < n-1; next++ {
+		if leaf >= n || (root < next && a[root] < a[leaf]) {
+			a[next] = a[root]
+			a[root] = int32(next)
+			root++
+		} else {
+			a[next] = a[leaf]
+			leaf++
+		}
+		if leaf >= n || (root < next && a[root] < a[leaf]) {
+			a[next] += a[root]
+			a[root] = int32(next)
+			root++
+		} else {
+			a[next] += a[leaf]
+			leaf++
+		}
+	}
+	// Depths of the internal nodes, from the root down.
+	a[n-2] = 0
+	for t := n - 3; t >= 0; t-- {
+		a[t] = a[a[t]] + 1
+	}
+	// Depths of the leaves: each level's free slots hold leaves, heaviest
+	// (last) first.
+	avail, used, depth := 1, 0, int32(0)
+	t, x := n-2, n-1
+	for avail > 0 {
+		for t >= 0 && a[t] == depth {
+			used++
+			t--
+		}
+		for avail > used {
+			a[x] = depth
+			x--
+			avail--
+		}
+		avail, depth, used = 2*used, depth+1, 0
+	}
 }
 
 // inflater is a pooled zlib reader and its source.
