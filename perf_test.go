@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,55 @@ func TestZlibWontShrink(t *testing.T) {
 	for _, p := range []string{`{"a":"` + strings.Repeat("a", 40) + `"}`, strings.Repeat("x", 200), `{}`} {
 		if zlibWontShrink([]byte(p)) {
 			t.Errorf("zlibWontShrink(%s) = true, want false", p)
+		}
+	}
+}
+
+// TestHuffmanLengths: the code lengths are those of an optimal prefix code:
+// their cost equals Huffman's (the sum of the merged weights) and they
+// satisfy Kraft's inequality.
+func TestHuffmanLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 5000 {
+		freq := make([]int32, 1+rng.IntN(200))
+		for range 1 + rng.IntN(60) {
+			freq[rng.IntN(len(freq))] += int32(1 + rng.IntN(1+rng.IntN(20)))
+		}
+		var weights []int64
+		for i, f := range freq {
+			f = min(f, 258) // the most a code-length table can hold
+			freq[i] = f
+			if f > 0 {
+				weights = append(weights, int64(f))
+			}
+		}
+		lens := make([]uint8, len(freq))
+		if !huffmanLengths(freq, lens, 30) {
+			t.Fatalf("huffmanLengths(%v) = false", freq)
+		}
+		var cost int64
+		var kraft float64
+		for i, f := range freq {
+			switch {
+			case f > 0:
+				cost += int64(f) * int64(lens[i])
+				kraft += 1 / float64(uint64(1)<<lens[i])
+			case lens[i] != 0:
+				t.Fatalf("huffmanLengths(%v): unused symbol %d has length %d", freq, i, lens[i])
+			}
+		}
+		want := int64(0) // Huffman's cost: the sum of the merged weights
+		if len(weights) == 1 {
+			want = weights[0] // one symbol still gets a 1-bit code
+		}
+		for len(weights) > 1 {
+			slices.Sort(weights)
+			m := weights[0] + weights[1]
+			want += m
+			weights = append(weights[2:], m)
+		}
+		if cost != want || kraft > 1+1e-9 {
+			t.Fatalf("huffmanLengths(%v) = %v: cost %d, want %d; Kraft sum %v", freq, lens, cost, want, kraft)
 		}
 	}
 }
