@@ -218,8 +218,11 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	if !ok {
 		if rec.UserID != "" {
 			// Take back the index entry unless the existing record is
-			// the same user's.
-			if v, err := s.rdb.Get(ctx, s.key(rec.ID)).Result(); err != nil || owner(v) != rec.UserID {
+			// the same user's. A failed GET keeps the entry: an extra
+			// entry is harmless, a missing one hides a session from
+			// DeleteUser.
+			v, err := s.rdb.Get(ctx, s.key(rec.ID)).Result()
+			if errors.Is(err, redis.Nil) || err == nil && owner(v) != rec.UserID {
 				s.rdb.SRem(ctx, s.userKey(rec.UserID), rec.ID)
 			}
 		}
@@ -289,7 +292,8 @@ func (s *Store) remove(ctx context.Context, id string) (bool, error) {
 
 // UserSessions returns the ids of userID's live sessions. Index entries
 // whose session has expired, or now belongs to someone else, are removed
-// on the way.
+// on the way. If the GET of any session fails (other than finding no
+// key), it returns that error and removes nothing.
 func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -307,14 +311,24 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, erro
 	for i, id := range ids {
 		cmds[i] = pipe.Get(ctx, s.key(id))
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, wrap("get", err)
-	}
+	// Exec reports only the first command's error, and a missing key
+	// (redis.Nil) there can hide a failed GET behind it: each command's
+	// own error decides.
+	pipe.Exec(ctx)
 	var live, dead []string
 	for i, c := range cmds {
-		if v, err := c.Result(); err == nil && owner(v) == userID {
+		v, err := c.Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			dead = append(dead, ids[i])
+		case err != nil:
+			// A failed GET says nothing about the session: dropping
+			// its index entry would hide a live session from
+			// DeleteUser.
+			return nil, wrap("get", err)
+		case owner(v) == userID:
 			live = append(live, ids[i])
-		} else {
+		default:
 			dead = append(dead, ids[i])
 		}
 	}
