@@ -44,6 +44,14 @@ var ErrFull = errors.New("memstore: record limit reached")
 // first removes expired records and then, if none were, fails with
 // ErrFull; Update and Delete keep working. Zero or negative means no
 // limit (the default).
+//
+// Every record counts, anonymous ones included: any client that gets a
+// session (often any visitor) takes a slot until its record expires,
+// which with the default 14-day MaxAge is a long time, so one client
+// sending requests without cookies can fill the store and lock everyone
+// else out of new sessions. The limit is a memory cap that turns
+// exhaustion into ErrFull, not a fairness control; rate-limit session
+// creation in front of the store if that matters.
 func WithLimit(n int) Option {
 	return func(o *options) { o.limit = n }
 }
@@ -209,15 +217,7 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 			return ErrFull
 		}
 	}
-	s.recs[rec.ID] = record{data: append([]byte(nil), rec.Data...), expiry: rec.Expiry, user: rec.UserID}
-	if rec.UserID != "" {
-		set := s.users[rec.UserID]
-		if set == nil {
-			set = make(map[string]struct{})
-			s.users[rec.UserID] = set
-		}
-		set[rec.ID] = struct{}{}
-	}
+	s.putLocked(rec)
 	return nil
 }
 
@@ -242,15 +242,7 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 	if !now.Before(rec.Expiry) {
 		return true, nil
 	}
-	s.recs[rec.ID] = record{data: append([]byte(nil), rec.Data...), expiry: rec.Expiry, user: rec.UserID}
-	if rec.UserID != "" {
-		set := s.users[rec.UserID]
-		if set == nil {
-			set = make(map[string]struct{})
-			s.users[rec.UserID] = set
-		}
-		set[rec.ID] = struct{}{}
-	}
+	s.putLocked(rec)
 	return true, nil
 }
 
@@ -300,6 +292,22 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	return nil
 }
 
+// putLocked stores a copy of rec and adds it to its user's index. The id
+// must not be in the store.
+func (c *core) putLocked(rec sessions.Record) {
+	c.recs[rec.ID] = record{data: append([]byte(nil), rec.Data...), expiry: rec.Expiry, user: rec.UserID}
+	if rec.UserID == "" {
+		return
+	}
+	set := c.users[rec.UserID]
+	if set == nil {
+		set = make(map[string]struct{})
+		c.users[rec.UserID] = set
+	}
+	set[rec.ID] = struct{}{}
+}
+
+// removeLocked deletes a record and its user's index entry.
 func (c *core) removeLocked(id string, r record) {
 	delete(c.recs, id)
 	if r.user == "" {
