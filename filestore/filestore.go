@@ -357,26 +357,52 @@ func unlock(f *os.File) {
 	f.Close()
 }
 
+// lockedRecord is a session file opened, locked and read by openRecord.
+type lockedRecord struct {
+	f   *os.File
+	rec fileRec
+	// bad is the decode error (ErrCorrupt) when the file is not in the
+	// store's format; rec is then zero. Each caller decides what a
+	// corrupt file means to it.
+	bad error
+}
+
+func (l *lockedRecord) unlock() { unlock(l.f) }
+
+// openRecord opens and locks the current file of id (see openLocked),
+// reads it and decodes it. It returns nil when there is none. The caller
+// must call unlock.
+func (s *Store) openRecord(id string) (*lockedRecord, error) {
+	f, err := s.openLocked(id)
+	if err != nil || f == nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		unlock(f)
+		return nil, err
+	}
+	l := &lockedRecord{f: f}
+	l.rec, l.bad = decode(b)
+	return l, nil
+}
+
 // remove deletes id's file (only if expired, when onlyExpired) and its
 // index entry. It reports whether it removed a file.
 func (s *Store) remove(id string, onlyExpired bool) (bool, error) {
-	f, err := s.openLocked(id)
-	if err != nil || f == nil {
+	l, err := s.openRecord(id)
+	if err != nil || l == nil {
 		return false, err
 	}
-	defer unlock(f)
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return false, err
-	}
-	r, derr := decode(b)
-	if onlyExpired && derr == nil && s.live(r) {
+	defer l.unlock()
+	// A corrupt file counts as expired: it can never be read.
+	if onlyExpired && l.bad == nil && s.live(l.rec) {
 		return false, nil
 	}
 	if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, err
 	}
-	s.removeMarker(r.user, id)
+	s.removeMarker(l.rec.user, id)
 	return true, nil
 }
 
@@ -392,22 +418,18 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 	mu := s.stripe(rec.ID)
 	mu.Lock()
 	defer mu.Unlock()
-	f, err := s.openLocked(rec.ID)
+	l, err := s.openRecord(rec.ID)
 	if err != nil {
 		return false, fmt.Errorf("filestore: %w", err)
 	}
-	if f == nil {
+	if l == nil {
 		return false, nil
 	}
-	defer unlock(f)
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return false, fmt.Errorf("filestore: %w", err)
+	defer l.unlock()
+	if l.bad != nil {
+		return false, fmt.Errorf("%w: %s", l.bad, rec.ID)
 	}
-	old, err := decode(b)
-	if err != nil {
-		return false, fmt.Errorf("%w: %s", err, rec.ID)
-	}
+	old := l.rec
 	if !s.live(old) || !s.now().Before(rec.Expiry) {
 		if err := os.Remove(s.path(rec.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Errorf("filestore: %w", err)
@@ -525,19 +547,15 @@ func (s *Store) deleteIfUser(id, user string) error {
 	mu := s.stripe(id)
 	mu.Lock()
 	defer mu.Unlock()
-	f, err := s.openLocked(id)
+	l, err := s.openRecord(id)
 	if err != nil {
 		return fmt.Errorf("filestore: %w", err)
 	}
-	if f == nil {
+	if l == nil {
 		return nil
 	}
-	defer unlock(f)
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return fmt.Errorf("filestore: %w", err)
-	}
-	if r, err := decode(b); err == nil && r.user != user {
+	defer l.unlock()
+	if l.bad == nil && l.rec.user != user {
 		return nil // the marker is stale: the id belongs to someone else now
 	}
 	if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
