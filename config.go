@@ -173,6 +173,8 @@ func New(cfg SessionConfig) (*Middleware, error) {
 		return nil, configErr("SameSite=None requires Secure (browsers reject it otherwise)")
 	case cfg.Partitioned && !cfg.Secure:
 		return nil, configErr("Partitioned requires Secure")
+	case cfg.Store != nil && cfg.RevocationStore != nil:
+		return nil, configErr("RevocationStore is for cookie mode; with a Store, DestroyUser deletes the records")
 	}
 	if err := checkCookieAttrs(cfg); err != nil {
 		return nil, err

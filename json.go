@@ -448,6 +448,11 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 func appendObject(dst []byte, m map[string]any) ([]byte, error) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
+		if !utf8.ValidString(k) {
+			// Invalid bytes would all encode as U+FFFD, so two keys could
+			// collide into a payload the strict decoder then rejects.
+			return dst, errors.New("sessions: session key " + strconv.Quote(k) + " is not valid UTF-8")
+		}
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)

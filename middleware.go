@@ -19,7 +19,9 @@ import (
 // for its session costs no decoding and gets no Set-Cookie. Changes are
 // written into the response headers just before they go out (WriteHeader,
 // the first Write, Flush, ReadFrom) or when next returns without writing.
-// If next panics, nothing is saved and the panic propagates.
+// If next panics, nothing more is saved and the panic propagates (what
+// Commit, Login, Logout or RegenerateSession already did to a store stays
+// done).
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// One allocation holds the state, the context that carries it and
@@ -130,65 +132,102 @@ func (st *state) load() {
 // loadFrom verifies one cookie value and fills s from it.
 func (st *state) loadFrom(s *Session, value string, now time.Time) error {
 	m := st.m
-	if len(m.cfg.CookieName)+1+len(value) > MaxCookieSize {
-		return malformed("cookie too large")
-	}
-	var payload []byte
-	var issued time.Time
-	var stale bool
+	ctx := st.req.Context()
+	var v verified
+	var err error
 	if m.cfg.Store == nil {
-		d, err := m.codec.Decode(value, now)
-		if err != nil {
-			return err
-		}
-		payload, issued, stale = d.Payload, d.Issued, d.Stale
-		if err := m.checkAge(issued, now); err != nil {
-			return err
-		}
+		v, err = m.verifyCookie(ctx, value, now)
 	} else {
-		id, ts, st2, err := m.unsignID(value)
-		if err != nil {
-			return err
-		}
-		issued, stale = ts, st2
-		if err := m.checkAge(issued, now); err != nil {
-			return err
-		}
-		data, found, err := m.cfg.Store.Find(st.req.Context(), storeKey(id))
-		if err != nil {
-			return fmt.Errorf("%w: find: %w", ErrStore, err)
-		}
-		if !found {
-			return ErrRevoked
-		}
-		payload = data
-		st.id = id
+		v, err = st.verifyID(ctx, value, now)
 	}
-	values, md, err := decodePayload(m.scheme, payload)
 	if err != nil {
 		st.id = ""
 		return err
 	}
-	created := md.Created
-	if created.IsZero() {
-		created = issued
+	s.values, s.meta = v.values, v.meta
+	st.refresh = v.stale || (m.refreshAge > 0 && now.Sub(v.issued) >= m.refreshAge)
+	return nil
+}
+
+// verified is a session cookie that passed every check.
+type verified struct {
+	values map[string]any
+	meta   meta // meta.Created is set: the signed time when the payload had none
+	issued time.Time
+	stale  bool // verified with a fallback key
+}
+
+// verifyCookie checks a cookie-mode value as the middleware does: size,
+// signature, MaxAge, IdleTimeout, clock skew, strict JSON, AbsoluteTimeout
+// and, with a RevocationStore, DestroyUser.
+func (m *Middleware) verifyCookie(ctx context.Context, value string, now time.Time) (verified, error) {
+	if len(m.cfg.CookieName)+1+len(value) > MaxCookieSize {
+		return verified{}, malformed("cookie too large")
 	}
-	if a := m.cfg.AbsoluteTimeout; a > 0 && !created.IsZero() && now.Sub(created) > a {
-		st.id = ""
-		return &ExpiredError{Issued: created, Limit: a, Which: "AbsoluteTimeout"}
+	d, err := m.codec.Decode(value, now)
+	if err != nil {
+		return verified{}, err
 	}
-	if m.cfg.Store == nil && m.cfg.RevocationStore != nil && md.UserID != "" {
+	v := verified{issued: d.Issued, stale: d.Stale}
+	if err := m.checkAge(v.issued, now); err != nil {
+		return verified{}, err
+	}
+	if err := m.checkPayload(&v, d.Payload, now); err != nil {
+		return verified{}, err
+	}
+	if m.cfg.RevocationStore != nil && v.meta.UserID != "" {
 		// DestroyUser may have revoked this user's cookies; a lookup
 		// failure is a store failure, never an anonymous session.
-		if err := m.checkRevoked(st.req.Context(), md.UserID, created); err != nil {
-			return err
+		if err := m.checkRevoked(ctx, v.meta.UserID, v.meta.Created); err != nil {
+			return verified{}, err
 		}
 	}
-	s.values, s.meta = values, md
-	// A cookie without a creation time (minted elsewhere) is counted from
-	// its signed time; keeping that lets no refresh restart the count.
-	s.meta.Created = created
-	st.refresh = stale || (m.refreshAge > 0 && now.Sub(issued) >= m.refreshAge)
+	return v, nil
+}
+
+// verifyID checks a store-mode cookie and loads its record.
+func (st *state) verifyID(ctx context.Context, value string, now time.Time) (verified, error) {
+	m := st.m
+	if len(m.cfg.CookieName)+1+len(value) > MaxCookieSize {
+		return verified{}, malformed("cookie too large")
+	}
+	id, issued, stale, err := m.unsignID(value)
+	if err != nil {
+		return verified{}, err
+	}
+	if err := m.checkAge(issued, now); err != nil {
+		return verified{}, err
+	}
+	data, found, err := m.cfg.Store.Find(ctx, storeKey(id))
+	if err != nil {
+		return verified{}, fmt.Errorf("%w: find: %w", ErrStore, err)
+	}
+	if !found {
+		return verified{}, ErrRevoked
+	}
+	v := verified{issued: issued, stale: stale}
+	if err := m.checkPayload(&v, data, now); err != nil {
+		return verified{}, err
+	}
+	st.id = id
+	return v, nil
+}
+
+// checkPayload parses a verified payload into v and applies
+// AbsoluteTimeout. A payload without a creation time (minted elsewhere) is
+// counted from its signed time, so no refresh can restart the count.
+func (m *Middleware) checkPayload(v *verified, payload []byte, now time.Time) error {
+	values, md, err := decodePayload(m.scheme, payload)
+	if err != nil {
+		return err
+	}
+	if md.Created.IsZero() {
+		md.Created = v.issued
+	}
+	if a := m.cfg.AbsoluteTimeout; a > 0 && !md.Created.IsZero() && now.Sub(md.Created) > a {
+		return &ExpiredError{Issued: md.Created, Limit: a, Which: "AbsoluteTimeout"}
+	}
+	v.values, v.meta = values, md
 	return nil
 }
 
@@ -233,6 +272,17 @@ func cookieValues(dst []string, h http.Header, name string, max int) []string {
 		}
 	}
 	return out
+}
+
+// hasCookie reports whether a Cookie header may hold a cookie called name.
+// It errs towards yes: it is only used to decide on Vary: Cookie.
+func hasCookie(h http.Header, name string) bool {
+	for _, line := range h["Cookie"] {
+		if i := strings.Index(line, name); i >= 0 && strings.Contains(line[i+len(name):], "=") {
+			return true
+		}
+	}
+	return false
 }
 
 // newSessionID returns 256 random bits, base64url encoded.
@@ -295,11 +345,17 @@ func (st *state) commitLocked() error {
 		return st.regenErr
 	}
 	s := st.sess
-	if s == nil {
-		return nil // never loaded: nothing to do
-	}
 	m := st.m
 	h := st.w.Header()
+	if s == nil {
+		// Never loaded: nothing to save. If the request carries a session
+		// cookie, the handler may still read it after the headers are
+		// gone, so a shared cache must not serve this response to others.
+		if hasCookie(st.req.Header, m.cfg.CookieName) {
+			st.addVary(h)
+		}
+		return nil
+	}
 	st.addVary(h)
 
 	now := m.now()
@@ -319,6 +375,7 @@ func (st *state) commitLocked() error {
 		}
 		payload, err = encodePayload(make([]byte, 0, 256), s.scheme, s.values, md)
 	}
+	mark := s.mark()
 	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("sessions: encoding session: %w", err)
@@ -335,7 +392,7 @@ func (st *state) commitLocked() error {
 		if st.hadCookie || st.dropCookie {
 			st.setCookie(m.deletionCookie())
 		}
-		st.markClean(s, md)
+		st.markClean(s, md, mark)
 		return nil
 	}
 
@@ -365,7 +422,7 @@ func (st *state) commitLocked() error {
 			}
 			if !found {
 				m.log.DebugContext(ctx, "sessions: not saved", "reason", errRecordGone)
-				st.markClean(s, md)
+				st.markClean(s, md, mark)
 				return nil
 			}
 		}
@@ -381,15 +438,16 @@ func (st *state) commitLocked() error {
 	}
 	st.setCookie(c.String())
 	st.hadCookie = true
-	st.markClean(s, md)
+	st.markClean(s, md, mark)
 	return nil
 }
 
-// markClean records that s, with metadata md, is what the response carries.
-func (st *state) markClean(s *Session, md meta) {
+// markClean records that s, with metadata md, as captured by mark, is what
+// the response carries.
+func (st *state) markClean(s *Session, md meta, mark saveMark) {
 	s.mu.Lock()
 	s.meta.Created = md.Created
-	s.saved()
+	s.saved(mark)
 	s.mu.Unlock()
 	st.refresh = false
 	st.dropCookie = false
@@ -418,7 +476,9 @@ func (st *state) setCookie(line string) {
 
 func (st *state) addVary(h http.Header) {
 	for _, v := range h["Vary"] {
-		for _, f := range strings.Split(v, ",") {
+		for v != "" {
+			var f string
+			f, v, _ = strings.Cut(v, ",")
 			if f = strings.TrimSpace(f); strings.EqualFold(f, "Cookie") || f == "*" {
 				return
 			}
@@ -457,6 +517,8 @@ func (st *state) beforeHeaders() error {
 	st.mu.Unlock()
 	if err != nil {
 		// The handler's headers belong to the response being replaced.
+		// (Headers an outer middleware set before this one cannot be told
+		// apart from them without a copy on every request; they go too.)
 		clear(st.w.Header())
 		st.m.errHandler(st.w, st.req, err)
 	}

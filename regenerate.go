@@ -5,15 +5,21 @@ import (
 	"fmt"
 )
 
-// RegenerateSession discards the session's data and gives it a new identity
-// (the chirp regenerate_session): in store mode the old record is deleted at
-// once and a new id is issued; in cookie mode the old cookie is replaced.
-// Call it whenever privileges change; Login and Logout do. The returned
-// *Session is the same one GetSession returns, now empty; an empty session
-// is not written, so the new cookie appears once something is stored in it.
+// RegenerateSession discards everything in the session, the user id
+// included, and gives it a new identity (the chirp regenerate_session): in
+// store mode the old record is deleted at once and a new id is issued; in
+// cookie mode the old cookie is replaced. Login and Logout are built on it.
+// To rotate the identity of a logged-in session (a privilege change), call
+// Login again, with LoginKeep to carry keys. The returned *Session is the
+// same one GetSession returns, now empty; an empty session is not written,
+// so the new cookie appears once something is stored in it.
+//
 // If the store fails to delete the old record, it returns an error matching
 // ErrStore, the session is left as it was, and the response is replaced by
-// the error handler's (Login and Logout likewise).
+// the error handler's (Login and Logout likewise). After the headers went
+// out it still deletes the old record and resets the session, but returns
+// ErrHeadersWritten: the browser keeps its old cookie (harmless in store
+// mode, where the record is gone; in cookie mode the old cookie stays valid).
 func RegenerateSession(ctx context.Context) (*Session, error) {
 	st := stateFrom(ctx)
 	if st == nil {
@@ -40,22 +46,22 @@ func Destroy(ctx context.Context) error {
 func (st *state) regenerate(keep []string, userID string, fresh bool) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.headersSent {
-		return ErrHeadersWritten
-	}
 	s, err := st.sessionLocked()
 	if err != nil {
 		return err
 	}
 	if st.id != "" {
 		// Delete the old record first: if this fails, the old session is
-		// untouched and still usable, never half-replaced.
+		// untouched and still usable, never half-replaced. This happens
+		// even after the headers went out, so a late Logout still ends a
+		// server-side session.
 		if err := st.m.cfg.Store.Delete(st.req.Context(), storeKey(st.id)); err != nil {
 			st.regenErr = fmt.Errorf("%w: delete: %w", ErrStore, err)
 			return st.regenErr
 		}
 		st.id = ""
 	}
+	st.regenErr = nil
 	s.mu.Lock()
 	kept := make(map[string]any, len(keep))
 	for _, k := range keep {
@@ -69,5 +75,10 @@ func (st *state) regenerate(keep []string, userID string, fresh bool) error {
 	s.meta.Fresh = fresh
 	s.mu.Unlock()
 	st.dropCookie = true
+	if st.headersSent {
+		// The cookie can no longer be replaced; the error handler is told
+		// when the handler returns.
+		return ErrHeadersWritten
+	}
 	return nil
 }

@@ -64,9 +64,19 @@ func TestSecurityResponseVaryCookie(t *testing.T) {
 					s, _ := GetSession(r.Context())
 					s.Set("k", "v")
 				}, nil, true},
-				{"never read", func(w http.ResponseWriter, r *http.Request) {
+				{"never read, with cookie", func(w http.ResponseWriter, r *http.Request) {
+					// A helper may read the session after the headers are
+					// gone; a response to a request with a session cookie
+					// always varies on it.
 					w.Write([]byte("static"))
-				}, []string{"session=" + alice}, false},
+				}, []string{"session=" + alice}, true},
+				{"read after the headers went out", func(w http.ResponseWriter, r *http.Request) {
+					w.WriteHeader(http.StatusOK)
+					GetSession(r.Context())
+				}, []string{"session=" + alice}, true},
+				{"never read, no cookie", func(w http.ResponseWriter, r *http.Request) {
+					w.Write([]byte("static"))
+				}, []string{"other=1"}, false},
 			}
 			for _, c := range cases {
 				w := secServe(m, c.h, c.cookies...)

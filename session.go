@@ -36,6 +36,9 @@ type Session struct {
 	// shared: a map or slice of the values was handed out (Get) or handed
 	// in (Set), so the caller may change it in place after a save.
 	shared bool
+	// gen counts changes; a save marks the session clean only if no change
+	// arrived while it was being written.
+	gen    uint64
 	scheme scheme
 }
 
@@ -80,15 +83,38 @@ func mutable(v any) bool {
 	return k == reflect.Map || k == reflect.Slice || k == reflect.Pointer
 }
 
-// saved records that the values as they are now have been written. Maps
-// and slices the caller holds may still change in place, so their state is
-// snapshotted again. Call with s.mu held.
-func (s *Session) saved() {
-	s.modified = false
-	s.snapshot = nil
+// saveMark is what a save captures, under s.mu, when it encodes a session.
+type saveMark struct {
+	gen  uint64
+	snap []byte // the values as encoded, when the caller may hold a map or slice
+}
+
+// mark returns the saveMark of the session as it is now. Call with s.mu held.
+func (s *Session) mark() saveMark {
+	m := saveMark{gen: s.gen}
 	if s.shared {
-		s.snapshot, _ = appendObject(nil, s.values)
+		m.snap, _ = appendObject(nil, s.values)
 	}
+	return m
+}
+
+// saved records that the session as captured by mark has been written. A
+// change made since (by a goroutine, while the store was being written)
+// keeps the session dirty. Maps and slices the caller holds may still
+// change in place, so dirty compares them with the encoded snapshot.
+// Call with s.mu held.
+func (s *Session) saved(m saveMark) {
+	if s.gen != m.gen {
+		return
+	}
+	s.modified = false
+	s.snapshot = m.snap
+}
+
+// touch records a change. Call with s.mu held.
+func (s *Session) touch() {
+	s.modified = true
+	s.gen++
 }
 
 // Set stores value under key. The value must encode to JSON when the
@@ -103,7 +129,7 @@ func (s *Session) Set(key string, value any) {
 		s.values = make(map[string]any)
 	}
 	s.values[key] = value
-	s.modified = true
+	s.touch()
 	if mutable(value) {
 		s.shared = true
 	}
@@ -115,7 +141,7 @@ func (s *Session) Delete(key string) {
 	defer s.mu.Unlock()
 	if _, ok := s.values[key]; ok {
 		delete(s.values, key)
-		s.modified = true
+		s.touch()
 	}
 }
 
@@ -126,7 +152,7 @@ func (s *Session) Clear() {
 	defer s.mu.Unlock()
 	if len(s.values) > 0 {
 		clear(s.values)
-		s.modified = true
+		s.touch()
 	}
 }
 
@@ -167,7 +193,7 @@ func (s *Session) AddFlash(category, message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.meta.Flashes = append(s.meta.Flashes, Flash{Category: category, Message: message})
-	s.modified = true
+	s.touch()
 }
 
 // Flashes returns the queued flash messages, oldest first, and removes them.
@@ -177,7 +203,7 @@ func (s *Session) Flashes() []Flash {
 	f := s.meta.Flashes
 	if len(f) > 0 {
 		s.meta.Flashes = nil
-		s.modified = true
+		s.touch()
 	}
 	return f
 }
@@ -205,7 +231,7 @@ func (s *Session) reset(now time.Time) {
 	s.values = make(map[string]any)
 	s.meta = meta{Created: now}
 	s.snapshot = nil
-	s.modified = true
+	s.touch()
 }
 
 // GetAs returns the value under key converted to T, and whether that worked.

@@ -1,6 +1,9 @@
 package sessions
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Encode returns a cookie value holding values, exactly as the middleware
 // would write it in cookie mode (the microdot encode()): for tests, for
@@ -33,28 +36,16 @@ func (m *Middleware) EncodeAt(values map[string]any, now time.Time) (string, err
 	return v, nil
 }
 
-// Decode verifies a cookie value as the middleware would (signature, MaxAge,
-// IdleTimeout, AbsoluteTimeout, clock skew, strict JSON) and returns its
+// Decode verifies a cookie value as the middleware does in cookie mode
+// (size, signature, MaxAge, IdleTimeout, AbsoluteTimeout, clock skew,
+// strict JSON and, with a RevocationStore, DestroyUser) and returns its
 // session keys, without the reserved metadata (the microdot decode(), but
-// with the reason on failure: an error matching ErrInvalidCookie).
+// with the reason on failure: an error matching ErrInvalidCookie, or
+// ErrStore when the RevocationStore fails).
 func (m *Middleware) Decode(value string) (map[string]any, error) {
-	now := m.now()
-	if len(m.cfg.CookieName)+1+len(value) > MaxCookieSize {
-		return nil, malformed("cookie too large")
-	}
-	d, err := m.codec.Decode(value, now)
+	v, err := m.verifyCookie(context.Background(), value, m.now())
 	if err != nil {
 		return nil, err
 	}
-	if err := m.checkAge(d.Issued, now); err != nil {
-		return nil, err
-	}
-	values, md, err := decodePayload(m.scheme, d.Payload)
-	if err != nil {
-		return nil, err
-	}
-	if a := m.cfg.AbsoluteTimeout; a > 0 && !md.Created.IsZero() && now.Sub(md.Created) > a {
-		return nil, &ExpiredError{Issued: md.Created, Limit: a, Which: "AbsoluteTimeout"}
-	}
-	return values, nil
+	return v.values, nil
 }

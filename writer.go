@@ -12,6 +12,13 @@ import (
 // implements Unwrap for http.ResponseController, and only those optional
 // interfaces (http.Flusher, http.Hijacker, io.ReaderFrom) that the writer it
 // wraps has, so handlers that probe for them see the truth.
+//
+// It always has FlushError, which http.ResponseController calls before it
+// unwraps: a writer around ours that implements only Unwrap would otherwise
+// let the controller flush the headers past the session. FlushError returns
+// an error wrapping http.ErrNotSupported when nothing below can flush.
+// Hijack through such a writer cannot be seen; changes after it are lost
+// with the connection.
 type responseWriter struct {
 	w  http.ResponseWriter
 	st *state
@@ -40,6 +47,9 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 
 // Unwrap returns the wrapped writer, for http.ResponseController.
 func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.w }
+
+// FlushError commits the session, then flushes the writer below.
+func (rw *responseWriter) FlushError() error { return rw.flush() }
 
 func (rw *responseWriter) flush() error {
 	if err := rw.st.beforeHeaders(); err != nil {
@@ -81,26 +91,22 @@ type (
 	rwFHR struct{ *responseWriter }
 )
 
-func (w rwF) Flush()            { w.flush() }
-func (w rwF) FlushError() error { return w.flush() }
+func (w rwF) Flush() { w.flush() }
 
 func (w rwH) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
 
 func (w rwR) ReadFrom(src io.Reader) (int64, error) { return w.readFrom(src) }
 
 func (w rwFH) Flush()                                       { w.flush() }
-func (w rwFH) FlushError() error                            { return w.flush() }
 func (w rwFH) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
 
 func (w rwFR) Flush()                                { w.flush() }
-func (w rwFR) FlushError() error                     { return w.flush() }
 func (w rwFR) ReadFrom(src io.Reader) (int64, error) { return w.readFrom(src) }
 
 func (w rwHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
 func (w rwHR) ReadFrom(src io.Reader) (int64, error)        { return w.readFrom(src) }
 
 func (w rwFHR) Flush()                                       { w.flush() }
-func (w rwFHR) FlushError() error                            { return w.flush() }
 func (w rwFHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack() }
 func (w rwFHR) ReadFrom(src io.Reader) (int64, error)        { return w.readFrom(src) }
 
