@@ -62,9 +62,11 @@
 // ErrHeadersWritten. A cookie that would exceed MaxCookieSize bytes is not
 // sent: the error handler receives ErrCookieTooLarge (the default replies
 // 500) and the previous cookie stays valid. If the handler panics, nothing
-// is saved. The response writer the handler sees implements Unwrap, and
-// only those of http.Flusher, http.Hijacker and io.ReaderFrom that the
-// underlying writer has.
+// more is saved (a store record that Login or Logout already deleted stays
+// deleted). The response writer the handler sees implements Unwrap and
+// FlushError (for http.ResponseController), and only those of
+// http.Flusher, http.Hijacker and io.ReaderFrom that the underlying writer
+// has.
 //
 // A cookie that fails verification (tampered, truncated, wrong key,
 // malformed, oversized, expired, from the future) never reaches the handler:
