@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	sessions "github.com/ctxsession/sessions"
 )
 
 // This file reads a cookie WITHOUT verifying it: it undoes the outer
@@ -18,26 +20,19 @@ import (
 // frame) so that an operator can see what a browser holds. Nothing here
 // checks a signature; verify does that through the library.
 
+//
+// parseTimestamp and inflate repeat the library's own (signer.go,
+// codec.go), which are unexported: the library deliberately exports no
+// way to read a payload without verifying it, and this command does not
+// add one. The tests pin both to the library's behaviour through cookies
+// the library mints (TestSignVerifyFormats) and through its limits.
+
 // maxInflate caps the decompressed size of a payload, as the library does.
 const maxInflate = 64 << 10
 
-// Format names, as the command line takes them.
-const (
-	fmtItsdangerous = "itsdangerous"
-	fmtFlask        = "flask"
-	fmtStarlette    = "starlette"
-	fmtJWT          = "jwt"
-	fmtEncrypted    = "encrypted"
-)
-
-// inspectable lists the formats decode reads.
-func inspectable() []string {
-	return []string{fmtItsdangerous, fmtFlask, fmtStarlette, fmtJWT, fmtEncrypted}
-}
-
 // An inspection is what can be read from a cookie without its key.
 type inspection struct {
-	Format  string    // format name
+	Format  sessions.Format
 	Guess   string    // why the format was chosen, "" when given by the user
 	Payload []byte    // the JSON object, nil when it cannot be read without the key
 	Issued  time.Time // when it was signed; zero when the format has no timestamp
@@ -51,23 +46,28 @@ var (
 	urlPad = base64.URLEncoding.Strict()
 )
 
-// inspect reads value in the named format, or detects the format when
-// format is "".
-func inspect(value, format string) (inspection, error) {
+// inspect reads value in the named format (a name sessions.ParseFormat
+// takes), or detects the format when name is "".
+func inspect(value, name string) (inspection, error) {
 	if value == "" {
 		return inspection{}, errors.New("empty cookie value")
 	}
-	switch format {
-	case "":
+	if name == "" {
 		return detect(value)
-	case fmtItsdangerous, fmtFlask, fmtStarlette:
-		return inspectTimestamped(value, format)
-	case fmtJWT:
+	}
+	f, err := sessions.ParseFormat(name)
+	if err != nil {
+		return inspection{}, err
+	}
+	switch f {
+	case sessions.FormatItsdangerous, sessions.FormatFlask, sessions.FormatStarlette:
+		return inspectTimestamped(value, f)
+	case sessions.FormatJWT:
 		return inspectJWT(value)
-	case fmtEncrypted:
+	case sessions.FormatEncrypted:
 		return inspectEncrypted(value)
 	}
-	return inspection{}, fmt.Errorf("unknown format %q", format)
+	return inspection{}, fmt.Errorf("format %s cannot be read without its key", f)
 }
 
 // detect picks the format from the value's shape.
@@ -92,7 +92,7 @@ func detect(value string) (inspection, error) {
 	}
 	switch len(sig) {
 	case 43: // HMAC-SHA256
-		in, err := inspectTimestamped(value, fmtItsdangerous)
+		in, err := inspectTimestamped(value, sessions.FormatItsdangerous)
 		if err == nil {
 			in.Guess = "SHA-256 signature"
 		}
@@ -101,11 +101,11 @@ func detect(value string) (inspection, error) {
 		// Starlette pads standard base64; Flask uses unpadded base64url
 		// and may compress. A padding-free payload of neither alphabet's
 		// own characters reads the same either way.
-		format, guess := fmtFlask, "SHA-1 signature, base64url payload"
+		format, guess := sessions.FormatFlask, "SHA-1 signature, base64url payload"
 		ambiguous := false
 		switch {
 		case strings.ContainsAny(payload, "+/="):
-			format, guess = fmtStarlette, "SHA-1 signature, standard base64 payload"
+			format, guess = sessions.FormatStarlette, "SHA-1 signature, standard base64 payload"
 		case strings.HasPrefix(payload, ".") || strings.ContainsAny(payload, "-_") || len(payload)%4 != 0:
 		default:
 			ambiguous = true
@@ -167,14 +167,14 @@ func parseTimestamp(s string) (int64, error) {
 // inspectTimestamped reads the itsdangerous-family formats: the default and
 // Flask (base64url, '.'-prefixed zlib when compressed) and Starlette
 // (standard base64 with padding, never compressed).
-func inspectTimestamped(value, format string) (inspection, error) {
+func inspectTimestamped(value string, format sessions.Format) (inspection, error) {
 	payload, ts, _, err := splitTimestamped(value)
 	if err != nil {
 		return inspection{}, err
 	}
 	in := inspection{Format: format, Issued: time.Unix(ts, 0)}
 	var raw []byte
-	if format == fmtStarlette {
+	if format == sessions.FormatStarlette {
 		raw, err = stdPad.DecodeString(payload)
 		if err != nil {
 			return inspection{}, errors.New("payload is not standard base64")
@@ -191,7 +191,7 @@ func inspectTimestamped(value, format string) (inspection, error) {
 			}
 		}
 	}
-	if len(raw) == 32 && format == fmtItsdangerous && !json.Valid(raw) {
+	if len(raw) == 32 && format == sessions.FormatItsdangerous && !json.Valid(raw) {
 		in.Note = "a server-side session id: the data is in the store, not in the cookie"
 		return in, nil
 	}
@@ -250,7 +250,7 @@ func inspectJWT(value string) (inspection, error) {
 	if err := dec.Decode(&times); err != nil {
 		return inspection{}, errors.New("JWT \"iat\" or \"exp\" is not a number")
 	}
-	in := inspection{Format: fmtJWT, Payload: claims, Note: "alg " + h.Alg}
+	in := inspection{Format: sessions.FormatJWT, Payload: claims, Note: "alg " + h.Alg}
 	if in.Issued, err = claimTime(times.Iat, "iat"); err != nil {
 		return inspection{}, err
 	}
@@ -287,7 +287,7 @@ func inspectEncrypted(value string) (inspection, error) {
 		return inspection{}, errors.New("securecookie date is not a number")
 	}
 	return inspection{
-		Format: fmtEncrypted,
+		Format: sessions.FormatEncrypted,
 		Issued: time.Unix(ts, 0),
 		Note:   "encrypted: the payload can only be read with the key (sessionctl verify --format encrypted)",
 	}, nil
@@ -312,31 +312,65 @@ func checkObject(raw []byte) error {
 	return nil
 }
 
-// userOf returns the logged-in user recorded in a payload, where the
-// library's formats keep it: "_ctxsession"."uid" (default), "_user_id"
-// (Flask-Login) or "sub" (JWT).
-func userOf(payload []byte) string {
-	var p struct {
-		Meta struct {
-			UID any `json:"uid"`
-		} `json:"_ctxsession"`
-		FlaskUser any `json:"_user_id"`
-		Sub       any `json:"sub"`
-	}
+// A user is what the library would take as a payload's logged-in user.
+type user struct {
+	id  string // the user id; "" when none
+	key string // where the format keeps it
+	bad string // why the library would reject the cookie for it; "" if it would not
+	sub string // a JWT's "sub" claim, which the library does not read as the user
+}
+
+// userOf reads a payload's user where the library's format f keeps it
+// (the metadata schemes of meta.go and format_flask.go): Flask-Login's
+// "_user_id" for FormatFlask, a string or a number as Flask-Login allows;
+// "_ctxsession"."uid", a string, for every other format, FormatJWT
+// included.
+func userOf(payload []byte, f sessions.Format) user {
+	var obj map[string]any
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
-	if dec.Decode(&p) != nil {
-		return ""
+	if dec.Decode(&obj) != nil {
+		return user{}
 	}
-	for _, v := range []any{p.Meta.UID, p.FlaskUser, p.Sub} {
-		switch v := v.(type) {
+	var u user
+	if f == sessions.FormatJWT {
+		switch v := obj["sub"].(type) {
 		case string:
-			if v != "" {
-				return v
-			}
+			u.sub = v
 		case json.Number:
-			return v.String()
+			u.sub = v.String()
 		}
 	}
-	return ""
+	if f == sessions.FormatFlask {
+		u.key = "_user_id"
+		v, ok := obj[u.key]
+		if !ok {
+			return u
+		}
+		switch v := v.(type) {
+		case string:
+			u.id = v
+		case json.Number:
+			u.id = v.String()
+		default:
+			u.bad = u.key + " is not a string"
+		}
+		return u
+	}
+	u.key = sessions.ReservedKey + ".uid"
+	raw, ok := obj[sessions.ReservedKey]
+	if !ok {
+		return u
+	}
+	meta, ok := raw.(map[string]any)
+	if !ok {
+		u.bad = sessions.ReservedKey + " is not an object"
+		return u
+	}
+	if v, ok := meta["uid"]; ok {
+		if u.id, ok = v.(string); !ok {
+			u.bad = u.key + " is not a string"
+		}
+	}
+	return u
 }

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -34,7 +33,7 @@ import (
 // usage is the help text.
 func usage() string {
 	return "usage:\n  " + usageOf("keygen") + "\n  " + usageOf("decode") + "\n  " + usageOf("verify") + "\n  " +
-		usageOf("sign") + "\nformats: " + formatList + "\nthe key defaults to $SESSION_SECRET_KEY"
+		usageOf("sign") + "\nformats: " + formatList() + "\nthe key defaults to $SESSION_SECRET_KEY"
 }
 
 // usageOf returns the synopsis of a command.
@@ -177,8 +176,10 @@ func parse(cmd string, args []string, withKey bool) (options, string, error) {
 		return o, "", usageError{fmt.Sprintf("%s takes one %s argument, got %d", cmd, what, len(pos))}
 	}
 	o.format = strings.ToLower(strings.TrimSpace(o.format))
-	if o.format != "" && !slices.Contains(inspectable(), o.format) {
-		return o, "", usageError{fmt.Sprintf("unknown format %q (known: %s)", o.format, strings.Join(inspectable(), ", "))}
+	if o.format != "" {
+		if _, err := sessions.ParseFormat(o.format); err != nil {
+			return o, "", usageError{fmt.Sprintf("unknown format %q (known: %s)", o.format, strings.Join(formatNames(), ", "))}
+		}
 	}
 	return o, pos[0], nil
 }
@@ -253,9 +254,18 @@ func printTimes(w io.Writer, in inspection, now time.Time) {
 	}
 }
 
+// printUser prints the user id the library would take from the payload,
+// and the key it reads it from.
 func printUser(w io.Writer, in inspection) {
-	if u := userOf(in.Payload); u != "" {
-		fmt.Fprintf(w, "user:     %s\n", u)
+	u := userOf(in.Payload, in.Format)
+	switch {
+	case u.bad != "":
+		fmt.Fprintf(w, "user:     invalid: %s; the library rejects this cookie\n", u.bad)
+	case u.id != "":
+		fmt.Fprintf(w, "user:     %s (from %s)\n", u.id, u.key)
+	}
+	if u.sub != "" {
+		fmt.Fprintf(w, "sub:      %s (a JWT claim; the library reads the session's user from %s, not sub)\n", u.sub, u.key)
 	}
 }
 
@@ -306,7 +316,7 @@ func verify(args []string, e env) error {
 	value := cookieValue(arg, o.name)
 	values, err := m.Decode(value)
 	if err != nil {
-		if in, ierr := inspect(value, ""); ierr == nil && in.Payload == nil && in.Format == fmtItsdangerous {
+		if in, ierr := inspect(value, ""); ierr == nil && in.Payload == nil && in.Format == sessions.FormatItsdangerous {
 			return fmt.Errorf("invalid cookie: %w (it looks like a server-side session id, which only the server holding the store can check)", err)
 		}
 		return fmt.Errorf("invalid cookie: %w", err)
