@@ -19,7 +19,6 @@ import (
 // encodings of every format (base64, zlib, JWT segments, the securecookie
 // frame) so that an operator can see what a browser holds. Nothing here
 // checks a signature; verify does that through the library.
-
 //
 // parseTimestamp and inflate repeat the library's own (signer.go,
 // codec.go), which are unexported: the library deliberately exports no
@@ -32,12 +31,12 @@ const maxInflate = 64 << 10
 
 // An inspection is what can be read from a cookie without its key.
 type inspection struct {
-	Format  sessions.Format
-	Guess   string    // why the format was chosen, "" when given by the user
-	Payload []byte    // the JSON object, nil when it cannot be read without the key
-	Issued  time.Time // when it was signed; zero when the format has no timestamp
-	Expires time.Time // JWT "exp"; zero when absent
-	Note    string    // what the payload is when it is not readable
+	Format  sessions.Format // detected or given
+	Guess   string          // why the format was chosen, "" when given by the user
+	Payload []byte          // the JSON object, nil when it cannot be read without the key
+	Issued  time.Time       // when it was signed; zero when the format has no timestamp
+	Expires time.Time       // JWT "exp"; zero when absent
+	Note    string          // what the payload is when it is not readable
 }
 
 var (
