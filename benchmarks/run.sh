@@ -4,7 +4,7 @@
 # gorilla/sessions, to scs and to the floor, and the performance targets.
 #
 #   benchmarks/run.sh            # -count 10, about a second per benchmark
-#   benchmarks/run.sh -short     # quick: -count 3 -benchtime 20000x
+#   benchmarks/run.sh -short     # quick: -count 3 -benchtime 100ms
 #   COUNT=20 BENCHTIME=2s benchmarks/run.sh
 #   STAT=min benchmarks/run.sh   # least disturbed run instead of the median
 #
@@ -18,7 +18,7 @@ OUT="${OUT:-bench.out}"
 STRICT=""
 for arg in "$@"; do
   case "$arg" in
-    -short) COUNT=3; BENCHTIME=20000x ;;
+    -short) COUNT=3; BENCHTIME=100ms ;;
     -strict) STRICT=-strict ;;
     *) echo "usage: $0 [-short] [-strict]" >&2; exit 2 ;;
   esac
