@@ -3,7 +3,6 @@ package sessions_test
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -225,16 +224,6 @@ func TestInvalidUTF8KeyIsAnEncodingError(t *testing.T) {
 	if len(rec.Result().Cookies()) != 0 {
 		t.Errorf("a cookie was sent for an unencodable session: %v", rec.Result().Cookies())
 	}
-}
-
-// incompressible returns n letters that zlib cannot shrink much.
-func incompressible(n int) string {
-	r := rand.New(rand.NewPCG(1, 2))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte('a' + r.IntN(26))
-	}
-	return string(b)
 }
 
 // failDeleteOnce fails the first Delete, then behaves.
