@@ -116,6 +116,7 @@ type Middleware struct {
 	scheme     scheme
 	idCodec    *signer // store mode: signs the session id
 	cookieTmpl http.Cookie
+	cookieLine cookieLine // cookieTmpl's Set-Cookie line, in parts
 	errHandler func(w http.ResponseWriter, r *http.Request, err error)
 	log        *slog.Logger
 	now        func() time.Time
@@ -215,6 +216,7 @@ func New(cfg SessionConfig) (*Middleware, error) {
 		SameSite:    cfg.SameSite,
 		Partitioned: cfg.Partitioned,
 	}
+	m.cookieLine = newCookieLine(m.cookieTmpl, !cfg.BrowserSession)
 	m.cfg = cfg
 	return m, nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -428,15 +429,11 @@ func (st *state) commitLocked() error {
 		}
 		value = m.signID(st.id, now)
 	}
-	c := m.cookieTmpl
-	c.Value = value
+	maxAge := 0
 	if !m.cfg.BrowserSession {
-		c.MaxAge = int((exp.Sub(now) + time.Second - 1) / time.Second)
-		if c.MaxAge <= 0 {
-			c.MaxAge = 1
-		}
+		maxAge = max(int((exp.Sub(now)+time.Second-1)/time.Second), 1)
 	}
-	st.setCookie(c.String())
+	st.setCookie(m.sessionCookie(value, maxAge))
 	st.hadCookie = true
 	st.markClean(s, md, mark)
 	return nil
@@ -451,6 +448,77 @@ func (st *state) markClean(s *Session, md meta, mark saveMark) {
 	s.mu.Unlock()
 	st.refresh = false
 	st.dropCookie = false
+}
+
+// sessionCookie returns the Set-Cookie line of the session cookie with
+// value and maxAge (0: none), exactly as http.Cookie.String writes it.
+func (m *Middleware) sessionCookie(value string, maxAge int) string {
+	if line := m.cookieLine.format(value, maxAge); line != "" {
+		return line
+	}
+	c := m.cookieTmpl
+	c.Value, c.MaxAge = value, maxAge
+	return c.String()
+}
+
+// cookieLine is a Set-Cookie line made once by http.Cookie.String, cut
+// around the value and the Max-Age number, so that a line for a value that
+// needs no sanitizing or quoting is one concatenation.
+type cookieLine struct {
+	ok        bool
+	pre       string // "name="
+	mid, post string // the attributes before and after the Max-Age number
+	maxAge    bool   // the line has Max-Age
+}
+
+const cookieLineMarker = "; Max-Age=987654321"
+
+func newCookieLine(tmpl http.Cookie, withMaxAge bool) cookieLine {
+	tmpl.Value, tmpl.MaxAge = "v", 0
+	if withMaxAge {
+		tmpl.MaxAge = 987654321
+	}
+	pre := tmpl.Name + "="
+	rest, ok := strings.CutPrefix(tmpl.String(), pre+"v")
+	if !ok {
+		return cookieLine{}
+	}
+	if !withMaxAge {
+		return cookieLine{ok: true, pre: pre, post: rest}
+	}
+	mid, post, ok := strings.Cut(rest, cookieLineMarker)
+	if !ok {
+		return cookieLine{}
+	}
+	return cookieLine{ok: true, pre: pre, mid: mid + "; Max-Age=", post: post, maxAge: true}
+}
+
+// format returns the line, or "" when it cannot be made from the parts:
+// value is empty or holds a byte other than base64url's and '.', or
+// maxAge does not match the parts.
+func (l *cookieLine) format(value string, maxAge int) string {
+	if !l.ok || value == "" || l.maxAge != (maxAge > 0) {
+		return ""
+	}
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return ""
+		}
+	}
+	var num [20]byte
+	n := num[:0]
+	if l.maxAge {
+		n = strconv.AppendInt(n, int64(maxAge), 10)
+	}
+	var b strings.Builder
+	b.Grow(len(l.pre) + len(value) + len(l.mid) + len(n) + len(l.post))
+	b.WriteString(l.pre)
+	b.WriteString(value)
+	b.WriteString(l.mid)
+	b.Write(n)
+	b.WriteString(l.post)
+	return b.String()
 }
 
 func (m *Middleware) deletionCookie() string {

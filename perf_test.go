@@ -145,6 +145,46 @@ func TestHuffmanLengths(t *testing.T) {
 	}
 }
 
+// TestSessionCookieLine: the Set-Cookie line made from parts is the one
+// http.Cookie.String writes, for every attribute and for values that need
+// sanitizing or quoting (which take http.Cookie.String itself).
+func TestSessionCookieLine(t *testing.T) {
+	key := strings.Repeat("k", 32)
+	configs := []SessionConfig{
+		{SecretKey: key},
+		{SecretKey: key, CookieName: "__Host-s", Secure: true, SameSite: http.SameSiteStrictMode},
+		{SecretKey: key, Path: "/app", Domain: "example.com", ScriptReadable: true},
+		{SecretKey: key, Secure: true, SameSite: http.SameSiteNoneMode, Partitioned: true},
+		{SecretKey: key, BrowserSession: true},
+	}
+	values := []string{
+		"eyJhIjoxfQ.ZVPxAA.6wYCRyZsRKsJfc2Tjrfqoc83HAtP2IYBjSozbkHQRvY",
+		".eJyrVsosSc0tVrKKBjN0DZR0IAxDGMMIxjCGMUxgjFHFpCuOrQUA3vFn1Q.ZVPxAA.v74",
+		"a b", "a,b", `a"b`, "a;b", "a\\b", "é", "",
+	}
+	for _, cfg := range configs {
+		m, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range values {
+			for _, maxAge := range []int{0, 1, 59, 1209600} {
+				if (maxAge == 0) != cfg.BrowserSession {
+					continue
+				}
+				c := m.cookieTmpl
+				c.Value, c.MaxAge = v, maxAge
+				if got, want := m.sessionCookie(v, maxAge), c.String(); got != want {
+					t.Errorf("%+v: sessionCookie(%q, %d)\n got %s\nwant %s", cfg, v, maxAge, got, want)
+				}
+			}
+		}
+		if !m.cookieLine.ok {
+			t.Errorf("%+v: the Set-Cookie line could not be cut into parts", cfg)
+		}
+	}
+}
+
 func perfMiddleware(t *testing.T) *Middleware {
 	t.Helper()
 	m, err := New(SessionConfig{SecretKey: strings.Repeat("k", 32)})
