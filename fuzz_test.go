@@ -54,7 +54,8 @@ func FuzzFormatDecode(f *testing.F) {
 	for _, s := range secFuzzSeeds(f) {
 		f.Add(s)
 	}
-	for _, s := range []string{"", ".", "..", "a.b.c", "e30.AAAA.AAAA", ".eJwDAAAAAAE.AAAA.AAAA", "eyJhbGciOiJub25lIn0.e30.", "MTIzfGFiY3xkZWY="} {
+	for _, s := range []string{"", ".", "..", "a.b.c", "e30.AAAA.AAAA", ".eJwDAAAAAAE.AAAA.AAAA", "eyJhbGciOiJub25lIn0.e30.", "MTIzfGFiY3xkZWY=",
+		"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJhIjoxfQ.", ".eJyrVkpUslIqS8xRqgUAHaIEVw.awJUaQ.d4OiMvgiZPhOLsGB8B5qGrpQEzM"} {
 		f.Add(s)
 	}
 	ms := make([]*Middleware, len(secFormats))
