@@ -13,5 +13,5 @@ cd redisstore
 go vet ./...
 go test -race -count=1 -timeout 170s ./...
 # The load-test program must keep building (it is run by hand, see
-# docs/readme-stores.md).
+# README.md, "Server-side sessions").
 go build -o /dev/null ./cmd/loadrun
