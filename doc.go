@@ -49,13 +49,14 @@
 //
 // Nothing is decoded until the first GetSession of a request; a request
 // that never asks for its session costs almost nothing and gets no
-// Set-Cookie and no Vary header. The session is written into the response
+// Set-Cookie (and no Vary header unless it carried a session cookie). The session is written into the response
 // headers just before they go out: on WriteHeader, the first Write, Flush
 // (also through http.ResponseController) and ReadFrom, or when the handler
 // returns without writing. Only a session that changed (including an
 // in-place change to a map or slice obtained through Get), was regenerated,
 // or needs re-signing (a fallback key, an idle-timeout refresh) is written.
-// A response that read the session carries "Vary: Cookie"; one that sets it
+// A response that read the session, or whose request carried a session
+// cookie, carries "Vary: Cookie"; one that sets it
 // also carries `Cache-Control: no-cache="Set-Cookie"`. Commit writes the
 // session early, before a streamed body. A change made after the headers
 // went out cannot be sent: it is reported to SessionConfig.ErrorHandler as
