@@ -10,8 +10,8 @@ import (
 
 func TestJWTTimeClaims(t *testing.T) {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := &fixedClock{t0}
-	m := ixNew(t, SessionConfig{Format: FormatJWT, Now: clock.now, MaxAge: time.Hour, ClockSkew: time.Minute})
+	clock := newTestClock(t0)
+	m := ixNew(t, SessionConfig{Format: FormatJWT, Now: clock.Now, MaxAge: time.Hour, ClockSkew: time.Minute})
 	key := []byte(ixKey)
 	sign := func(method jwt.SigningMethod, k any, claims jwt.MapClaims) string {
 		s, err := jwt.NewWithClaims(method, claims).SignedString(k)
@@ -45,7 +45,7 @@ func TestJWTTimeClaims(t *testing.T) {
 		{"claims not an object", sign(jwtAlg, key, nil), 0, ErrMalformed, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock.t = t0.Add(tc.at)
+			clock.Set(t0.Add(tc.at))
 			got, err := m.Decode(tc.token)
 			if !errors.Is(err, tc.want) || (err != nil && !errors.Is(err, ErrInvalidCookie)) {
 				t.Fatalf("Decode = %v, %v; want %v", got, err, tc.want)
@@ -62,7 +62,7 @@ func TestJWTTimeClaims(t *testing.T) {
 			if got["k"] != "v" || len(got) != 1 {
 				t.Errorf("values = %v, want only k=v", got)
 			}
-			d, err := m.codec.Decode(tc.token, clock.t)
+			d, err := m.codec.Decode(tc.token, clock.Now())
 			if err != nil || d.Issued.Unix() != tc.issued && !(tc.issued == 0 && d.Issued.IsZero()) {
 				t.Errorf("Issued = %v, %v; want %d", d.Issued, err, tc.issued)
 			}

@@ -38,18 +38,13 @@ func TestFormatStringAndParse(t *testing.T) {
 	}
 }
 
-// fixedClock is a settable clock for the format tests.
-type fixedClock struct{ t time.Time }
-
-func (c *fixedClock) now() time.Time { return c.t }
-
 func TestEveryFormatEncodeDecode(t *testing.T) {
 	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	values := map[string]any{"s": "x", "n": json42, "l": []any{"a", map[string]any{"b": true}}, "nil": nil}
 	for _, f := range allFormats {
 		t.Run(f.String(), func(t *testing.T) {
-			clock := &fixedClock{t0}
-			cfg := SessionConfig{Format: f, Now: clock.now, MaxAge: time.Hour, ClockSkew: time.Minute}
+			clock := newTestClock(t0)
+			cfg := SessionConfig{Format: f, Now: clock.Now, MaxAge: time.Hour, ClockSkew: time.Minute}
 			m := ixNew(t, cfg)
 			v, err := m.Encode(values)
 			if err != nil {
@@ -69,12 +64,12 @@ func TestEveryFormatEncodeDecode(t *testing.T) {
 				{-time.Minute, nil},
 				{-time.Minute - time.Second, ErrFuture},
 			} {
-				clock.t = t0.Add(tc.at)
+				clock.Set(t0.Add(tc.at))
 				if _, err := m.Decode(v); !errors.Is(err, tc.want) || (err != nil && !errors.Is(err, ErrInvalidCookie)) {
 					t.Errorf("Decode at t0%+v = %v, want %v", tc.at, err, tc.want)
 				}
 			}
-			clock.t = t0
+			clock.Set(t0)
 			// Tampering with any single character is detected.
 			for i := 0; i < len(v); i += max(1, len(v)/16) {
 				c := byte('A')
@@ -87,11 +82,11 @@ func TestEveryFormatEncodeDecode(t *testing.T) {
 				}
 			}
 			// Another key: rejected. As a fallback key: accepted.
-			other := ixNew(t, SessionConfig{Format: f, Now: clock.now, SecretKey: ixWrong})
+			other := ixNew(t, SessionConfig{Format: f, Now: clock.Now, SecretKey: ixWrong})
 			if _, err := other.Decode(v); !errors.Is(err, ErrInvalidCookie) {
 				t.Errorf("Decode with another key = %v, want ErrInvalidCookie", err)
 			}
-			rotated := ixNew(t, SessionConfig{Format: f, Now: clock.now, SecretKey: ixWrong, FallbackKeys: []string{ixKey}})
+			rotated := ixNew(t, SessionConfig{Format: f, Now: clock.Now, SecretKey: ixWrong, FallbackKeys: []string{ixKey}})
 			if got, err := rotated.Decode(v); err != nil || !reflect.DeepEqual(got, values) {
 				t.Errorf("Decode with the key as a fallback = %v, %v", got, err)
 			}

@@ -31,24 +31,6 @@ const (
 
 var mwT0 = time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
 
-// mwClock is a settable clock for SessionConfig.Now.
-type mwClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *mwClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *mwClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // mwLogs is a slog.Handler that records every record with its attributes.
 type mwLogs struct {
 	mu   sync.Mutex
@@ -96,7 +78,7 @@ func (l *mwLogs) rejections() []error {
 type mwEnv struct {
 	t     *testing.T
 	m     *Middleware
-	clock *mwClock
+	clock *testClock
 	logs  *mwLogs
 
 	mu   sync.Mutex
@@ -107,7 +89,7 @@ type mwEnv struct {
 // are filled in; an ErrorHandler given in cfg is kept.
 func mwNew(t *testing.T, cfg SessionConfig) *mwEnv {
 	t.Helper()
-	e := &mwEnv{t: t, clock: &mwClock{t: mwT0}, logs: &mwLogs{}}
+	e := &mwEnv{t: t, clock: newTestClock(mwT0), logs: &mwLogs{}}
 	if cfg.SecretKey == "" {
 		cfg.SecretKey = mwKey
 	}

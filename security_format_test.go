@@ -93,7 +93,7 @@ func TestSecurityEncryptedHidesContent(t *testing.T) {
 // FormatJWT accepts HS256 only: "none", another HMAC size under the same
 // key, and tokens with bad time claims are rejected.
 func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
-	clk := newSecClock()
+	clk := newTestClock(secT0)
 	m := secNew(t, SessionConfig{Format: FormatJWT, Now: clk.Now})
 	claims := func(extra map[string]any) jwt.MapClaims {
 		c := jwt.MapClaims{"k": "v", ReservedKey: map[string]any{"c": secT0.Unix(), "uid": "alice"}, "iat": secT0.Unix(), "exp": secT0.Add(time.Hour).Unix()}

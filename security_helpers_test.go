@@ -27,32 +27,6 @@ const (
 // secT0 is the start of every settable clock.
 var secT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// secClock is a settable clock for SessionConfig.Now.
-type secClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newSecClock() *secClock { return &secClock{t: secT0} }
-
-func (c *secClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *secClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *secClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // secNew returns New(cfg) with the test key (when cfg has none), a quiet
 // logger, and the clock (when cfg has none), failing the test on error.
 func secNew(t testing.TB, cfg SessionConfig) *Middleware {
@@ -64,7 +38,7 @@ func secNew(t testing.TB, cfg SessionConfig) *Middleware {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if cfg.Now == nil {
-		cfg.Now = newSecClock().Now
+		cfg.Now = newTestClock(secT0).Now
 	}
 	m, err := New(cfg)
 	if err != nil {

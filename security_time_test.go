@@ -11,7 +11,7 @@ import (
 func TestSecurityTimeMaxAgeBoundary(t *testing.T) {
 	for _, mode := range []string{"cookie", "store"} {
 		t.Run(mode, func(t *testing.T) {
-			clk := newSecClock()
+			clk := newTestClock(secT0)
 			cfg := SessionConfig{MaxAge: time.Hour, Now: clk.Now}
 			if mode == "store" {
 				cfg.Store = newSecMapStore()
@@ -57,7 +57,7 @@ func TestSecurityTimeFutureBeyondSkew(t *testing.T) {
 		{0, 100 * 365 * 24 * time.Hour, false},
 	}
 	for _, c := range cases {
-		clk := newSecClock()
+		clk := newTestClock(secT0)
 		m := secNew(t, SessionConfig{ClockSkew: c.skew, Now: clk.Now})
 		v, err := m.EncodeAt(map[string]any{"k": "v"}, secT0.Add(c.ahead))
 		if err != nil {
@@ -80,7 +80,7 @@ func TestSecurityTimeFutureBeyondSkew(t *testing.T) {
 // Each timestamp is signed with the real key, so only the strict timestamp
 // parser (and the age check) can reject it.
 func TestSecurityTimeMalformedTimestamps(t *testing.T) {
-	clk := newSecClock()
+	clk := newTestClock(secT0)
 	m := secNew(t, SessionConfig{Now: clk.Now})
 	s := secCodecSigner(t, m)
 	payload, ts, _ := secParts(t, secValidCookie(t, m))
@@ -142,7 +142,7 @@ func secStep(t *testing.T, m *Middleware, cookie string) (string, string) {
 func TestSecurityTimeIdleTimeout(t *testing.T) {
 	for _, mode := range []string{"cookie", "store"} {
 		t.Run(mode, func(t *testing.T) {
-			clk := newSecClock()
+			clk := newTestClock(secT0)
 			cfg := SessionConfig{IdleTimeout: 30 * time.Minute, MaxAge: 24 * time.Hour, Now: clk.Now}
 			if mode == "store" {
 				cfg.Store = newSecMapStore()
@@ -184,7 +184,7 @@ func TestSecurityTimeIdleTimeout(t *testing.T) {
 func TestSecurityTimeAbsoluteTimeout(t *testing.T) {
 	for _, mode := range []string{"cookie", "store"} {
 		t.Run(mode, func(t *testing.T) {
-			clk := newSecClock()
+			clk := newTestClock(secT0)
 			cfg := SessionConfig{AbsoluteTimeout: 2 * time.Hour, IdleTimeout: 30 * time.Minute, Now: clk.Now}
 			if mode == "store" {
 				cfg.Store = newSecMapStore()
