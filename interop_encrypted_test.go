@@ -169,27 +169,7 @@ func TestEncryptedInteropRejects(t *testing.T) {
 	}
 
 	k := map[string]any{"k": "v"}
-	goGood, err := m.Encode(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	goOld, err := m.EncodeAt(k, ixDaysAgo(15))
-	if err != nil {
-		t.Fatal(err)
-	}
-	goWrong, err := ixNew(t, SessionConfig{Format: FormatEncrypted, SecretKey: ixWrong}).Encode(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		name, value string
-		accept      bool
-	}{
-		{"good", goGood, true},
-		{"tampered", ixTamper(goGood), false},
-		{"wrong key", goWrong, false},
-		{"expired", goOld, false},
-	}
+	cases := ixGoCookies(t, m, k)
 	var ops []encOp
 	for _, tc := range cases {
 		ops = append(ops, encOp{Op: "open", Value: tc.value})

@@ -30,28 +30,14 @@ type flaskResp struct {
 	Cookie *string `json:"cookie"`
 }
 
+func (r *flaskReq) appFields() (secret, method *string, path string) {
+	return &r.Secret, &r.Method, r.Path
+}
+
 // runFlask sends the requests to one Flask process and returns the responses.
 func runFlask(t *testing.T, reqs ...flaskReq) []flaskResp {
 	t.Helper()
-	for i := range reqs {
-		if reqs[i].Secret == "" {
-			reqs[i].Secret = ixKey
-		}
-		if reqs[i].Method == "" {
-			reqs[i].Method = http.MethodGet
-		}
-	}
-	var out []flaskResp
-	ixPeer(t, "python3", flaskPeer, reqs, &out)
-	if len(out) != len(reqs) {
-		t.Fatalf("flask peer answered %d requests, want %d", len(out), len(reqs))
-	}
-	for i, r := range out {
-		if r.Status != http.StatusOK {
-			t.Fatalf("flask %s %s: status %d, body %v", reqs[i].Method, reqs[i].Path, r.Status, r.Body)
-		}
-	}
-	return out
+	return ixRunApp(t, "flask", "python3", flaskPeer, reqs)
 }
 
 // flaskCookie returns the cookie Flask set, failing if it set none.
@@ -65,12 +51,13 @@ func flaskCookie(t *testing.T, r flaskResp) string {
 
 func ptr[T any](v T) *T { return &v }
 
-// flaskSession is the "session" member of a /read response.
-func flaskSession(t *testing.T, r flaskResp) map[string]any {
+// appSession is the "session" member of a response of the Flask or the
+// Starlette peer.
+func appSession(t *testing.T, r flaskResp) map[string]any {
 	t.Helper()
 	body, ok := r.Body.(map[string]any)
 	if !ok {
-		t.Fatalf("flask /read body %v", r.Body)
+		t.Fatalf("peer app body %v, want an object", r.Body)
 	}
 	s, _ := body["session"].(map[string]any)
 	return s
@@ -113,7 +100,7 @@ func TestFlaskInteropTaggedValuesFlaskToGo(t *testing.T) {
 	if !back.Set {
 		t.Fatal("Go did not write the changed session")
 	}
-	fs := flaskSession(t, runFlask(t, flaskReq{Path: "/read", Cookie: ptr(back.Cookie)})[0])
+	fs := appSession(t, runFlask(t, flaskReq{Path: "/read", Cookie: ptr(back.Cookie)})[0])
 	wantFlask := map[string]any{
 		"go":         "yes",
 		"tuple":      map[string]any{"list": []any{json1, "two", map[string]any{"list": []any{json3}}}},
@@ -151,7 +138,7 @@ func TestFlaskInteropGoToFlask(t *testing.T) {
 		flaskReq{Method: "POST", Path: "/incr", Cookie: ptr(first.Cookie)},
 		flaskReq{Path: "/flashes", Cookie: ptr(first.Cookie)},
 	)
-	fs := flaskSession(t, out[0])
+	fs := appSession(t, out[0])
 	if fs["name"] != "gopher" || fs["n"] != json41 {
 		t.Errorf("Flask read name=%v n=%v, want gopher 41", fs["name"], fs["n"])
 	}
@@ -263,34 +250,13 @@ func TestFlaskInteropRejects(t *testing.T) {
 	}
 
 	// Go -> Flask.
-	goGood, err := m.Encode(map[string]any{"k": "v"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	goOld, err := m.EncodeAt(map[string]any{"k": "v"}, ixDaysAgo(15))
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := ixNew(t, SessionConfig{Format: FormatFlask, SecretKey: ixWrong})
-	goWrong, err := other.Encode(map[string]any{"k": "v"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		name, cookie string
-		accept       bool
-	}{
-		{"good", goGood, true},
-		{"tampered", ixTamper(goGood), false},
-		{"wrong key", goWrong, false},
-		{"expired", goOld, false},
-	}
+	cases := ixGoCookies(t, m, map[string]any{"k": "v"})
 	var reqs []flaskReq
 	for _, tc := range cases {
-		reqs = append(reqs, flaskReq{Path: "/read", Cookie: ptr(tc.cookie)})
+		reqs = append(reqs, flaskReq{Path: "/read", Cookie: ptr(tc.value)})
 	}
 	for i, r := range runFlask(t, reqs...) {
-		fs := flaskSession(t, r)
+		fs := appSession(t, r)
 		if accepted := fs["k"] == "v"; accepted != cases[i].accept {
 			t.Errorf("Flask read Go's %s cookie as %v, want accepted=%v", cases[i].name, fs, cases[i].accept)
 		}
@@ -313,10 +279,10 @@ func TestFlaskInteropKeyRotation(t *testing.T) {
 		flaskReq{Secret: ixKey, Path: "/read", Cookie: ptr(res.Cookie)},
 		flaskReq{Secret: ixKey, Path: "/read", Cookie: ptr(oldCookie)},
 	)
-	if fs := flaskSession(t, check[0]); fs["k"] != "v" {
+	if fs := appSession(t, check[0]); fs["k"] != "v" {
 		t.Errorf("Flask on the new key rejected Go's re-signed cookie: %v", fs)
 	}
-	if fs := flaskSession(t, check[1]); len(fs) != 0 {
+	if fs := appSession(t, check[1]); len(fs) != 0 {
 		t.Errorf("Flask on the new key alone accepted the old cookie: %v", fs)
 	}
 

@@ -101,6 +101,73 @@ func ixPeer(t testing.TB, python, script string, in, out any) {
 	}
 }
 
+// ixAppReq is a request to a Python web-app peer (Flask, Starlette): its
+// secret, method and path.
+type ixAppReq[R any] interface {
+	*R
+	appFields() (secret, method *string, path string)
+}
+
+// ixRunApp fills in the defaults of reqs in place (secret ixKey, method
+// GET), sends them to one process of the peer app script and returns its
+// responses, failing unless it answered each with 200.
+func ixRunApp[R any, P ixAppReq[R]](t *testing.T, peer, python, script string, reqs []R) []flaskResp {
+	t.Helper()
+	for i := range reqs {
+		secret, method, _ := P(&reqs[i]).appFields()
+		if *secret == "" {
+			*secret = ixKey
+		}
+		if *method == "" {
+			*method = http.MethodGet
+		}
+	}
+	var out []flaskResp
+	ixPeer(t, python, script, reqs, &out)
+	if len(out) != len(reqs) {
+		t.Fatalf("%s peer answered %d requests, want %d", peer, len(out), len(reqs))
+	}
+	for i, r := range out {
+		if r.Status != http.StatusOK {
+			_, method, path := P(&reqs[i]).appFields()
+			t.Fatalf("%s %s %s: status %d, body %v", peer, *method, path, r.Status, r.Body)
+		}
+	}
+	return out
+}
+
+// ixGoCookie is a cookie (or token) made in Go for a peer to read, and
+// whether the peer must accept it.
+type ixGoCookie struct {
+	name, value string
+	accept      bool
+}
+
+// ixGoCookies encodes values with m (from ixNew with only a Format) four
+// ways: good, tampered, under ixWrong, and issued 15 days ago (past the
+// peers' MaxAge); a peer must accept only the good one.
+func ixGoCookies(t *testing.T, m *Middleware, values map[string]any) []ixGoCookie {
+	t.Helper()
+	good, err := m.Encode(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := m.EncodeAt(values, ixDaysAgo(15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, err := ixNew(t, SessionConfig{Format: m.cfg.Format, SecretKey: ixWrong}).Encode(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []ixGoCookie{
+		{"good", good, true},
+		{"tampered", ixTamper(good), false},
+		{"wrong key", wrong, false},
+		{"expired", old, false},
+	}
+}
+
 // ixTamper changes one character in the middle of a cookie value (inside
 // the payload for every format), keeping it in the same alphabet.
 func ixTamper(v string) string {

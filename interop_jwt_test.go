@@ -158,30 +158,10 @@ func TestJWTInteropRejects(t *testing.T) {
 		t.Errorf("expired token: %v, want an ExpiredError for exp", err)
 	}
 
-	goGood, err := m.Encode(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	goOld, err := m.EncodeAt(k, ixDaysAgo(15))
-	if err != nil {
-		t.Fatal(err)
-	}
-	goWrong, err := ixNew(t, SessionConfig{Format: FormatJWT, SecretKey: ixWrong}).Encode(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		name, token string
-		accept      bool
-	}{
-		{"good", goGood, true},
-		{"tampered", ixTamper(goGood), false},
-		{"wrong key", goWrong, false},
-		{"expired", goOld, false},
-	}
+	cases := ixGoCookies(t, m, k)
 	var ops []jwtOp
 	for _, tc := range cases {
-		ops = append(ops, jwtOp{Op: "decode", Token: tc.token})
+		ops = append(ops, jwtOp{Op: "decode", Token: tc.value})
 	}
 	for i, r := range runJWT(t, ops...) {
 		if accepted := r.Payload["k"] == "v"; accepted != cases[i].accept {

@@ -23,38 +23,14 @@ type starletteReq struct {
 	JSON   any     `json:"json,omitempty"`
 }
 
+func (r *starletteReq) appFields() (secret, method *string, path string) {
+	return &r.Secret, &r.Method, r.Path
+}
+
 // runStarlette sends the requests to one Starlette process.
 func runStarlette(t *testing.T, reqs ...starletteReq) []flaskResp {
 	t.Helper()
-	for i := range reqs {
-		if reqs[i].Secret == "" {
-			reqs[i].Secret = ixKey
-		}
-		if reqs[i].Method == "" {
-			reqs[i].Method = http.MethodGet
-		}
-	}
-	var out []flaskResp
-	ixPeer(t, "/usr/bin/python3", starlettePeer, reqs, &out)
-	if len(out) != len(reqs) {
-		t.Fatalf("starlette peer answered %d requests, want %d", len(out), len(reqs))
-	}
-	for i, r := range out {
-		if r.Status != http.StatusOK {
-			t.Fatalf("starlette %s %s: status %d, body %v", reqs[i].Method, reqs[i].Path, r.Status, r.Body)
-		}
-	}
-	return out
-}
-
-func starletteSession(t *testing.T, r flaskResp) map[string]any {
-	t.Helper()
-	body, ok := r.Body.(map[string]any)
-	if !ok {
-		t.Fatalf("starlette body %v", r.Body)
-	}
-	s, _ := body["session"].(map[string]any)
-	return s
+	return ixRunApp(t, "starlette", "/usr/bin/python3", starlettePeer, reqs)
 }
 
 func TestStarletteInteropRoundTrip(t *testing.T) {
@@ -86,7 +62,7 @@ func TestStarletteInteropRoundTrip(t *testing.T) {
 		starletteReq{Method: "POST", Path: "/incr", Cookie: ptr(goRes.Cookie)},
 	)
 	for i := range 2 {
-		s := starletteSession(t, back[i])
+		s := appSession(t, back[i])
 		if s["n"] != json42 || s["user"] != "ann" || ixJSON(t, s["nested"]) != ixJSON(t, in["nested"]) {
 			t.Errorf("Starlette read Go's cookie (quoted=%v) as %v", i == 1, s)
 		}
@@ -133,33 +109,13 @@ func TestStarletteInteropRejects(t *testing.T) {
 		}
 	}
 
-	goGood, err := m.Encode(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	goOld, err := m.EncodeAt(set, ixDaysAgo(15))
-	if err != nil {
-		t.Fatal(err)
-	}
-	goWrong, err := ixNew(t, SessionConfig{Format: FormatStarlette, SecretKey: ixWrong}).Encode(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		name, cookie string
-		accept       bool
-	}{
-		{"good", goGood, true},
-		{"tampered", ixTamper(goGood), false},
-		{"wrong key", goWrong, false},
-		{"expired", goOld, false},
-	}
+	cases := ixGoCookies(t, m, set)
 	var reqs []starletteReq
 	for _, tc := range cases {
-		reqs = append(reqs, starletteReq{Path: "/read", Cookie: ptr(tc.cookie)})
+		reqs = append(reqs, starletteReq{Path: "/read", Cookie: ptr(tc.value)})
 	}
 	for i, r := range runStarlette(t, reqs...) {
-		if accepted := starletteSession(t, r)["k"] == "v"; accepted != cases[i].accept {
+		if accepted := appSession(t, r)["k"] == "v"; accepted != cases[i].accept {
 			t.Errorf("Starlette read Go's %s cookie as %v, want accepted=%v", cases[i].name, r.Body, cases[i].accept)
 		}
 	}
@@ -177,10 +133,10 @@ func TestStarletteInteropKeyRotation(t *testing.T) {
 		starletteReq{Path: "/read", Cookie: ptr(res.Cookie)},
 		starletteReq{Path: "/read", Cookie: out[0].Cookie},
 	)
-	if s := starletteSession(t, check[0]); s["k"] != "v" {
+	if s := appSession(t, check[0]); s["k"] != "v" {
 		t.Errorf("Starlette on the new key rejected Go's re-signed cookie: %v", s)
 	}
-	if s := starletteSession(t, check[1]); len(s) != 0 {
+	if s := appSession(t, check[1]); len(s) != 0 {
 		t.Errorf("Starlette on the new key accepted the old cookie: %v", s)
 	}
 }
