@@ -6,7 +6,8 @@ Flask-Login is emulated with plain session code: login_user() stores
 and current_user is loaded from "_user_id" (that is all the session side of
 Flask-Login does).
 
-Usage: flask_peer.py < JSON list of requests -> JSON list of responses.
+Usage: flask_peer.py < JSON list of requests -> JSON list of responses
+(the loop and the pinned clock are in peerlib.py).
 A request is
   {"secret": KEY, "fallbacks": [OLD_KEY...], "now": UNIX_SECONDS or null,
    "method": "GET", "path": "/read", "cookie": VALUE or null, "json": BODY}
@@ -17,25 +18,12 @@ and its response
 import base64
 import datetime
 import hashlib
-import json
-import sys
 import uuid
 
-import itsdangerous
 from flask import Flask, flash, get_flashed_messages, jsonify, request, session
 from markupsafe import Markup
 
-_pinned_now = None
-_real_get_timestamp = itsdangerous.TimestampSigner.get_timestamp
-
-
-def _get_timestamp(self):
-    if _pinned_now is not None:
-        return _pinned_now
-    return _real_get_timestamp(self)
-
-
-itsdangerous.TimestampSigner.get_timestamp = _get_timestamp
+import peerlib
 
 
 def describe(v):
@@ -135,27 +123,22 @@ def session_cookie(resp):
     return None
 
 
-def main():
-    global _pinned_now
-    out = []
-    for req in json.load(sys.stdin):
-        _pinned_now = req.get("now")
-        app = make_app(req["secret"], req.get("fallbacks") or [])
-        client = app.test_client()
-        if req.get("cookie") is not None:
-            # The test client builds the Cookie header from its jar (it
-            # drops one passed in headers).
-            client.set_cookie("session", req["cookie"])
-        kwargs = {}
-        if "json" in req:
-            kwargs["json"] = req["json"]
-        resp = client.open(req["path"], method=req.get("method", "GET"), **kwargs)
-        body = resp.get_json(silent=True)
-        if body is None:
-            body = resp.get_data(as_text=True)
-        out.append({"status": resp.status_code, "body": body, "cookie": session_cookie(resp)})
-    json.dump(out, sys.stdout)
+def handle(req):
+    app = make_app(req["secret"], req.get("fallbacks") or [])
+    client = app.test_client()
+    if req.get("cookie") is not None:
+        # The test client builds the Cookie header from its jar (it
+        # drops one passed in headers).
+        client.set_cookie("session", req["cookie"])
+    kwargs = {}
+    if "json" in req:
+        kwargs["json"] = req["json"]
+    resp = client.open(req["path"], method=req.get("method", "GET"), **kwargs)
+    body = resp.get_json(silent=True)
+    if body is None:
+        body = resp.get_data(as_text=True)
+    return {"status": resp.status_code, "body": body, "cookie": session_cookie(resp)}
 
 
 if __name__ == "__main__":
-    main()
+    peerlib.serve(handle)

@@ -2,7 +2,8 @@
 SessionMiddleware (default settings but the secret key), driven through
 Starlette's TestClient (httpx). Runs under Debian's /usr/bin/python3.
 
-Usage: starlette_peer.py < JSON list of requests -> JSON list of responses.
+Usage: starlette_peer.py < JSON list of requests -> JSON list of responses
+(the loop and the pinned clock are in peerlib.py).
 A request is
   {"secret": KEY, "now": UNIX_SECONDS or null, "method": "GET",
    "path": "/read", "cookie": VALUE or null, "quote": false, "json": BODY}
@@ -11,10 +12,6 @@ its response
   {"status": 200, "body": JSON, "cookie": new session cookie value, "" when
    Starlette deleted it, null when it sent none}.
 """
-import json
-import sys
-
-import itsdangerous
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -22,17 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-_pinned_now = None
-_real_get_timestamp = itsdangerous.TimestampSigner.get_timestamp
-
-
-def _get_timestamp(self):
-    if _pinned_now is not None:
-        return _pinned_now
-    return _real_get_timestamp(self)
-
-
-itsdangerous.TimestampSigner.get_timestamp = _get_timestamp
+import peerlib
 
 
 async def read(request):
@@ -78,25 +65,20 @@ def session_cookie(resp):
     return None
 
 
-def main():
-    global _pinned_now
-    out = []
-    for req in json.load(sys.stdin):
-        _pinned_now = req.get("now")
-        client = TestClient(make_app(req["secret"]))
-        headers = {}
-        if req.get("cookie") is not None:
-            v = req["cookie"]
-            if req.get("quote"):
-                v = '"' + v + '"'
-            headers["cookie"] = "session=" + v
-        kwargs = {"headers": headers}
-        if "json" in req:
-            kwargs["json"] = req["json"]
-        resp = client.request(req.get("method", "GET"), req["path"], **kwargs)
-        out.append({"status": resp.status_code, "body": resp.json(), "cookie": session_cookie(resp)})
-    json.dump(out, sys.stdout)
+def handle(req):
+    client = TestClient(make_app(req["secret"]))
+    headers = {}
+    if req.get("cookie") is not None:
+        v = req["cookie"]
+        if req.get("quote"):
+            v = '"' + v + '"'
+        headers["cookie"] = "session=" + v
+    kwargs = {"headers": headers}
+    if "json" in req:
+        kwargs["json"] = req["json"]
+    resp = client.request(req.get("method", "GET"), req["path"], **kwargs)
+    return {"status": resp.status_code, "body": resp.json(), "cookie": session_cookie(resp)}
 
 
 if __name__ == "__main__":
-    main()
+    peerlib.serve(handle)
