@@ -3,7 +3,6 @@ package sessions
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"reflect"
 	"strings"
@@ -148,25 +147,15 @@ func TestEncryptedInteropRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name, value string
-		want        error
-	}{
+	ixWantRejected(t, m, "Python", []ixBadCookie{
 		{"tampered", ixTamper(out[0].Value), ErrInvalidCookie},
 		{"wrong key", out[1].Value, ErrBadSignature},
 		{"issued 15 days ago", out[2].Value, ErrExpired},
 		{"sealed 15 days ago", out[3].Value, ErrExpired},
 		{"other cookie name", out[4].Value, ErrBadSignature},
 		{"duplicate JSON key", out[5].Value, ErrMalformed},
-		{"plaintext itsdangerous cookie", plain, ErrInvalidCookie},
-	} {
-		if _, err := m.Decode(tc.value); !errors.Is(err, tc.want) || !errors.Is(err, ErrInvalidCookie) {
-			t.Errorf("Go Decode(%s) = %v, want %v", tc.name, err, tc.want)
-		}
-		if got := ixServe(t, m, tc.value, nil); len(got.Values) != 0 {
-			t.Errorf("Go handler saw %v from a %s cookie", got.Values, tc.name)
-		}
-	}
+		{"plaintext itsdangerous", plain, ErrInvalidCookie},
+	})
 
 	k := map[string]any{"k": "v"}
 	cases := ixGoCookies(t, m, k)

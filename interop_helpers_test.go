@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -134,6 +135,28 @@ func ixRunApp[R any, P ixAppReq[R]](t *testing.T, peer, python, script string, r
 		}
 	}
 	return out
+}
+
+// ixBadCookie is a cookie (or token) made by a peer that Go must reject
+// with want.
+type ixBadCookie struct {
+	name, value string
+	want        error
+}
+
+// ixWantRejected checks that m.Decode rejects each of the peer's bad cookies
+// with its error (which must match ErrInvalidCookie too) and that the
+// middleware gives a request carrying it an empty session.
+func ixWantRejected(t *testing.T, m *Middleware, peer string, cases []ixBadCookie) {
+	t.Helper()
+	for _, tc := range cases {
+		if _, err := m.Decode(tc.value); !errors.Is(err, tc.want) || !errors.Is(err, ErrInvalidCookie) {
+			t.Errorf("Go Decode(%s %s cookie) = %v, want %v", peer, tc.name, err, tc.want)
+		}
+		if got := ixServe(t, m, tc.value, nil); len(got.Values) != 0 {
+			t.Errorf("Go handler saw %v from a %s %s cookie, want an empty session", got.Values, peer, tc.name)
+		}
+	}
 }
 
 // ixGoCookie is a cookie (or token) made in Go for a peer to read, and
