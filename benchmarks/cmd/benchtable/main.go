@@ -213,13 +213,6 @@ func split(name string) (workload, impl string, ok bool) {
 	return strings.Cut(rest, "/")
 }
 
-func ratio(num, den float64, ok bool) string {
-	if !ok || den == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f", num/den)
-}
-
 func printTable(w io.Writer, res map[string]result, order []string) {
 	fmt.Fprintf(w, "%s of %d runs. Time ratios: wall clock, then CPU time in parentheses.\n", statName, res["Sessions/floor/http"].n/2)
 	fmt.Fprintln(w)
