@@ -6,9 +6,8 @@ import (
 	"time"
 )
 
-// Configuration errors, returned by New. Every one of them is also
-// errors.Is(err, ErrInvalidConfig) except ErrNoSecretKey and ErrWeakKey, which
-// are both errors.Is(err, ErrInvalidConfig) too.
+// Configuration errors, returned by New. Every error New returns matches
+// ErrInvalidConfig with errors.Is, ErrNoSecretKey and ErrWeakKey included.
 var (
 	// ErrInvalidConfig is the parent of every error New returns.
 	ErrInvalidConfig = errors.New("sessions: invalid configuration")
