@@ -53,12 +53,7 @@ func runEncrypted(t *testing.T, ops ...encOp) []encResult {
 			ops[i].MaxAge = int64(DefaultMaxAge / time.Second)
 		}
 	}
-	var out []encResult
-	ixPeer(t, "python3", encryptedPeer, ops, &out)
-	if len(out) != len(ops) {
-		t.Fatalf("encrypted peer answered %d operations, want %d", len(out), len(ops))
-	}
-	return out
+	return ixPeer[encOp, encResult](t, "python3", encryptedPeer, ops)
 }
 
 func TestEncryptedKeyDerivationMatchesPython(t *testing.T) {

@@ -87,8 +87,9 @@ func ixFlashes(t testing.TB, m *Middleware, cookie string) []Flash {
 	return got
 }
 
-// ixPeer runs a JSON-in, JSON-out peer script and decodes its output into out.
-func ixPeer(t testing.TB, python, script string, in, out any) {
+// ixPeer runs a JSON-in, JSON-out peer script on a list of inputs and
+// returns its list of outputs, failing unless it answered every input.
+func ixPeer[In, Out any](t testing.TB, python, script string, in []In) []Out {
 	t.Helper()
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -97,9 +98,14 @@ func ixPeer(t testing.TB, python, script string, in, out any) {
 	text := runPeer(t, python, script, string(b))
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
-	if err := dec.Decode(out); err != nil {
+	var out []Out
+	if err := dec.Decode(&out); err != nil {
 		t.Fatalf("peer %s: bad output %q: %v", script, text, err)
 	}
+	if len(out) != len(in) {
+		t.Fatalf("peer %s answered %d of %d inputs", script, len(out), len(in))
+	}
+	return out
 }
 
 // ixAppReq is a request to a Python web-app peer (Flask, Starlette): its
@@ -123,11 +129,7 @@ func ixRunApp[R any, P ixAppReq[R]](t *testing.T, peer, python, script string, r
 			*method = http.MethodGet
 		}
 	}
-	var out []flaskResp
-	ixPeer(t, python, script, reqs, &out)
-	if len(out) != len(reqs) {
-		t.Fatalf("%s peer answered %d requests, want %d", peer, len(out), len(reqs))
-	}
+	out := ixPeer[R, flaskResp](t, python, script, reqs)
 	for i, r := range out {
 		if r.Status != http.StatusOK {
 			_, method, path := P(&reqs[i]).appFields()

@@ -35,12 +35,7 @@ func runJWT(t *testing.T, ops ...jwtOp) []jwtResult {
 			ops[i].Secret = ixKey
 		}
 	}
-	var out []jwtResult
-	ixPeer(t, "/usr/bin/python3", jwtPeer, ops, &out)
-	if len(out) != len(ops) {
-		t.Fatalf("jwt peer answered %d operations, want %d", len(out), len(ops))
-	}
-	return out
+	return ixPeer[jwtOp, jwtResult](t, "/usr/bin/python3", jwtPeer, ops)
 }
 
 func TestJWTInteropMicrodotToGo(t *testing.T) {
