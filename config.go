@@ -108,21 +108,6 @@ type SessionConfig struct {
 	Now func() time.Time
 }
 
-// A Middleware serves sessions to the handlers it wraps. Create it with New;
-// it is safe for concurrent use and holds no per-request state.
-type Middleware struct {
-	cfg        SessionConfig // validated, defaults applied
-	codec      Codec
-	scheme     scheme
-	idCodec    *signer // store mode: signs the session id
-	cookieTmpl http.Cookie
-	cookieLine cookieLine // cookieTmpl's Set-Cookie line, in parts
-	errHandler func(w http.ResponseWriter, r *http.Request, err error)
-	log        *slog.Logger
-	now        func() time.Time
-	refreshAge time.Duration // re-sign a cookie older than this; 0: never
-}
-
 // New validates cfg and returns a Middleware. Every configuration mistake is
 // reported here, as an error matching ErrInvalidConfig: an empty or short
 // key, a cookie name, path or domain that net/http would drop or rewrite,
@@ -263,34 +248,4 @@ func checkCookieAttrs(cfg SessionConfig) error {
 
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
-// build returns the codec and metadata scheme of a built-in format. keys are
-// SecretKey then the FallbackKeys; cfg has its defaults applied.
-func (f Format) build(keys [][]byte, cfg *SessionConfig) (Codec, scheme, error) {
-	switch f {
-	case FormatItsdangerous:
-		return newItsdangerousCodec(newSigner(keys, "ctxsession:"+cfg.CookieName, digestSHA256, deriveHMAC)), defaultScheme{}, nil
-	case FormatFlask:
-		return newFlaskCodec(keys), flaskScheme{}, nil
-	case FormatStarlette:
-		return newStarletteCodec(keys), defaultScheme{}, nil
-	case FormatJWT:
-		return newJWTCodec(keys, cfg.MaxAge, cfg.ClockSkew), jwtScheme{}, nil
-	case FormatEncrypted:
-		c, err := newEncryptedCodec(keys, cfg.CookieName, cfg.MaxAge)
-		if err != nil {
-			return nil, nil, err
-		}
-		return c, defaultScheme{}, nil
-	}
-	return nil, nil, configErr("unknown Format %d", int(f))
-}
-
-func (m *Middleware) defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
-	m.log.ErrorContext(r.Context(), "sessions: request failed", "err", err, "method", r.Method, "path", r.URL.Path)
-	if err == nil || isHeadersWritten(err) {
-		return
-	}
-	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }

@@ -1,0 +1,162 @@
+package sessions
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// cookieValues appends to dst up to max values of the cookies called name,
+// in the order the browser sent them, without parsing the others.
+// Surrounding double quotes are removed, as net/http does.
+func cookieValues(dst []string, h http.Header, name string, max int) []string {
+	out, n := dst, len(dst)
+	for _, line := range h["Cookie"] {
+		for len(line) > 0 && len(out)-n < max {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimLeft(part, " \t")
+			rest, ok := strings.CutPrefix(part, name)
+			if !ok || len(rest) == 0 || rest[0] != '=' {
+				continue
+			}
+			v := strings.TrimRight(rest[1:], " \t")
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// hasCookie reports whether a Cookie header may hold a cookie called name.
+// It errs towards yes: it is only used to decide on Vary: Cookie.
+func hasCookie(h http.Header, name string) bool {
+	for _, line := range h["Cookie"] {
+		if i := strings.Index(line, name); i >= 0 && strings.Contains(line[i+len(name):], "=") {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionCookie returns the Set-Cookie line of the session cookie with
+// value and maxAge (0: none), exactly as http.Cookie.String writes it.
+func (m *Middleware) sessionCookie(value string, maxAge int) string {
+	if line := m.cookieLine.format(value, maxAge); line != "" {
+		return line
+	}
+	c := m.cookieTmpl
+	c.Value, c.MaxAge = value, maxAge
+	return c.String()
+}
+
+// cookieLine is a Set-Cookie line made once by http.Cookie.String, cut
+// around the value and the Max-Age number, so that a line for a value that
+// needs no sanitizing or quoting is one concatenation.
+type cookieLine struct {
+	ok        bool
+	pre       string // "name="
+	mid, post string // the attributes before and after the Max-Age number
+	maxAge    bool   // the line has Max-Age
+}
+
+const cookieLineMarker = "; Max-Age=987654321"
+
+func newCookieLine(tmpl http.Cookie, withMaxAge bool) cookieLine {
+	tmpl.Value, tmpl.MaxAge = "v", 0
+	if withMaxAge {
+		tmpl.MaxAge = 987654321
+	}
+	pre := tmpl.Name + "="
+	rest, ok := strings.CutPrefix(tmpl.String(), pre+"v")
+	if !ok {
+		return cookieLine{}
+	}
+	if !withMaxAge {
+		return cookieLine{ok: true, pre: pre, post: rest}
+	}
+	mid, post, ok := strings.Cut(rest, cookieLineMarker)
+	if !ok {
+		return cookieLine{}
+	}
+	return cookieLine{ok: true, pre: pre, mid: mid + "; Max-Age=", post: post, maxAge: true}
+}
+
+// format returns the line, or "" when it cannot be made from the parts:
+// value is empty or holds a byte other than base64url's and '.', or
+// maxAge does not match the parts.
+func (l *cookieLine) format(value string, maxAge int) string {
+	if !l.ok || value == "" || l.maxAge != (maxAge > 0) {
+		return ""
+	}
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return ""
+		}
+	}
+	var num [20]byte
+	n := num[:0]
+	if l.maxAge {
+		n = strconv.AppendInt(n, int64(maxAge), 10)
+	}
+	var b strings.Builder
+	b.Grow(len(l.pre) + len(value) + len(l.mid) + len(n) + len(l.post))
+	b.WriteString(l.pre)
+	b.WriteString(value)
+	b.WriteString(l.mid)
+	b.Write(n)
+	b.WriteString(l.post)
+	return b.String()
+}
+
+func (m *Middleware) deletionCookie() string {
+	c := m.cookieTmpl
+	c.MaxAge = -1
+	return c.String()
+}
+
+// setCookie adds line as the response's session cookie, replacing one this
+// state added before (an explicit Commit followed by more changes).
+func (st *state) setCookie(line string) {
+	h := st.w.Header()
+	if st.sentCookie != "" {
+		if i := slices.Index(h["Set-Cookie"], st.sentCookie); i >= 0 {
+			h["Set-Cookie"] = slices.Delete(h["Set-Cookie"], i, i+1)
+		}
+	} else {
+		st.addHeader(h, "Cache-Control", `no-cache="Set-Cookie"`, 1)
+	}
+	st.addHeader(h, "Set-Cookie", line, 2)
+	st.sentCookie = line
+}
+
+func (st *state) addVary(h http.Header) {
+	for _, v := range h["Vary"] {
+		for v != "" {
+			var f string
+			f, v, _ = strings.Cut(v, ",")
+			if f = strings.TrimSpace(f); strings.EqualFold(f, "Cookie") || f == "*" {
+				return
+			}
+		}
+	}
+	st.addHeader(h, "Vary", "Cookie", 0)
+}
+
+// addHeader is h.Add(key, value) for a canonical key. When key has no
+// value yet, the value goes into the state's storage slot instead of a
+// new slice.
+func (st *state) addHeader(h http.Header, key, value string, slot int) {
+	if len(h[key]) > 0 {
+		h[key] = append(h[key], value)
+		return
+	}
+	st.hdr[slot] = value
+	h[key] = st.hdr[slot : slot+1 : slot+1]
+}
