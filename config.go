@@ -184,7 +184,10 @@ func New(cfg SessionConfig) (*Middleware, error) {
 	if cfg.Codec != nil {
 		m.codec = cfg.Codec
 	}
-	m.idCodec = newSigner(keys, "ctxsession-id:"+cfg.CookieName, digestSHA256, deriveHMAC)
+	m.backend = cookieMode{m}
+	if cfg.Store != nil {
+		m.backend = newStoreMode(m, cfg.Store, keys, cfg.CookieName)
+	}
 	m.errHandler = cfg.ErrorHandler
 	if m.errHandler == nil {
 		m.errHandler = m.defaultErrorHandler

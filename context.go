@@ -10,9 +10,10 @@ import (
 // same *Session is returned for the whole request.
 //
 // It returns ErrNoSession when ctx does not come from a request served by
-// Middleware.Handler, and an error matching ErrSessionFailed and ErrStore
-// when the session store failed; in that case the response is replaced by
-// the error handler's once the handler writes it, and nothing is saved.
+// Middleware.Handler, and an error matching ErrStore when the session store
+// failed (on every later call in the request too); the response is then
+// replaced by the error handler's once the handler writes it, and nothing is
+// saved.
 // A cookie that fails verification is not an error: the request gets a
 // new, empty session.
 func GetSession(ctx context.Context) (*Session, error) {

@@ -43,7 +43,7 @@ func (m *Middleware) EncodeAt(values map[string]any, now time.Time) (string, err
 // with the reason on failure: an error matching ErrInvalidCookie, or
 // ErrStore when the RevocationStore fails).
 func (m *Middleware) Decode(value string) (map[string]any, error) {
-	v, err := m.verifyCookie(context.Background(), value, m.now())
+	v, err := cookieMode{m}.load(context.Background(), value, m.now())
 	if err != nil {
 		return nil, err
 	}

@@ -38,9 +38,6 @@ var (
 	// ErrNotSupported is returned when an operation needs a capability the
 	// configuration lacks (for example DestroyUser without a UserStore).
 	ErrNotSupported = errors.New("sessions: not supported by this configuration")
-	// ErrSessionFailed is returned by GetSession after loading the session
-	// failed earlier in the same request; errors.Is also matches the cause.
-	ErrSessionFailed = errors.New("sessions: session could not be loaded")
 )
 
 // Cookie verification errors. Every one is errors.Is(err, ErrInvalidCookie).

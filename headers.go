@@ -123,7 +123,7 @@ func (m *Middleware) deletionCookie() string {
 
 // setCookie adds line as the response's session cookie, replacing one this
 // state added before (an explicit Commit followed by more changes).
-func (st *state) setCookie(line string) {
+func (st *requestState) setCookie(line string) {
 	h := st.w.Header()
 	if st.sentCookie != "" {
 		if i := slices.Index(h["Set-Cookie"], st.sentCookie); i >= 0 {
@@ -136,7 +136,7 @@ func (st *state) setCookie(line string) {
 	st.sentCookie = line
 }
 
-func (st *state) addVary(h http.Header) {
+func (st *requestState) addVary(h http.Header) {
 	for _, v := range h["Vary"] {
 		for v != "" {
 			var f string
@@ -152,7 +152,7 @@ func (st *state) addVary(h http.Header) {
 // addHeader is h.Add(key, value) for a canonical key. When key has no
 // value yet, the value goes into the state's storage slot instead of a
 // new slice.
-func (st *state) addHeader(h http.Header, key, value string, slot int) {
+func (st *requestState) addHeader(h http.Header, key, value string, slot int) {
 	if len(h[key]) > 0 {
 		h[key] = append(h[key], value)
 		return

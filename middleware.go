@@ -2,11 +2,7 @@ package sessions
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -19,7 +15,7 @@ type Middleware struct {
 	cfg        SessionConfig // validated, defaults applied
 	codec      Codec
 	scheme     scheme
-	idCodec    *signer // store mode: signs the session id
+	backend    backend // cookie mode or store mode
 	cookieTmpl http.Cookie
 	cookieLine cookieLine // cookieTmpl's Set-Cookie line, in parts
 	errHandler func(w http.ResponseWriter, r *http.Request, err error)
@@ -40,7 +36,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// One allocation holds the state, the context that carries it and
 		// the ResponseWriter wrapper; r.WithContext makes the other.
-		st := &state{Context: r.Context(), m: m, req: r, w: w}
+		st := &requestState{Context: r.Context(), m: m, req: r, w: w}
 		next.ServeHTTP(st.wrap(w), r.WithContext(st))
 		st.finish()
 	})
@@ -48,11 +44,20 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 
 type ctxKey struct{}
 
-// state is one request's session state. It is also the context the
-// wrapped handler's request carries (the parent context with the state
-// as the value of ctxKey{}), so goroutines the handler starts may use it:
-// every field after mu is guarded by mu.
-type state struct {
+// requestState is one request's session state: the context the wrapped
+// handler's request carries (the parent context with the state as the value
+// of ctxKey{}), the lock, and the lifecycle: load once, commit once before
+// the headers go out, report what came too late. What differs between
+// cookie mode and store mode is behind m.backend; what is written into the
+// response headers is in headers.go.
+//
+// Lock order: requestState.mu, then Session.mu, which only Session's own
+// methods take. Every field after mu is guarded by mu, and store I/O (the
+// backend's load, save and discard) happens with mu held, so one request's
+// loads, commits and regenerations run one at a time; Session.mu is never
+// held across I/O, so goroutines using the session are not blocked by a
+// slow store.
+type requestState struct {
 	context.Context // the request's own context
 
 	m   *Middleware
@@ -66,7 +71,7 @@ type state struct {
 	loadErr     error    // the store failed while loading
 	regenErr    error    // the store failed in Login, Logout or RegenerateSession
 	hadCookie   bool     // the browser holds a cookie this response must replace or delete
-	id          string   // store mode: the session id, "" before one is issued
+	handle      string   // the backend's name for the session: store mode's id; "" before one is issued
 	refresh     bool     // re-sign even when unchanged (fallback key, idle refresh)
 	dropCookie  bool     // regenerated or destroyed: the old cookie must not survive
 	sentCookie  string   // the Set-Cookie line this state added
@@ -76,34 +81,34 @@ type state struct {
 
 // Value returns the state for ctxKey{} and asks the parent context
 // otherwise, as a context.WithValue would.
-func (st *state) Value(key any) any {
+func (st *requestState) Value(key any) any {
 	if key == (ctxKey{}) {
 		return st
 	}
 	return st.Context.Value(key)
 }
 
-func stateFrom(ctx context.Context) *state {
+func stateFrom(ctx context.Context) *requestState {
 	if ctx == nil {
 		return nil
 	}
-	st, _ := ctx.Value(ctxKey{}).(*state)
+	st, _ := ctx.Value(ctxKey{}).(*requestState)
 	return st
 }
 
 // session returns the request's session, loading it on first use.
-func (st *state) session() (*Session, error) {
+func (st *requestState) session() (*Session, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.sessionLocked()
 }
 
-func (st *state) sessionLocked() (*Session, error) {
+func (st *requestState) sessionLocked() (*Session, error) {
 	if st.sess == nil && st.loadErr == nil {
 		st.load()
 	}
 	if st.loadErr != nil {
-		return nil, fmt.Errorf("%w: %w", ErrSessionFailed, st.loadErr)
+		return nil, st.loadErr
 	}
 	return st.sess, nil
 }
@@ -117,202 +122,33 @@ const maxCandidates = 4
 // same name are tried in the order the browser sent them and the first that
 // verifies wins. A store failure is kept in loadErr: it never becomes an
 // empty session.
-func (st *state) load() {
+func (st *requestState) load() {
 	m := st.m
 	now := m.now()
-	s := &Session{scheme: m.scheme} // values: a decoded cookie's, or made below
+	ctx := st.req.Context()
+	var l loaded
 	var buf [maxCandidates]string
 	for _, v := range cookieValues(buf[:0], st.req.Header, m.cfg.CookieName, maxCandidates) {
 		st.hadCookie = true
-		err := st.loadFrom(s, v, now)
+		got, err := m.backend.load(ctx, v, now)
 		if err == nil {
+			l = got
+			st.handle = got.handle
+			st.refresh = got.stale || (m.refreshAge > 0 && now.Sub(got.issued) >= m.refreshAge)
 			break
 		}
 		if !errors.Is(err, ErrInvalidCookie) {
 			st.loadErr = err
 			return
 		}
-		m.log.DebugContext(st.req.Context(), "sessions: cookie rejected", "cookie", m.cfg.CookieName, "reason", err)
-		s = &Session{scheme: m.scheme}
-		st.id = ""
-		st.refresh = false
+		m.log.DebugContext(ctx, "sessions: cookie rejected", "cookie", m.cfg.CookieName, "reason", err)
 	}
-	if s.values == nil {
-		s.values = map[string]any{}
-	}
-	st.sess = s
+	st.sess = newSession(m.scheme, l.values, l.meta)
 }
-
-// loadFrom verifies one cookie value and fills s from it.
-func (st *state) loadFrom(s *Session, value string, now time.Time) error {
-	m := st.m
-	ctx := st.req.Context()
-	var v verified
-	var err error
-	if m.cfg.Store == nil {
-		v, err = m.verifyCookie(ctx, value, now)
-	} else {
-		v, err = st.verifyID(ctx, value, now)
-	}
-	if err != nil {
-		st.id = ""
-		return err
-	}
-	s.values, s.meta = v.values, v.meta
-	st.refresh = v.stale || (m.refreshAge > 0 && now.Sub(v.issued) >= m.refreshAge)
-	return nil
-}
-
-// verified is a session cookie that passed every check.
-type verified struct {
-	values map[string]any
-	meta   meta // meta.Created is set: the signed time when the payload had none
-	issued time.Time
-	stale  bool // verified with a fallback key
-}
-
-// verifyCookie checks a cookie-mode value as the middleware does: size,
-// signature, MaxAge, IdleTimeout, clock skew, strict JSON, AbsoluteTimeout
-// and, with a RevocationStore, DestroyUser.
-func (m *Middleware) verifyCookie(ctx context.Context, value string, now time.Time) (verified, error) {
-	if len(m.cfg.CookieName)+1+len(value) > MaxCookieSize {
-		return verified{}, malformed("cookie too large")
-	}
-	d, err := m.codec.Decode(value, now)
-	if err != nil {
-		return verified{}, err
-	}
-	v := verified{issued: d.Issued, stale: d.Stale}
-	if err := m.checkAge(v.issued, now); err != nil {
-		return verified{}, err
-	}
-	if err := m.checkPayload(&v, d.Payload, now); err != nil {
-		return verified{}, err
-	}
-	if m.cfg.RevocationStore != nil && v.meta.UserID != "" {
-		// DestroyUser may have revoked this user's cookies; a lookup
-		// failure is a store failure, never an anonymous session.
-		if err := m.checkRevoked(ctx, v.meta.UserID, v.meta.Created); err != nil {
-			return verified{}, err
-		}
-	}
-	return v, nil
-}
-
-// verifyID checks a store-mode cookie and loads its record.
-func (st *state) verifyID(ctx context.Context, value string, now time.Time) (verified, error) {
-	m := st.m
-	if len(m.cfg.CookieName)+1+len(value) > MaxCookieSize {
-		return verified{}, malformed("cookie too large")
-	}
-	id, issued, stale, err := m.unsignID(value)
-	if err != nil {
-		return verified{}, err
-	}
-	if err := m.checkAge(issued, now); err != nil {
-		return verified{}, err
-	}
-	data, found, err := m.cfg.Store.Find(ctx, storeKey(id))
-	if err != nil {
-		return verified{}, fmt.Errorf("%w: find: %w", ErrStore, err)
-	}
-	if !found {
-		return verified{}, ErrRevoked
-	}
-	v := verified{issued: issued, stale: stale}
-	if err := m.checkPayload(&v, data, now); err != nil {
-		return verified{}, err
-	}
-	st.id = id
-	return v, nil
-}
-
-// checkPayload parses a verified payload into v and applies
-// AbsoluteTimeout. A payload without a creation time (minted elsewhere) is
-// counted from its signed time, so no refresh can restart the count.
-func (m *Middleware) checkPayload(v *verified, payload []byte, now time.Time) error {
-	values, md, err := decodePayload(m.scheme, payload)
-	if err != nil {
-		return err
-	}
-	if md.Created.IsZero() {
-		md.Created = v.issued
-	}
-	if a := m.cfg.AbsoluteTimeout; a > 0 && !md.Created.IsZero() && now.Sub(md.Created) > a {
-		return &ExpiredError{Issued: md.Created, Limit: a, Which: "AbsoluteTimeout"}
-	}
-	v.values, v.meta = values, md
-	return nil
-}
-
-// checkAge applies MaxAge, IdleTimeout and ClockSkew to a signed timestamp.
-func (m *Middleware) checkAge(issued, now time.Time) error {
-	if issued.IsZero() {
-		return nil
-	}
-	age := now.Sub(issued)
-	switch {
-	case age < -m.cfg.ClockSkew:
-		return ErrFuture
-	case age > m.cfg.MaxAge:
-		return &ExpiredError{Issued: issued, Limit: m.cfg.MaxAge, Which: "MaxAge"}
-	case m.cfg.IdleTimeout > 0 && age > m.cfg.IdleTimeout:
-		return &ExpiredError{Issued: issued, Limit: m.cfg.IdleTimeout, Which: "IdleTimeout"}
-	}
-	return nil
-}
-
-// newSessionID returns 256 random bits, base64url encoded.
-func newSessionID() string {
-	var b [32]byte
-	rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
-	return b64.EncodeToString(b[:])
-}
-
-// storeKey is the id a Store sees for a session id.
-func storeKey(id string) string {
-	var buf [64]byte
-	sum := sha256.Sum256(append(buf[:0], id...))
-	hex.Encode(buf[:], sum[:])
-	return string(buf[:])
-}
-
-// signID returns the cookie value of a store-mode session id.
-func (m *Middleware) signID(id string, now time.Time) string {
-	return m.idCodec.sign([]byte(id), now)
-}
-
-// unsignID verifies a store-mode cookie and returns the session id.
-func (m *Middleware) unsignID(value string) (string, time.Time, bool, error) {
-	id, issued, stale, err := m.idCodec.unsign(value)
-	if err != nil {
-		return "", time.Time{}, false, err
-	}
-	if len(id) != 43 {
-		return "", time.Time{}, false, malformed("bad session id")
-	}
-	return id, issued, stale, nil
-}
-
-// expiry returns when a session written at now must end.
-func (m *Middleware) expiry(created, now time.Time) time.Time {
-	exp := now.Add(m.cfg.MaxAge)
-	if t := now.Add(m.cfg.IdleTimeout); m.cfg.IdleTimeout > 0 && t.Before(exp) {
-		exp = t
-	}
-	if t := created.Add(m.cfg.AbsoluteTimeout); m.cfg.AbsoluteTimeout > 0 && !created.IsZero() && t.Before(exp) {
-		exp = t
-	}
-	return exp
-}
-
-// errRecordGone means Update found the session deleted by a concurrent
-// Logout or DestroyUser: nothing is written and no cookie is sent.
-var errRecordGone = errors.New("sessions: session ended while the request ran")
 
 // commitLocked writes the session into the response headers if it changed,
 // was regenerated, or needs re-signing. Called with st.mu held.
-func (st *state) commitLocked() error {
+func (st *requestState) commitLocked() error {
 	if st.loadErr != nil {
 		return st.loadErr
 	}
@@ -321,10 +157,9 @@ func (st *state) commitLocked() error {
 		// the logout or login happened.
 		return st.regenErr
 	}
-	s := st.sess
 	m := st.m
 	h := st.w.Header()
-	if s == nil {
+	if st.sess == nil {
 		// Never loaded: nothing to save. If the request carries a session
 		// cookie, the handler may still read it after the headers are
 		// gone, so a shared cache must not serve this response to others.
@@ -336,100 +171,82 @@ func (st *state) commitLocked() error {
 	st.addVary(h)
 
 	now := m.now()
-	s.mu.Lock()
-	dirty := s.dirty()
-	if !dirty && !st.refresh && !st.dropCookie {
-		s.mu.Unlock()
+	snap, ok, err := st.sess.prepare(now, st.refresh || st.dropCookie)
+	if !ok {
 		return nil
 	}
-	empty := s.isEmpty()
-	var payload []byte
-	var err error
-	md := s.meta
-	if !empty {
-		if md.Created.IsZero() {
-			md.Created = now
-		}
-		payload, err = encodePayload(make([]byte, 0, 256), s.scheme, s.values, md)
-	}
-	mark := s.mark()
-	s.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("sessions: encoding session: %w", err)
+		return err
 	}
-
 	ctx := st.req.Context()
-	if empty {
-		if st.id != "" {
-			if err := m.cfg.Store.Delete(ctx, storeKey(st.id)); err != nil {
-				return fmt.Errorf("%w: delete: %w", ErrStore, err)
-			}
-			st.id = ""
+	if snap.empty {
+		if err := m.backend.discard(ctx, st.handle); err != nil {
+			return err
 		}
+		st.handle = ""
 		if st.hadCookie || st.dropCookie {
 			st.setCookie(m.deletionCookie())
 		}
-		st.markClean(s, md, mark)
+		st.markSaved(snap)
 		return nil
 	}
-
-	exp := m.expiry(md.Created, now)
-	var value string
-	if m.cfg.Store == nil {
-		if value, err = m.codec.Encode(payload, now); err != nil {
-			return fmt.Errorf("sessions: encoding cookie: %w", err)
-		}
-		if len(m.cfg.CookieName)+1+len(value) > MaxCookieSize {
-			return ErrCookieTooLarge
-		}
-	} else {
-		rec := Record{Data: payload, Expiry: wallExpiry(now, exp), UserID: md.UserID}
-		if st.id == "" {
-			id := newSessionID()
-			rec.ID = storeKey(id)
-			if err := m.cfg.Store.Create(ctx, rec); err != nil {
-				return fmt.Errorf("%w: create: %w", ErrStore, err)
-			}
-			st.id = id
-		} else {
-			rec.ID = storeKey(st.id)
-			found, err := m.cfg.Store.Update(ctx, rec)
-			if err != nil {
-				return fmt.Errorf("%w: update: %w", ErrStore, err)
-			}
-			if !found {
-				m.log.DebugContext(ctx, "sessions: not saved", "reason", errRecordGone)
-				st.markClean(s, md, mark)
-				return nil
-			}
-		}
-		value = m.signID(st.id, now)
+	exp := m.expiry(snap.created, now)
+	handle, value, err := m.backend.save(ctx, st.handle, snap, now, exp)
+	if errors.Is(err, errRecordGone) {
+		m.log.DebugContext(ctx, "sessions: not saved", "reason", err)
+		st.markSaved(snap)
+		return nil
 	}
-	maxAge := 0
-	if !m.cfg.BrowserSession {
-		maxAge = max(int((exp.Sub(now)+time.Second-1)/time.Second), 1)
+	if err != nil {
+		return err
 	}
-	st.setCookie(m.sessionCookie(value, maxAge))
+	st.handle = handle
+	st.setCookie(m.sessionCookie(value, m.cookieMaxAge(exp, now)))
 	st.hadCookie = true
-	st.markClean(s, md, mark)
+	st.markSaved(snap)
 	return nil
 }
 
-// markClean records that s, with metadata md, as captured by mark, is what
-// the response carries.
-func (st *state) markClean(s *Session, md meta, mark saveMark) {
-	s.mu.Lock()
-	s.meta.Created = md.Created
-	s.saved(mark)
-	s.mu.Unlock()
+// markSaved records that the response carries snap.
+func (st *requestState) markSaved(snap snapshot) {
+	st.sess.markSaved(snap)
 	st.refresh = false
 	st.dropCookie = false
+}
+
+// regenerate gives the session a new identity (Login, Logout,
+// RegenerateSession): the backend ends the old one first, then the session
+// is reset, keeping the named keys, with userID as its user.
+func (st *requestState) regenerate(keep []string, userID string, fresh bool) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s, err := st.sessionLocked()
+	if err != nil {
+		return err
+	}
+	// End the old session first: if this fails, it is untouched and still
+	// usable, never half-replaced. This happens even after the headers
+	// went out, so a late Logout still ends a server-side session.
+	if err := st.m.backend.discard(st.req.Context(), st.handle); err != nil {
+		st.regenErr = err
+		return err
+	}
+	st.handle = ""
+	st.regenErr = nil
+	s.resetTo(keep, userID, fresh, st.m.now())
+	st.dropCookie = true
+	if st.headersSent {
+		// The cookie can no longer be replaced; the error handler is told
+		// when the handler returns.
+		return ErrHeadersWritten
+	}
+	return nil
 }
 
 // beforeHeaders commits the session once, just before the headers go out.
 // It returns the error that made the error handler replace the response, or
 // nil when the response may proceed.
-func (st *state) beforeHeaders() error {
+func (st *requestState) beforeHeaders() error {
 	st.mu.Lock()
 	if st.headersSent {
 		err := st.failed
@@ -453,16 +270,10 @@ func (st *state) beforeHeaders() error {
 }
 
 // finish runs after the handler returned normally.
-func (st *state) finish() {
+func (st *requestState) finish() {
 	st.mu.Lock()
 	sent := st.headersSent
-	late := false
-	if sent && st.failed == nil && st.sess != nil {
-		st.sess.mu.Lock()
-		late = st.sess.dirty()
-		st.sess.mu.Unlock()
-		late = late || st.dropCookie
-	}
+	late := sent && st.failed == nil && st.sess != nil && (st.dropCookie || st.sess.changed())
 	st.mu.Unlock()
 	if !sent {
 		st.beforeHeaders()

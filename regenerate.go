@@ -2,7 +2,6 @@ package sessions
 
 import (
 	"context"
-	"fmt"
 )
 
 // RegenerateSession discards everything in the session, the user id
@@ -40,45 +39,4 @@ func Destroy(ctx context.Context) error {
 		return ErrNoSession
 	}
 	return st.regenerate(nil, "", false)
-}
-
-// regenerate resets the session, keeping the named keys, and sets the user.
-func (st *state) regenerate(keep []string, userID string, fresh bool) error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	s, err := st.sessionLocked()
-	if err != nil {
-		return err
-	}
-	if st.id != "" {
-		// Delete the old record first: if this fails, the old session is
-		// untouched and still usable, never half-replaced. This happens
-		// even after the headers went out, so a late Logout still ends a
-		// server-side session.
-		if err := st.m.cfg.Store.Delete(st.req.Context(), storeKey(st.id)); err != nil {
-			st.regenErr = fmt.Errorf("%w: delete: %w", ErrStore, err)
-			return st.regenErr
-		}
-		st.id = ""
-	}
-	st.regenErr = nil
-	s.mu.Lock()
-	kept := make(map[string]any, len(keep))
-	for _, k := range keep {
-		if v, ok := s.values[k]; ok {
-			kept[k] = v
-		}
-	}
-	s.reset(st.m.now())
-	s.values = kept
-	s.meta.UserID = userID
-	s.meta.Fresh = fresh
-	s.mu.Unlock()
-	st.dropCookie = true
-	if st.headersSent {
-		// The cookie can no longer be replaced; the error handler is told
-		// when the handler returns.
-		return ErrHeadersWritten
-	}
-	return nil
 }

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -301,14 +302,12 @@ func TestSecurityOversizedRejectedBeforeDecoding(t *testing.T) {
 	}
 
 	// The load path of the middleware.
-	r, _ := http.NewRequest(http.MethodGet, "/", nil)
-	st := &state{m: m, req: r}
-	sess := &Session{scheme: m.scheme, values: map[string]any{}}
+	ctx := context.Background()
 	load := func(v string) func() {
-		return func() { st.loadFrom(sess, v, secT0) }
+		return func() { m.backend.load(ctx, v, secT0) }
 	}
-	if err := st.loadFrom(&Session{scheme: m.scheme}, huge, secT0); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("loadFrom(oversized) = %v, want ErrMalformed", err)
+	if _, err := m.backend.load(ctx, huge, secT0); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("backend.load(oversized) = %v, want ErrMalformed", err)
 	}
 	if a, b := secAllocs(load(small)), secAllocs(load(huge)); a > 4 || b > 4 {
 		t.Errorf("load allocations: %v for %d bytes, %v for %d bytes; want at most 4", a, len(small), b, len(huge))

@@ -3,6 +3,7 @@ package sessions
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -206,7 +207,17 @@ func (s *Session) Flashes() []Flash {
 	return f
 }
 
+// newSession returns the session of a request, holding values (nil: none)
+// and md.
+func newSession(sc scheme, values map[string]any, md meta) *Session {
+	if values == nil {
+		values = map[string]any{}
+	}
+	return &Session{scheme: sc, values: values, meta: md}
+}
+
 // isEmpty reports whether there is nothing worth a cookie or a record.
+// Call with s.mu held.
 func (s *Session) isEmpty() bool {
 	return len(s.values) == 0 && s.meta.UserID == "" && len(s.meta.Flashes) == 0
 }
@@ -224,10 +235,68 @@ func (s *Session) dirty() bool {
 	return false
 }
 
-// reset empties the session for RegenerateSession, Login and Logout.
-func (s *Session) reset(now time.Time) {
-	s.values = make(map[string]any)
-	s.meta = meta{Created: now}
+// changed is dirty for callers that do not hold s.mu.
+func (s *Session) changed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dirty()
+}
+
+// snapshot is a session as a save captured it.
+type snapshot struct {
+	empty   bool      // nothing worth a cookie or a record
+	payload []byte    // the encoded values and metadata, unless empty
+	created time.Time // the creation time the payload records
+	userID  string
+	mark    saveMark
+}
+
+// prepare captures the session for a save when it changed, or when force
+// is set (a re-sign or a new identity); ok is false when there is nothing
+// to save. A session never saved before gets now as its creation time.
+func (s *Session) prepare(now time.Time, force bool) (snap snapshot, ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !force && !s.dirty() {
+		return snapshot{}, false, nil
+	}
+	snap = snapshot{empty: s.isEmpty(), created: s.meta.Created, userID: s.meta.UserID}
+	if !snap.empty {
+		if snap.created.IsZero() {
+			snap.created = now
+		}
+		md := s.meta
+		md.Created = snap.created
+		snap.payload, err = encodePayload(make([]byte, 0, 256), s.scheme, s.values, md)
+		if err != nil {
+			return snap, true, fmt.Errorf("sessions: encoding session: %w", err)
+		}
+	}
+	snap.mark = s.mark()
+	return snap, true, nil
+}
+
+// markSaved records that snap has been written.
+func (s *Session) markSaved(snap snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.meta.Created = snap.created
+	s.saved(snap.mark)
+}
+
+// resetTo empties the session for RegenerateSession, Login and Logout,
+// keeping the named keys, with userID as its user and now as its creation.
+func (s *Session) resetTo(keep []string, userID string, fresh bool, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := make(map[string]any, len(keep))
+	for _, k := range keep {
+		if v, ok := s.values[k]; ok {
+			kept[k] = v
+		}
+	}
+	s.values = kept
+	s.meta = meta{Created: now, UserID: userID, Fresh: fresh}
 	s.snapshot = nil
 	s.touch()
 }

@@ -21,7 +21,7 @@ import (
 // with the connection.
 type responseWriter struct {
 	w  http.ResponseWriter
-	st *state
+	st *requestState
 }
 
 func (rw *responseWriter) Header() http.Header { return rw.w.Header() }
@@ -111,7 +111,7 @@ func (w rwFHR) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.hijack()
 func (w rwFHR) ReadFrom(src io.Reader) (int64, error)        { return w.readFrom(src) }
 
 // wrap returns w wrapped, with the same set of optional interfaces.
-func (st *state) wrap(w http.ResponseWriter) http.ResponseWriter {
+func (st *requestState) wrap(w http.ResponseWriter) http.ResponseWriter {
 	st.rw = responseWriter{w: w, st: st}
 	rw := &st.rw
 	_, isF := w.(http.Flusher)

@@ -1,0 +1,69 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// A backend is what differs between cookie mode (the session is in the
+// signed cookie: cookiemode.go) and store mode (the cookie carries a signed
+// id and a Store holds the session: storemode.go). The request lifecycle in
+// middleware.go calls it and has no mode branches of its own.
+//
+// A handle is the backend's name for one stored session: store mode's
+// session id, "" in cookie mode and before a session is first saved.
+type backend interface {
+	// load verifies one cookie value and returns the session it refers
+	// to. A value that fails verification gives an error matching
+	// ErrInvalidCookie; any other error is a store failure (ErrStore).
+	load(ctx context.Context, value string, now time.Time) (loaded, error)
+	// save writes snap, a session that is not empty, as the session
+	// handle ("" for a new one), and returns its handle and the cookie
+	// value to send. It returns errRecordGone, having written nothing,
+	// when the session was ended meanwhile (Logout or DestroyUser in
+	// another request).
+	save(ctx context.Context, handle string, snap snapshot, now, exp time.Time) (newHandle, value string, err error)
+	// discard ends the server-side state of handle; "" is a no-op.
+	discard(ctx context.Context, handle string) error
+	// destroyUser ends every session of userID (Middleware.DestroyUser).
+	destroyUser(ctx context.Context, userID string) error
+	// userSessions lists userID's sessions (Middleware.UserSessions).
+	userSessions(ctx context.Context, userID string) ([]string, error)
+}
+
+// loaded is a session cookie that passed every check.
+type loaded struct {
+	values map[string]any
+	meta   meta // meta.Created is set: the signed time when the payload had none
+	issued time.Time
+	stale  bool   // verified with a fallback key
+	handle string // see backend
+}
+
+// errRecordGone means Update found the session deleted by a concurrent
+// Logout or DestroyUser: nothing is written and no cookie is sent.
+var errRecordGone = errors.New("sessions: session ended while the request ran")
+
+// tooLarge reports whether a cookie value would exceed MaxCookieSize.
+func (m *Middleware) tooLarge(value string) bool {
+	return len(m.cfg.CookieName)+1+len(value) > MaxCookieSize
+}
+
+// checkPayload parses a verified payload into l and applies
+// AbsoluteTimeout. A payload without a creation time (minted elsewhere) is
+// counted from its signed time, so no refresh can restart the count.
+func (m *Middleware) checkPayload(l *loaded, payload []byte, now time.Time) error {
+	values, md, err := decodePayload(m.scheme, payload)
+	if err != nil {
+		return err
+	}
+	if md.Created.IsZero() {
+		md.Created = l.issued
+	}
+	if a := m.cfg.AbsoluteTimeout; a > 0 && !md.Created.IsZero() && now.Sub(md.Created) > a {
+		return &ExpiredError{Issued: md.Created, Limit: a, Which: "AbsoluteTimeout"}
+	}
+	l.values, l.meta = values, md
+	return nil
+}

@@ -1,0 +1,52 @@
+package sessions
+
+import "time"
+
+// This file holds the time rules both modes share: MaxAge, IdleTimeout,
+// AbsoluteTimeout and ClockSkew.
+
+// checkAge applies MaxAge, IdleTimeout and ClockSkew to a signed timestamp.
+func (m *Middleware) checkAge(issued, now time.Time) error {
+	if issued.IsZero() {
+		return nil
+	}
+	age := now.Sub(issued)
+	switch {
+	case age < -m.cfg.ClockSkew:
+		return ErrFuture
+	case age > m.cfg.MaxAge:
+		return &ExpiredError{Issued: issued, Limit: m.cfg.MaxAge, Which: "MaxAge"}
+	case m.cfg.IdleTimeout > 0 && age > m.cfg.IdleTimeout:
+		return &ExpiredError{Issued: issued, Limit: m.cfg.IdleTimeout, Which: "IdleTimeout"}
+	}
+	return nil
+}
+
+// expiry returns when a session created at created and written at now must
+// end.
+func (m *Middleware) expiry(created, now time.Time) time.Time {
+	exp := now.Add(m.cfg.MaxAge)
+	if t := now.Add(m.cfg.IdleTimeout); m.cfg.IdleTimeout > 0 && t.Before(exp) {
+		exp = t
+	}
+	if t := created.Add(m.cfg.AbsoluteTimeout); m.cfg.AbsoluteTimeout > 0 && !created.IsZero() && t.Before(exp) {
+		exp = t
+	}
+	return exp
+}
+
+// cookieMaxAge is the cookie's Max-Age for a session ending at exp: 0 (no
+// attribute) for BrowserSession, else whole seconds rounded up, at least 1.
+func (m *Middleware) cookieMaxAge(exp, now time.Time) int {
+	if m.cfg.BrowserSession {
+		return 0
+	}
+	return max(int((exp.Sub(now)+time.Second-1)/time.Second), 1)
+}
+
+// wallExpiry converts exp, a time on the middleware's clock (SessionConfig.Now)
+// whose current time is now, to the wall clock that stores keep time by, so a
+// test clock does not make records expire at once or live forever.
+func wallExpiry(now, exp time.Time) time.Time {
+	return time.Now().Add(exp.Sub(now))
+}
