@@ -34,3 +34,10 @@ func (c *testClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+// encodeAt is Middleware.Encode at a chosen issue time.
+func encodeAt(m *Middleware, values map[string]any, now time.Time) (string, error) {
+	c := *m
+	c.now = func() time.Time { return now }
+	return c.Encode(values)
+}

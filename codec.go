@@ -81,18 +81,38 @@ func (f Format) String() string {
 	return "Format(" + strconv.Itoa(int(f)) + ")"
 }
 
-// ParseFormat returns the Format called s (one of the names String
-// returns; case and surrounding spaces are ignored), for command-line
-// flags and configuration files. An unknown name is an error matching
-// ErrInvalidConfig.
-func ParseFormat(s string) (Format, error) {
-	name := strings.ToLower(strings.TrimSpace(s))
-	for f, n := range formatNames {
+// Formats returns the built-in formats, FormatItsdangerous first.
+func Formats() []Format {
+	out := make([]Format, len(formatNames))
+	for i := range out {
+		out[i] = Format(i)
+	}
+	return out
+}
+
+// MarshalText returns the format's name, as String does. An unknown value
+// is an error matching ErrInvalidConfig.
+func (f Format) MarshalText() ([]byte, error) {
+	if f < 0 || int(f) >= len(formatNames) {
+		return nil, fmt.Errorf("%w: unknown Format %d", ErrInvalidConfig, int(f))
+	}
+	return []byte(formatNames[f]), nil
+}
+
+// UnmarshalText sets f to the format called text, one of the names String
+// returns (case and surrounding spaces are ignored), so a Format works with
+// flag.TextVar, encoding/json and configuration files. An unknown name is
+// an error matching ErrInvalidConfig that lists the valid names; f is then
+// unchanged.
+func (f *Format) UnmarshalText(text []byte) error {
+	name := strings.ToLower(strings.TrimSpace(string(text)))
+	for i, n := range formatNames {
 		if n == name {
-			return Format(f), nil
+			*f = Format(i)
+			return nil
 		}
 	}
-	return 0, fmt.Errorf("%w: unknown format %q (want one of %s)", ErrInvalidConfig, s, strings.Join(formatNames[:], ", "))
+	return fmt.Errorf("%w: unknown format %q (want one of %s)", ErrInvalidConfig, text, strings.Join(formatNames[:], ", "))
 }
 
 // build returns the codec and metadata scheme of a built-in format. keys are

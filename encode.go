@@ -2,20 +2,15 @@ package sessions
 
 import (
 	"context"
-	"time"
 )
 
 // Encode returns a cookie value holding values, exactly as the middleware
 // would write it in cookie mode (the microdot encode()): for tests, for
 // migrations, and for minting sessions in another process. Keys the format
 // reserves are dropped. It returns ErrCookieTooLarge if the value would not
-// fit in a cookie.
+// fit in a cookie. The issue time is SessionConfig.Now's (default time.Now).
 func (m *Middleware) Encode(values map[string]any) (string, error) {
-	return m.EncodeAt(values, m.now())
-}
-
-// EncodeAt is Encode with a chosen issue time.
-func (m *Middleware) EncodeAt(values map[string]any, now time.Time) (string, error) {
+	now := m.now()
 	user := make(map[string]any, len(values))
 	for k, v := range values {
 		if !m.scheme.reserved(k) {
@@ -26,12 +21,9 @@ func (m *Middleware) EncodeAt(values map[string]any, now time.Time) (string, err
 	if err != nil {
 		return "", err
 	}
-	v, err := m.codec.Encode(payload, now)
+	_, v, err := cookieMode{m}.save(context.Background(), "", snapshot{payload: payload}, now, now)
 	if err != nil {
 		return "", err
-	}
-	if len(m.cfg.CookieName)+1+len(v) > MaxCookieSize {
-		return "", ErrCookieTooLarge
 	}
 	return v, nil
 }
@@ -42,8 +34,8 @@ func (m *Middleware) EncodeAt(values map[string]any, now time.Time) (string, err
 // session keys, without the reserved metadata (the microdot decode(), but
 // with the reason on failure: an error matching ErrInvalidCookie, or
 // ErrStore when the RevocationStore fails).
-func (m *Middleware) Decode(value string) (map[string]any, error) {
-	v, err := cookieMode{m}.load(context.Background(), value, m.now())
+func (m *Middleware) Decode(ctx context.Context, value string) (map[string]any, error) {
+	v, err := cookieMode{m}.load(ctx, value, m.now())
 	if err != nil {
 		return nil, err
 	}

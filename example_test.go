@@ -1,6 +1,7 @@
 package sessions_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -247,14 +248,14 @@ func ExampleMiddleware_Decode() {
 	})
 	cookie, _ := m.Encode(map[string]any{"user": "alice"})
 
-	values, err := m.Decode(cookie)
+	values, err := m.Decode(context.Background(), cookie)
 	fmt.Println(values, err)
 
-	_, err = m.Decode(strings.Replace(cookie, "eyJ1", "eyJ2", 1))
+	_, err = m.Decode(context.Background(), strings.Replace(cookie, "eyJ1", "eyJ2", 1))
 	fmt.Println(errors.Is(err, sessions.ErrBadSignature), errors.Is(err, sessions.ErrInvalidCookie))
 
 	now = now.Add(2 * time.Hour)
-	_, err = m.Decode(cookie)
+	_, err = m.Decode(context.Background(), cookie)
 	var expired *sessions.ExpiredError
 	fmt.Println(errors.As(err, &expired), expired.Which, expired.Limit)
 	// Output:

@@ -1,21 +1,31 @@
 package sessions_test
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"time"
 
 	sessions "github.com/ctxsession/sessions"
 )
 
-func ExampleParseFormat() {
-	f, err := sessions.ParseFormat("flask")
-	fmt.Println(f, err)
-	_, err = sessions.ParseFormat("django")
+// A Format is a flag (or a JSON or configuration value) by its name.
+func ExampleFormat_UnmarshalText() {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var cfg sessions.SessionConfig
+	fs.TextVar(&cfg.Format, "format", sessions.FormatItsdangerous, "cookie format")
+	fmt.Println(fs.Parse([]string{"-format", "flask"}), cfg.Format)
+	var f sessions.Format
+	err := f.UnmarshalText([]byte("django"))
 	fmt.Println(errors.Is(err, sessions.ErrInvalidConfig))
+	fmt.Println(sessions.Formats())
 	// Output:
-	// flask <nil>
+	// <nil> flask
 	// true
+	// [itsdangerous flask starlette jwt encrypted]
 }
 
 // A Go service mints a session that the Flask app beside it reads as its
@@ -31,7 +41,7 @@ func ExampleFormatFlask() {
 	}
 	cookie, err := m.Encode(map[string]any{"cart": []any{"apple"}})
 	fmt.Println(cookie, err)
-	values, err := m.Decode(cookie)
+	values, err := m.Decode(context.Background(), cookie)
 	fmt.Println(values, err)
 	// Output:
 	// eyJjYXJ0IjpbImFwcGxlIl0sIl9jdHhzZXNzaW9uIjp7ImMiOjE3MDAwMDAwMDB9fQ.ZVPxAA.MRHCyBbDdvyqQxMlyeSX7TyYNsc <nil>
@@ -49,9 +59,9 @@ func ExampleFormatJWT() {
 		panic(err)
 	}
 	token, _ := m.Encode(map[string]any{"n": 1})
-	values, err := m.Decode(token)
+	values, err := m.Decode(context.Background(), token)
 	fmt.Println(values, err)
-	_, err = m.Decode("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJuIjoxfQ.")
+	_, err = m.Decode(context.Background(), "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJuIjoxfQ.")
 	fmt.Println(errors.Is(err, sessions.ErrBadSignature))
 	// Output:
 	// map[n:1] <nil>

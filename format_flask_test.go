@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"testing"
@@ -115,7 +116,7 @@ func TestFlaskEscapeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := m.Decode(v)
+	got, err := m.Decode(context.Background(), v)
 	if err != nil || !reflect.DeepEqual(got, values) {
 		t.Errorf("round trip = %#v, %v; want %#v", got, err, values)
 	}

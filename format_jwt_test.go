@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestJWTTimeClaims(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock.Set(t0.Add(tc.at))
-			got, err := m.Decode(tc.token)
+			got, err := m.Decode(context.Background(), tc.token)
 			if !errors.Is(err, tc.want) || (err != nil && !errors.Is(err, ErrInvalidCookie)) {
 				t.Fatalf("Decode = %v, %v; want %v", got, err, tc.want)
 			}

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -13,24 +14,39 @@ import (
 
 var allFormats = []Format{FormatItsdangerous, FormatFlask, FormatStarlette, FormatJWT, FormatEncrypted}
 
-func TestFormatStringAndParse(t *testing.T) {
+func TestFormatText(t *testing.T) {
 	names := []string{"itsdangerous", "flask", "starlette", "jwt", "encrypted"}
 	for i, f := range allFormats {
 		if got := f.String(); got != names[i] {
 			t.Errorf("%d.String() = %q, want %q", int(f), got, names[i])
 		}
 		for _, s := range []string{names[i], strings.ToUpper(names[i]), " " + names[i] + "\n"} {
-			if got, err := ParseFormat(s); err != nil || got != f {
-				t.Errorf("ParseFormat(%q) = %v, %v; want %v", s, got, err, f)
+			var got Format
+			if err := got.UnmarshalText([]byte(s)); err != nil || got != f {
+				t.Errorf("UnmarshalText(%q) = %v, %v; want %v", s, got, err, f)
 			}
 		}
+	}
+	if !reflect.DeepEqual(Formats(), allFormats) {
+		t.Errorf("Formats() = %v, want %v", Formats(), allFormats)
+	}
+	for _, f := range allFormats {
+		text, err := f.MarshalText()
+		var back Format
+		if err != nil || back.UnmarshalText(text) != nil || back != f {
+			t.Errorf("%v: MarshalText = %q, %v; does not read back", f, text, err)
+		}
+	}
+	if _, err := Format(99).MarshalText(); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("Format(99).MarshalText error = %v, want ErrInvalidConfig", err)
 	}
 	if got := Format(99).String(); got != "Format(99)" {
 		t.Errorf("Format(99).String() = %q", got)
 	}
 	for _, s := range []string{"", "django", "jwt2", "Format(1)"} {
-		if _, err := ParseFormat(s); !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("ParseFormat(%q) error = %v, want ErrInvalidConfig", s, err)
+		got := FormatJWT
+		if err := got.UnmarshalText([]byte(s)); !errors.Is(err, ErrInvalidConfig) || got != FormatJWT {
+			t.Errorf("UnmarshalText(%q) = %v, error %v; want ErrInvalidConfig, unchanged", s, got, err)
 		}
 	}
 	if _, err := New(SessionConfig{SecretKey: ixKey, Format: Format(99)}); !errors.Is(err, ErrInvalidConfig) {
@@ -50,7 +66,7 @@ func TestEveryFormatEncodeDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := m.Decode(v)
+			got, err := m.Decode(context.Background(), v)
 			if err != nil || !reflect.DeepEqual(got, values) {
 				t.Fatalf("Decode(Encode(v)) = %#v, %v; want %#v", got, err, values)
 			}
@@ -65,7 +81,7 @@ func TestEveryFormatEncodeDecode(t *testing.T) {
 				{-time.Minute - time.Second, ErrFuture},
 			} {
 				clock.Set(t0.Add(tc.at))
-				if _, err := m.Decode(v); !errors.Is(err, tc.want) || (err != nil && !errors.Is(err, ErrInvalidCookie)) {
+				if _, err := m.Decode(context.Background(), v); !errors.Is(err, tc.want) || (err != nil && !errors.Is(err, ErrInvalidCookie)) {
 					t.Errorf("Decode at t0%+v = %v, want %v", tc.at, err, tc.want)
 				}
 			}
@@ -77,17 +93,17 @@ func TestEveryFormatEncodeDecode(t *testing.T) {
 					c = 'B'
 				}
 				bad := v[:i] + string(c) + v[i+1:]
-				if got, err := m.Decode(bad); !errors.Is(err, ErrInvalidCookie) {
+				if got, err := m.Decode(context.Background(), bad); !errors.Is(err, ErrInvalidCookie) {
 					t.Errorf("Decode(value with byte %d changed) = %v, %v; want ErrInvalidCookie", i, got, err)
 				}
 			}
 			// Another key: rejected. As a fallback key: accepted.
 			other := ixNew(t, SessionConfig{Format: f, Now: clock.Now, SecretKey: ixWrong})
-			if _, err := other.Decode(v); !errors.Is(err, ErrInvalidCookie) {
+			if _, err := other.Decode(context.Background(), v); !errors.Is(err, ErrInvalidCookie) {
 				t.Errorf("Decode with another key = %v, want ErrInvalidCookie", err)
 			}
 			rotated := ixNew(t, SessionConfig{Format: f, Now: clock.Now, SecretKey: ixWrong, FallbackKeys: []string{ixKey}})
-			if got, err := rotated.Decode(v); err != nil || !reflect.DeepEqual(got, values) {
+			if got, err := rotated.Decode(context.Background(), v); err != nil || !reflect.DeepEqual(got, values) {
 				t.Errorf("Decode with the key as a fallback = %v, %v", got, err)
 			}
 			d, err := rotated.codec.Decode(v, t0)
@@ -96,7 +112,7 @@ func TestEveryFormatEncodeDecode(t *testing.T) {
 			}
 			// Garbage never panics and is ErrInvalidCookie.
 			for _, junk := range []string{"", ".", "..", "a.b.c", "%%%", strings.Repeat("A", 200), "eyJ9.e30.", "=="} {
-				if _, err := m.Decode(junk); !errors.Is(err, ErrInvalidCookie) {
+				if _, err := m.Decode(context.Background(), junk); !errors.Is(err, ErrInvalidCookie) {
 					t.Errorf("Decode(%q) = %v, want ErrInvalidCookie", junk, err)
 				}
 			}
@@ -119,7 +135,7 @@ func TestFormatsDoNotCrossRead(t *testing.T) {
 	for _, reader := range allFormats {
 		m := ixNew(t, SessionConfig{Format: reader})
 		for _, writer := range allFormats {
-			_, err := m.Decode(cookies[writer])
+			_, err := m.Decode(context.Background(), cookies[writer])
 			if accepted := err == nil; accepted != (reader == writer) {
 				t.Errorf("%v read a %v cookie: err %v", reader, writer, err)
 			}
@@ -158,13 +174,13 @@ func TestUserCodec(t *testing.T) {
 	if err != nil || !strings.HasPrefix(v, "R") {
 		t.Fatalf("Encode with a user codec = %q, %v", v, err)
 	}
-	got, err := m.Decode(v)
+	got, err := m.Decode(context.Background(), v)
 	if err != nil || got["k"] != "v" {
 		t.Errorf("Decode = %v, %v", got, err)
 	}
 	// The payload still goes through the strict JSON decoder.
 	dup, _ := upperCodec{}.Encode([]byte(`{"k":"v","k":"w"}`), time.Time{})
-	if _, err := m.Decode(dup); !errors.Is(err, ErrMalformed) {
+	if _, err := m.Decode(context.Background(), dup); !errors.Is(err, ErrMalformed) {
 		t.Errorf("duplicate keys through a user codec: %v, want ErrMalformed", err)
 	}
 	res := ixServe(t, m, v, nil)
@@ -200,7 +216,7 @@ func checkNonCanonical(t *testing.T, f Format, m *Middleware, v string) {
 	}
 	sibling := alphabet[i^1]
 	bad := end[:len(end)-1] + string(sibling) + v[len(end):]
-	if _, err := m.Decode(bad); !errors.Is(err, ErrInvalidCookie) {
+	if _, err := m.Decode(context.Background(), bad); !errors.Is(err, ErrInvalidCookie) {
 		t.Errorf("%v accepted %q (last character %c changed to %c): %v", f, bad, last, sibling, err)
 	}
 }
@@ -223,11 +239,11 @@ func TestFormatsConcurrent(t *testing.T) {
 						done <- err
 						return
 					}
-					if _, err := m.Decode(v); err != nil {
+					if _, err := m.Decode(context.Background(), v); err != nil {
 						done <- err
 						return
 					}
-					if got, err := m.Decode(old); err != nil || got["k"] != "old" {
+					if got, err := m.Decode(context.Background(), old); err != nil || got["k"] != "old" {
 						done <- fmt.Errorf("fallback decode: %v, %v", got, err)
 						return
 					}
@@ -264,7 +280,7 @@ func BenchmarkFormats(b *testing.B) {
 		b.Run(f.String()+"/decode", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := m.Decode(v); err != nil {
+				if _, err := m.Decode(context.Background(), v); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
@@ -133,7 +134,7 @@ func TestEncryptedInteropRejects(t *testing.T) {
 		encOp{Op: "seal", Name: "other", Payload: p, Issued: now, Date: now},
 		encOp{Op: "seal", Payload: `{"k":"v","k":"w"}`, Issued: now, Date: now},
 	)
-	if _, err := m.Decode(out[0].Value); err != nil {
+	if _, err := m.Decode(context.Background(), out[0].Value); err != nil {
 		t.Fatalf("Go rejected Python's good cookie: %v", err)
 	}
 	// A plaintext cookie of the default format, same key and name: never

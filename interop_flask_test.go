@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"net/http"
 	"reflect"
 	"testing"
@@ -84,7 +85,7 @@ func TestFlaskInteropTaggedValuesFlaskToGo(t *testing.T) {
 		t.Errorf("Go read Flask's session\n got %#v\nwant %#v", got.Values, want)
 	}
 	// Middleware.Decode, outside a request, reads the same.
-	dec, err := m.Decode(cookie)
+	dec, err := m.Decode(context.Background(), cookie)
 	if err != nil || !reflect.DeepEqual(dec, want) {
 		t.Errorf("Decode = %#v, %v; want %#v", dec, err, want)
 	}
@@ -229,7 +230,7 @@ func TestFlaskInteropRejects(t *testing.T) {
 	good, wrongKey, old := flaskCookie(t, out[0]), flaskCookie(t, out[1]), flaskCookie(t, out[2])
 
 	// Flask -> Go.
-	if _, err := m.Decode(good); err != nil {
+	if _, err := m.Decode(context.Background(), good); err != nil {
 		t.Fatalf("Go rejected Flask's good cookie: %v", err)
 	}
 	ixWantRejected(t, m, "Flask", []ixBadCookie{
@@ -284,7 +285,7 @@ func TestFlaskInteropKeyRotation(t *testing.T) {
 	}
 	rot := runFlask(t, flaskReq{Secret: ixKey, Fallbacks: []string{ixOld}, Method: "POST", Path: "/incr", Cookie: ptr(goCookie)})
 	newGo := ixNew(t, SessionConfig{Format: FormatFlask, SecretKey: ixKey})
-	if got, err := newGo.Decode(flaskCookie(t, rot[0])); err != nil || got["n"] != json2 {
+	if got, err := newGo.Decode(context.Background(), flaskCookie(t, rot[0])); err != nil || got["n"] != json2 {
 		t.Errorf("Go on the new key read Flask's rotated cookie as %v, %v; want n=2", got, err)
 	}
 }

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -152,7 +153,7 @@ type ixBadCookie struct {
 func ixWantRejected(t *testing.T, m *Middleware, peer string, cases []ixBadCookie) {
 	t.Helper()
 	for _, tc := range cases {
-		if _, err := m.Decode(tc.value); !errors.Is(err, tc.want) || !errors.Is(err, ErrInvalidCookie) {
+		if _, err := m.Decode(context.Background(), tc.value); !errors.Is(err, tc.want) || !errors.Is(err, ErrInvalidCookie) {
 			t.Errorf("Go Decode(%s %s cookie) = %v, want %v", peer, tc.name, err, tc.want)
 		}
 		if got := ixServe(t, m, tc.value, nil); len(got.Values) != 0 {
@@ -177,7 +178,7 @@ func ixGoCookies(t *testing.T, m *Middleware, values map[string]any) []ixGoCooki
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, err := m.EncodeAt(values, ixDaysAgo(15))
+	old, err := encodeAt(m, values, ixDaysAgo(15))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -89,7 +90,7 @@ func TestItsdangerousGoMintsPythonVerifies(t *testing.T) {
 	// A compressed cookie, under another cookie name.
 	big := map[string]any{"items": strings.Split(strings.Repeat("item,", 300), ",")}
 	e2 := mwNew(t, SessionConfig{CookieName: "__Host-app", Secure: true})
-	v, err := e2.m.EncodeAt(big, now)
+	v, err := encodeAt(e2.m, big, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestItsdangerousPythonMintsGoReads(t *testing.T) {
 			if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
 				t.Errorf("reading Python's cookie re-set it: %q", got)
 			}
-			if _, err := e.m.Decode(cookie); err != nil {
+			if _, err := e.m.Decode(context.Background(), cookie); err != nil {
 				t.Errorf("Middleware.Decode: %v", err)
 			}
 		})
@@ -249,7 +250,7 @@ func TestItsdangerousTamperAndWrongKey(t *testing.T) {
 	pyCookie := itsDumps(t, mwKey, "session", now, `{"k":"v"}`)
 	pyOther := itsDumps(t, mwOtherKey, "session", now, `{"k":"v"}`)
 	for name, value := range map[string]string{"tampered": tamper(pyCookie), "wrong key": pyOther} {
-		if _, err := e.m.Decode(value); !errors.Is(err, ErrBadSignature) {
+		if _, err := e.m.Decode(context.Background(), value); !errors.Is(err, ErrBadSignature) {
 			t.Errorf("Go on a %s Python cookie: err %v, want ErrBadSignature", name, err)
 		}
 		n := -1
@@ -287,7 +288,7 @@ func TestItsdangerousFallbackKeys(t *testing.T) {
 		t.Errorf("Python with the key list on Go's cookie: %s", out)
 	}
 	pyNew := runPeer(t, "python3", itsPeer, `{"k":"w"}`, "dumps", mwKey, "session", strconv.FormatInt(now.Unix(), 10))
-	if v, err := e.m.Decode(pyNew); err != nil || v["k"] != "w" {
+	if v, err := e.m.Decode(context.Background(), pyNew); err != nil || v["k"] != "w" {
 		t.Errorf("Go on Python's current-key cookie: %v, %v", v, err)
 	}
 }

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"reflect"
@@ -52,7 +53,7 @@ func TestJWTInteropMicrodotToGo(t *testing.T) {
 		t.Errorf("Go read microdot's cookie as %#v, want %#v", got.Values, want)
 	}
 	// iat and exp are the codec's: not session keys, and iat is the issue time.
-	got, err := m.Decode(out[1].Token)
+	got, err := m.Decode(context.Background(), out[1].Token)
 	if err != nil || !reflect.DeepEqual(got, map[string]any{"user": "bob"}) {
 		t.Errorf("Decode(token with iat, exp) = %v, %v; want user=bob only", got, err)
 	}
@@ -121,7 +122,7 @@ func TestJWTInteropRejects(t *testing.T) {
 		jwtOp{Op: "encode", Alg: "HS384", Payload: k},
 		jwtOp{Op: "encode", Alg: "RS256", Payload: k},
 	)
-	if _, err := m.Decode(out[0].Token); err != nil {
+	if _, err := m.Decode(context.Background(), out[0].Token); err != nil {
 		t.Fatalf("Go rejected microdot's good cookie: %v", err)
 	}
 	ixWantRejected(t, m, "microdot", []ixBadCookie{
@@ -138,7 +139,7 @@ func TestJWTInteropRejects(t *testing.T) {
 		{"not a JWT", "abc.def", ErrMalformed},
 	})
 	var exp *ExpiredError
-	if _, err := m.Decode(out[2].Token); !errors.As(err, &exp) || exp.Which != "exp" {
+	if _, err := m.Decode(context.Background(), out[2].Token); !errors.As(err, &exp) || exp.Which != "exp" {
 		t.Errorf("expired token: %v, want an ExpiredError for exp", err)
 	}
 

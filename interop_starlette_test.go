@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"net/http"
 	"reflect"
 	"testing"
@@ -89,7 +90,7 @@ func TestStarletteInteropRejects(t *testing.T) {
 		starletteReq{Now: &ago, Method: "POST", Path: "/set", JSON: set},
 	)
 	good, wrongKey, old := flaskCookie(t, out[0]), flaskCookie(t, out[1]), flaskCookie(t, out[2])
-	if _, err := m.Decode(good); err != nil {
+	if _, err := m.Decode(context.Background(), good); err != nil {
 		t.Fatalf("Go rejected Starlette's good cookie: %v", err)
 	}
 	ixWantRejected(t, m, "Starlette", []ixBadCookie{

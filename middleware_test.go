@@ -139,7 +139,7 @@ func (e *mwEnv) do(h http.HandlerFunc, cookie string) *httptest.ResponseRecorder
 // mint returns a cookie value holding values, signed at the clock's time.
 func (e *mwEnv) mint(values map[string]any) string {
 	e.t.Helper()
-	v, err := e.m.EncodeAt(values, e.clock.Now())
+	v, err := encodeAt(e.m, values, e.clock.Now())
 	if err != nil {
 		e.t.Fatalf("EncodeAt: %v", err)
 	}
@@ -448,7 +448,7 @@ func TestNestedInPlaceChangesSaved(t *testing.T) {
 			t.Errorf("%s: in-place change not written", tt.name)
 			continue
 		}
-		values, err := e.m.Decode(c.Value)
+		values, err := e.m.Decode(context.Background(), c.Value)
 		if err != nil {
 			t.Fatalf("%s: Decode: %v", tt.name, err)
 		}
@@ -702,7 +702,7 @@ func TestCommitBeforeStreaming(t *testing.T) {
 	if c == nil {
 		t.Fatal("no session cookie")
 	}
-	values, err := e.m.Decode(c.Value)
+	values, err := e.m.Decode(context.Background(), c.Value)
 	if err != nil || values["a"] != json.Number("1") || values["b"] != json.Number("2") {
 		t.Errorf("cookie holds %v, %v; want a=1 b=2", values, err)
 	}
@@ -811,7 +811,7 @@ func TestExpiryFutureTimestamp(t *testing.T) {
 		{-1, 0, true},
 	} {
 		e := mwNew(t, SessionConfig{ClockSkew: tt.skew})
-		v, err := e.m.EncodeAt(map[string]any{"k": 1}, e.clock.Now().Add(tt.ahead))
+		v, err := encodeAt(e.m, map[string]any{"k": 1}, e.clock.Now().Add(tt.ahead))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1057,7 +1057,7 @@ func TestRegenerateSession(t *testing.T) {
 	if c == nil {
 		t.Fatal("no cookie after RegenerateSession")
 	}
-	values, err := e.m.Decode(c.Value)
+	values, err := e.m.Decode(context.Background(), c.Value)
 	if err != nil || len(values) != 1 || values["new"] != json.Number("1") {
 		t.Errorf("new cookie holds %v, %v; want only new=1", values, err)
 	}
@@ -1085,11 +1085,11 @@ func TestKeyRotation(t *testing.T) {
 	if c == nil {
 		t.Fatal("cookie accepted through a fallback key was not re-signed")
 	}
-	if v, err := current.m.Decode(c.Value); err != nil || v["k"] != "v" {
+	if v, err := current.m.Decode(context.Background(), c.Value); err != nil || v["k"] != "v" {
 		t.Errorf("re-signed cookie under the current key alone: %v, %v", v, err)
 	}
 	for _, m := range []*Middleware{old.m, mwNew(t, SessionConfig{SecretKey: mwOtherKey}).m} {
-		if _, err := m.Decode(c.Value); !errors.Is(err, ErrBadSignature) {
+		if _, err := m.Decode(context.Background(), c.Value); !errors.Is(err, ErrBadSignature) {
 			t.Errorf("re-signed cookie verifies under a fallback key: %v", err)
 		}
 	}
@@ -1097,7 +1097,7 @@ func TestKeyRotation(t *testing.T) {
 	rec = rotated.do(func(w http.ResponseWriter, r *http.Request) { mwGetSession(t, r).Set("x", 1) }, "")
 	if c := mwSessionCookie(t, rec.Header(), "session"); c == nil {
 		t.Error("no cookie")
-	} else if _, err := current.m.Decode(c.Value); err != nil {
+	} else if _, err := current.m.Decode(context.Background(), c.Value); err != nil {
 		t.Errorf("new cookie not signed with SecretKey: %v", err)
 	}
 	// A current cookie is not re-signed on a read.
@@ -1183,8 +1183,8 @@ func TestDefaultsAndConfigCopy(t *testing.T) {
 	// Changing the caller's config afterwards changes nothing.
 	fallback[0] = "x"
 	cfg.CookieName = "other"
-	oldCookie, _ := mwNew(t, SessionConfig{SecretKey: mwOldKey}).m.EncodeAt(map[string]any{"k": 1}, time.Now())
-	if _, err := m.Decode(oldCookie); err != nil {
+	oldCookie, _ := encodeAt(mwNew(t, SessionConfig{SecretKey: mwOldKey}).m, map[string]any{"k": 1}, time.Now())
+	if _, err := m.Decode(context.Background(), oldCookie); err != nil {
 		t.Errorf("fallback key lost after the caller changed its slice: %v", err)
 	}
 	rec := httptest.NewRecorder()
@@ -1348,7 +1348,7 @@ func TestConcurrentUseFromGoroutines(t *testing.T) {
 	if c == nil {
 		t.Fatal("no cookie")
 	}
-	values, err := e.m.Decode(c.Value)
+	values, err := e.m.Decode(context.Background(), c.Value)
 	if err != nil || len(values) != 16 {
 		t.Errorf("saved %d keys (%v), want 16", len(values), err)
 	}
@@ -1374,10 +1374,10 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 	payload, rest, _ := strings.Cut(good, ".")
 	tsPart, _, _ := strings.Cut(rest, ".")
 	signRaw := func(value string) string { return codec.(*itsdangerousCodec).s.signRaw([]byte(value)) }
-	wrongKey, _ := mwNew(t, SessionConfig{SecretKey: mwOtherKey}).m.EncodeAt(map[string]any{"k": "v"}, now)
+	wrongKey, _ := encodeAt(mwNew(t, SessionConfig{SecretKey: mwOtherKey}).m, map[string]any{"k": "v"}, now)
 	oversized := sign(`{"v":"` + mwIncompressible(MaxCookieSize) + `"}`)
-	expired, _ := e.m.EncodeAt(map[string]any{"k": "v"}, now.Add(-DefaultMaxAge-time.Second))
-	future, _ := e.m.EncodeAt(map[string]any{"k": "v"}, now.Add(time.Hour))
+	expired, _ := encodeAt(e.m, map[string]any{"k": "v"}, now.Add(-DefaultMaxAge-time.Second))
+	future, _ := encodeAt(e.m, map[string]any{"k": "v"}, now.Add(time.Hour))
 
 	tests := []struct {
 		name   string
@@ -1447,7 +1447,7 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 	rec := e.do(func(w http.ResponseWriter, r *http.Request) { mwGetSession(t, r).Set("n", 1) }, wrongKey)
 	if c := mwSessionCookie(t, rec.Header(), "session"); c == nil {
 		t.Error("no cookie replaces the bad one")
-	} else if v, err := e.m.Decode(c.Value); err != nil || len(v) != 1 {
+	} else if v, err := e.m.Decode(context.Background(), c.Value); err != nil || len(v) != 1 {
 		t.Errorf("replacement cookie holds %v, %v", v, err)
 	}
 }

@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"errors"
 	"testing"
 )
@@ -37,12 +38,12 @@ func TestSecurityContextOtherNameOrPurpose(t *testing.T) {
 	}
 	// Sanity: the same payload signed with the session salt is accepted, so
 	// the salt is what rejects the others.
-	if _, err := m.Decode(secSignPayload(t, m, payload)); err != nil {
+	if _, err := m.Decode(context.Background(), secSignPayload(t, m, payload)); err != nil {
 		t.Fatalf("payload signed for the session rejected: %v", err)
 	}
 
 	for i, v := range append([]string{prefs, idCookie}, minted...) {
-		if _, err := m.Decode(v); !errors.Is(err, ErrInvalidCookie) {
+		if _, err := m.Decode(context.Background(), v); !errors.Is(err, ErrInvalidCookie) {
 			t.Errorf("value %d: Decode = %v, want ErrInvalidCookie", i, err)
 		}
 		if seen := secLoad(t, m, "session="+v); seen.UserID != "" || len(seen.Values) != 0 {

@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -50,7 +51,7 @@ func TestSecurityEncryptedRejectsPlaintext(t *testing.T) {
 	)
 
 	for i, v := range plain {
-		if _, err := enc.Decode(v); !errors.Is(err, ErrInvalidCookie) {
+		if _, err := enc.Decode(context.Background(), v); !errors.Is(err, ErrInvalidCookie) {
 			t.Errorf("value %d: Decode = %v, want ErrInvalidCookie", i, err)
 		}
 		if seen := secLoad(t, enc, "session="+v); seen.UserID != "" || len(seen.Values) != 0 {
@@ -114,7 +115,7 @@ func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
 		return v
 	}
 	key := []byte(secKey)
-	if _, err := m.Decode(sign(jwt.SigningMethodHS256, key, claims(nil))); err != nil {
+	if _, err := m.Decode(context.Background(), sign(jwt.SigningMethodHS256, key, claims(nil))); err != nil {
 		t.Fatalf("genuine HS256 token rejected: %v", err)
 	}
 	cases := []struct {
@@ -134,7 +135,7 @@ func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
 		{"older than MaxAge", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": secT0.Add(-DefaultMaxAge - time.Second).Unix(), "exp": nil})), ErrExpired},
 	}
 	for _, c := range cases {
-		_, err := m.Decode(c.token)
+		_, err := m.Decode(context.Background(), c.token)
 		if !errors.Is(err, c.want) || !errors.Is(err, ErrInvalidCookie) {
 			t.Errorf("%s: Decode = %v, want %v", c.name, err, c.want)
 		}

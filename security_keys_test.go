@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -87,7 +88,7 @@ func TestSecurityKeysSigningNeverUsesFallback(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, k := range []string{secKey, secOtherKey, secOldKey} {
-					_, err := secNew(t, SessionConfig{SecretKey: k}).Decode(minted)
+					_, err := secNew(t, SessionConfig{SecretKey: k}).Decode(context.Background(), minted)
 					if (err == nil) != (k == secKey) {
 						t.Errorf("Encode output, key %.20s...: Decode err = %v", k, err)
 					}
@@ -109,7 +110,7 @@ func TestSecurityKeysRetiredKeyRejected(t *testing.T) {
 	if seen := secLoad(t, retired, "session="+old); seen.UserID != "" {
 		t.Errorf("retired key: user %q, want none", seen.UserID)
 	}
-	if _, err := retired.Decode(old); !errors.Is(err, ErrBadSignature) {
+	if _, err := retired.Decode(context.Background(), old); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("Decode with a retired key = %v, want ErrBadSignature", err)
 	}
 }

@@ -3,6 +3,7 @@ package sessions
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -52,7 +53,7 @@ func TestSecurityPayloadAfterValidMAC(t *testing.T) {
 	}
 	for _, c := range cases {
 		v := secSignPayload(t, m, c.payload)
-		if _, err := m.Decode(v); !errors.Is(err, ErrMalformed) {
+		if _, err := m.Decode(context.Background(), v); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: Decode(signed %q) = %v, want ErrMalformed", c.name, c.payload, err)
 		}
 		if seen := secLoad(t, m, "session="+v); len(seen.Values) != 0 || seen.UserID != "" {
@@ -61,7 +62,7 @@ func TestSecurityPayloadAfterValidMAC(t *testing.T) {
 	}
 	// One level less than the limit is fine: the limit is what rejects.
 	ok := strings.Repeat(`{"a":`, maxDepth) + "1" + strings.Repeat("}", maxDepth)
-	if _, err := m.Decode(secSignPayload(t, m, ok)); err != nil {
+	if _, err := m.Decode(context.Background(), secSignPayload(t, m, ok)); err != nil {
 		t.Errorf("Decode(depth %d) = %v, want success", maxDepth, err)
 	}
 }
@@ -72,7 +73,7 @@ func TestSecurityPayloadAfterValidMAC(t *testing.T) {
 func TestSecurityPayloadCaseVariantKeys(t *testing.T) {
 	m := secNew(t, SessionConfig{})
 	v := secSignPayload(t, m, `{"uid":1,"UID":2,"Uid":3}`)
-	got, err := m.Decode(v)
+	got, err := m.Decode(context.Background(), v)
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
@@ -140,7 +141,7 @@ func TestSecurityPayloadLargeIntegersExact(t *testing.T) {
 	if !ok {
 		t.Fatal("no cookie after a change")
 	}
-	got, err := m.Decode(v2)
+	got, err := m.Decode(context.Background(), v2)
 	if err != nil {
 		t.Fatalf("Decode(re-encoded): %v", err)
 	}
@@ -170,11 +171,11 @@ func TestSecurityPayloadCompressionBomb(t *testing.T) {
 	if len("session=")+len(bomb) > MaxCookieSize {
 		t.Fatalf("bomb is %d bytes, does not fit in a cookie", len(bomb))
 	}
-	_, err := m.Decode(bomb)
+	_, err := m.Decode(context.Background(), bomb)
 	if !errors.Is(err, ErrMalformed) {
 		t.Fatalf("Decode(bomb) = %v, want ErrMalformed", err)
 	}
-	if n := secBytesPerRun(func() { m.Decode(bomb) }); n > 1<<20 {
+	if n := secBytesPerRun(func() { m.Decode(context.Background(), bomb) }); n > 1<<20 {
 		t.Errorf("Decode(bomb of %d bytes inflating to %d) allocates %d bytes, want under 1 MiB", len(bomb), inflated, n)
 	}
 	if seen := secLoad(t, m, "session="+bomb); len(seen.Values) != 0 {
@@ -189,7 +190,7 @@ func TestSecurityPayloadCompressionBomb(t *testing.T) {
 	zw.Write([]byte(`"}`))
 	zw.Close()
 	okValue := s.signRaw([]byte("." + b64.EncodeToString(z.Bytes()) + "." + ts))
-	if _, err := m.Decode(okValue); err != nil {
+	if _, err := m.Decode(context.Background(), okValue); err != nil {
 		t.Errorf("Decode(payload of %d bytes) = %v, want success", maxPayload-8+8, err)
 	}
 }

@@ -20,7 +20,7 @@ func secValidCookie(t *testing.T, m *Middleware) string {
 	if err != nil {
 		t.Fatalf("Encode: %v", err)
 	}
-	if _, err := m.Decode(v); err != nil {
+	if _, err := m.Decode(context.Background(), v); err != nil {
 		t.Fatalf("Decode of a fresh cookie: %v", err)
 	}
 	return v
@@ -38,7 +38,7 @@ func TestSecuritySignatureEveryCharacterChange(t *testing.T) {
 			}
 			forged := secReplaceAt(v, i, c)
 			tried++
-			if got, err := m.Decode(forged); err == nil {
+			if got, err := m.Decode(context.Background(), forged); err == nil {
 				part := "signature"
 				switch {
 				case i < len(payload):
@@ -86,7 +86,7 @@ func TestSecuritySignatureLastCharSameBits(t *testing.T) {
 			continue
 		}
 		variants++
-		if _, err := m.Decode(forged); !errors.Is(err, ErrBadSignature) {
+		if _, err := m.Decode(context.Background(), forged); !errors.Is(err, ErrBadSignature) {
 			t.Errorf("signature ending %q (same bits as %q): err = %v, want ErrBadSignature", c, v[len(v)-1], err)
 		}
 	}
@@ -109,7 +109,7 @@ func TestSecuritySignatureLastCharSameBits(t *testing.T) {
 			continue
 		}
 		forged := s.signRaw([]byte(payload + "." + alt)) // validly signed
-		if _, err := m.Decode(forged); !errors.Is(err, ErrMalformed) {
+		if _, err := m.Decode(context.Background(), forged); !errors.Is(err, ErrMalformed) {
 			t.Errorf("timestamp %q (same bits as %q): err = %v, want ErrMalformed", alt, ts, err)
 		}
 	}
@@ -119,10 +119,10 @@ func TestSecuritySignatureTruncation(t *testing.T) {
 	m := secNew(t, SessionConfig{})
 	v := secValidCookie(t, m)
 	for n := 0; n < len(v); n++ {
-		if _, err := m.Decode(v[:n]); !errors.Is(err, ErrInvalidCookie) {
+		if _, err := m.Decode(context.Background(), v[:n]); !errors.Is(err, ErrInvalidCookie) {
 			t.Fatalf("Decode(first %d of %d bytes): err = %v, want ErrInvalidCookie", n, len(v), err)
 		}
-		if _, err := m.Decode(v[n+1:]); !errors.Is(err, ErrInvalidCookie) {
+		if _, err := m.Decode(context.Background(), v[n+1:]); !errors.Is(err, ErrInvalidCookie) {
 			t.Fatalf("Decode(without first %d bytes): err = %v, want ErrInvalidCookie", n+1, err)
 		}
 	}
@@ -175,11 +175,11 @@ func TestSecuritySignatureParts(t *testing.T) {
 	}
 	// Sanity: the URL-safe twin of the standard-alphabet payload is accepted,
 	// so the rejection above is about the alphabet.
-	if _, err := m.Decode(s.signRaw([]byte(base64.RawURLEncoding.EncodeToString([]byte(alphaJSON)) + "." + ts))); err != nil {
+	if _, err := m.Decode(context.Background(), s.signRaw([]byte(base64.RawURLEncoding.EncodeToString([]byte(alphaJSON))+"."+ts))); err != nil {
 		t.Fatalf("URL-safe encoding of the alphabet payload rejected: %v", err)
 	}
 	for _, c := range cases {
-		_, err := m.Decode(c.value)
+		_, err := m.Decode(context.Background(), c.value)
 		switch {
 		case c.want == nil && err != nil:
 			t.Errorf("%s: Decode(%q) = %v, want success", c.name, c.value, err)
@@ -238,19 +238,19 @@ func TestSecuritySignatureControlAndNonASCII(t *testing.T) {
 	for _, b := range bad {
 		for _, p := range positions {
 			inserted := v[:p] + b + v[p:]
-			if _, err := m.Decode(inserted); !errors.Is(err, ErrInvalidCookie) {
+			if _, err := m.Decode(context.Background(), inserted); !errors.Is(err, ErrInvalidCookie) {
 				t.Errorf("Decode(%q inserted at %d) = %v, want ErrInvalidCookie", b, p, err)
 			}
 			if p < len(v) {
 				replaced := v[:p] + b + v[p+1:]
-				if _, err := m.Decode(replaced); !errors.Is(err, ErrInvalidCookie) {
+				if _, err := m.Decode(context.Background(), replaced); !errors.Is(err, ErrInvalidCookie) {
 					t.Errorf("Decode(%q replacing %d) = %v, want ErrInvalidCookie", b, p, err)
 				}
 			}
 		}
 		// A validly signed value whose payload holds the byte.
 		s := secCodecSigner(t, m)
-		if _, err := m.Decode(s.signRaw([]byte(payload + b + "." + ts))); !errors.Is(err, ErrMalformed) {
+		if _, err := m.Decode(context.Background(), s.signRaw([]byte(payload+b+"."+ts))); !errors.Is(err, ErrMalformed) {
 			t.Errorf("signed payload with %q: err = %v, want ErrMalformed", b, err)
 		}
 	}
@@ -283,7 +283,7 @@ func TestSecurityOversizedRejectedBeforeDecoding(t *testing.T) {
 	small := secOversized(t, m, MaxCookieSize)
 	huge := secOversized(t, m, 64*MaxCookieSize)
 	for _, v := range []string{small, huge} {
-		if _, err := m.Decode(v); !errors.Is(err, ErrMalformed) {
+		if _, err := m.Decode(context.Background(), v); !errors.Is(err, ErrMalformed) {
 			t.Fatalf("Decode(%d-byte signed value) = %v, want ErrMalformed", len(v), err)
 		}
 	}
@@ -292,12 +292,12 @@ func TestSecurityOversizedRejectedBeforeDecoding(t *testing.T) {
 	// the size, and no memory in proportion to the value. (The bound, not
 	// equality: the race detector adds an allocation now and then.)
 	allocs := func(v string) float64 {
-		return secAllocs(func() { m.Decode(v) })
+		return secAllocs(func() { m.Decode(context.Background(), v) })
 	}
 	if a, b := allocs(small), allocs(huge); a > 4 || b > 4 {
 		t.Errorf("Decode allocations: %v for %d bytes, %v for %d bytes; want at most 4", a, len(small), b, len(huge))
 	}
-	if n := secBytesPerRun(func() { m.Decode(huge) }); n > 1024 {
+	if n := secBytesPerRun(func() { m.Decode(context.Background(), huge) }); n > 1024 {
 		t.Errorf("Decode of a %d-byte value allocates %d bytes per call, want at most 1024", len(huge), n)
 	}
 
@@ -360,7 +360,7 @@ func TestSecuritySignatureEveryFormatEveryCharacter(t *testing.T) {
 		t.Run(f.String(), func(t *testing.T) {
 			m := secNew(t, SessionConfig{Format: f})
 			v := secIssue(t, m, "alice", map[string]any{"role": "user"})
-			if _, err := m.Decode(v); err != nil {
+			if _, err := m.Decode(context.Background(), v); err != nil {
 				t.Fatalf("Decode(genuine) = %v", err)
 			}
 			for i := 0; i < len(v); i++ {
@@ -369,7 +369,7 @@ func TestSecuritySignatureEveryFormatEveryCharacter(t *testing.T) {
 						continue
 					}
 					forged := secReplaceAt(v, i, c)
-					if _, err := m.Decode(forged); err == nil {
+					if _, err := m.Decode(context.Background(), forged); err == nil {
 						t.Fatalf("accepted %q changed at %d of %d (%q -> %q)", v, i, len(v), v[i], c)
 					}
 				}

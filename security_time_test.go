@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -29,12 +30,12 @@ func TestSecurityTimeMaxAgeBoundary(t *testing.T) {
 			}
 			if mode == "cookie" {
 				clk.Set(secT0.Add(time.Hour))
-				if _, err := m.Decode(v); err != nil {
+				if _, err := m.Decode(context.Background(), v); err != nil {
 					t.Errorf("Decode at exactly MaxAge: %v", err)
 				}
 				clk.Set(secT0.Add(time.Hour + time.Second))
 				var ee *ExpiredError
-				if _, err := m.Decode(v); !errors.As(err, &ee) || ee.Which != "MaxAge" || !errors.Is(err, ErrInvalidCookie) {
+				if _, err := m.Decode(context.Background(), v); !errors.As(err, &ee) || ee.Which != "MaxAge" || !errors.Is(err, ErrInvalidCookie) {
 					t.Errorf("Decode at MaxAge+1s = %v, want an ExpiredError for MaxAge", err)
 				}
 			}
@@ -59,11 +60,11 @@ func TestSecurityTimeFutureBeyondSkew(t *testing.T) {
 	for _, c := range cases {
 		clk := newTestClock(secT0)
 		m := secNew(t, SessionConfig{ClockSkew: c.skew, Now: clk.Now})
-		v, err := m.EncodeAt(map[string]any{"k": "v"}, secT0.Add(c.ahead))
+		v, err := encodeAt(m, map[string]any{"k": "v"}, secT0.Add(c.ahead))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = m.Decode(v)
+		_, err = m.Decode(context.Background(), v)
 		if c.accept && err != nil {
 			t.Errorf("skew %v, signed %v ahead: %v, want accepted", c.skew, c.ahead, err)
 		}
@@ -109,7 +110,7 @@ func TestSecurityTimeMalformedTimestamps(t *testing.T) {
 	}
 	for _, c := range cases {
 		v := s.signRaw([]byte(payload + "." + c.ts))
-		_, err := m.Decode(v)
+		_, err := m.Decode(context.Background(), v)
 		switch {
 		case c.want == nil && err != nil:
 			t.Errorf("%s (%q): %v, want accepted", c.name, c.ts, err)
@@ -169,7 +170,7 @@ func TestSecurityTimeIdleTimeout(t *testing.T) {
 					t.Errorf("cookie idle 31 minutes: user %q, want none", user)
 				}
 				var ee *ExpiredError
-				if _, err := m.Decode(c0); !errors.As(err, &ee) || ee.Which != "IdleTimeout" {
+				if _, err := m.Decode(context.Background(), c0); !errors.As(err, &ee) || ee.Which != "IdleTimeout" {
 					t.Errorf("Decode(idle cookie) = %v, want an IdleTimeout ExpiredError", err)
 				}
 			}
@@ -206,7 +207,7 @@ func TestSecurityTimeAbsoluteTimeout(t *testing.T) {
 			}
 			if mode == "cookie" {
 				var ee *ExpiredError
-				if _, err := m.Decode(cookie); !errors.As(err, &ee) || ee.Which != "AbsoluteTimeout" {
+				if _, err := m.Decode(context.Background(), cookie); !errors.As(err, &ee) || ee.Which != "AbsoluteTimeout" {
 					t.Errorf("Decode = %v, want an AbsoluteTimeout ExpiredError", err)
 				}
 			}

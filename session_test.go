@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -132,7 +133,7 @@ func TestInPlaceChangeAfterCommit(t *testing.T) {
 		if c == nil {
 			t.Fatalf("%s: no cookie", tt.name)
 		}
-		v, err := e.m.Decode(c.Value)
+		v, err := e.m.Decode(context.Background(), c.Value)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -141,12 +141,12 @@ func TestEncodeAtVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := m.EncodeAt(map[string]any{"user": "alice", ReservedKey: "dropped"}, vectorTime)
+	got, err := encodeAt(m, map[string]any{"user": "alice", ReservedKey: "dropped"}, vectorTime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := cookieVectors[2].cookie; got != want {
-		t.Errorf("EncodeAt\n got %s\nwant %s", got, want)
+		t.Errorf("encodeAt\n got %s\nwant %s", got, want)
 	}
 }
 

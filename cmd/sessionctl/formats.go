@@ -6,14 +6,15 @@ import (
 	sessions "github.com/ctxsession/sessions"
 )
 
-// The formats the command takes are the library's, by the names
-// Format.String gives and ParseFormat reads: nothing here lists them.
+// The formats the command takes are the library's (sessions.Formats), by
+// the names Format.MarshalText gives and UnmarshalText reads: nothing here
+// lists them.
 
 // formatNames lists the library's formats by name, in Format order; the
 // first, the zero Format, is the default.
 func formatNames() []string {
 	var names []string
-	for f := sessions.Format(0); !strings.HasPrefix(f.String(), "Format("); f++ {
+	for _, f := range sessions.Formats() {
 		names = append(names, f.String())
 	}
 	return names
@@ -30,8 +31,10 @@ func formatList() string {
 
 // libFormat maps a format name to the library's Format; "" is the default.
 func libFormat(name string) (sessions.Format, error) {
+	var f sessions.Format
 	if name == "" {
-		return sessions.Format(0), nil
+		return f, nil
 	}
-	return sessions.ParseFormat(name)
+	err := f.UnmarshalText([]byte(name))
+	return f, err
 }

@@ -45,8 +45,8 @@ var (
 	urlPad = base64.URLEncoding.Strict()
 )
 
-// inspect reads value in the named format (a name sessions.ParseFormat
-// takes), or detects the format when name is "".
+// inspect reads value in the named format (a name sessions.Format
+// reads), or detects the format when name is "".
 func inspect(value, name string) (inspection, error) {
 	if value == "" {
 		return inspection{}, errors.New("empty cookie value")
@@ -54,7 +54,7 @@ func inspect(value, name string) (inspection, error) {
 	if name == "" {
 		return detect(value)
 	}
-	f, err := sessions.ParseFormat(name)
+	f, err := libFormat(name)
 	if err != nil {
 		return inspection{}, err
 	}

@@ -16,6 +16,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -177,7 +178,7 @@ func parse(cmd string, args []string, withKey bool) (options, string, error) {
 	}
 	o.format = strings.ToLower(strings.TrimSpace(o.format))
 	if o.format != "" {
-		if _, err := sessions.ParseFormat(o.format); err != nil {
+		if _, err := libFormat(o.format); err != nil {
 			return o, "", usageError{fmt.Sprintf("unknown format %q (known: %s)", o.format, strings.Join(formatNames(), ", "))}
 		}
 	}
@@ -314,7 +315,7 @@ func verify(args []string, e env) error {
 		return err
 	}
 	value := cookieValue(arg, o.name)
-	values, err := m.Decode(value)
+	values, err := m.Decode(context.Background(), value)
 	if err != nil {
 		if in, ierr := inspect(value, ""); ierr == nil && in.Payload == nil && in.Format == sessions.FormatItsdangerous {
 			return fmt.Errorf("invalid cookie: %w (it looks like a server-side session id, which only the server holding the store can check)", err)
@@ -350,7 +351,7 @@ func sign(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	v, err := m.EncodeAt(values, e.now())
+	v, err := m.Encode(values) // at e.now: the middleware's clock
 	if err != nil {
 		return fmt.Errorf("cannot sign: %w", err)
 	}

@@ -49,7 +49,7 @@ func TestUserOf(t *testing.T) {
 func TestUserOfLibraryCookies(t *testing.T) {
 	for _, name := range formatNames() {
 		t.Run(name, func(t *testing.T) {
-			f, err := sessions.ParseFormat(name)
+			f, err := libFormat(name)
 			if err != nil {
 				t.Fatal(err)
 			}

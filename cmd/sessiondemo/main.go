@@ -108,8 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 // build configures the sessions and the application. The returned function
 // releases the store.
 func build(ctx context.Context, o options) (*app, func(), error) {
-	format, err := sessions.ParseFormat(o.format)
-	if err != nil {
+	var format sessions.Format
+	if err := format.UnmarshalText([]byte(o.format)); err != nil {
 		return nil, nil, fmt.Errorf("-format: %w", err)
 	}
 	cfg := sessions.SessionConfig{SecretKey: o.key, Format: format}
