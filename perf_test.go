@@ -2,147 +2,49 @@ package sessions
 
 import (
 	"bufio"
-	"bytes"
-	"compress/zlib"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // These tests pin the properties the fast paths rely on; the timings live
 // in the benchmarks module.
 
-// TestZlibWontShrink: whenever the estimate says compressing cannot gain,
-// compress/zlib indeed gives at least len-1 bytes; and the estimate is
-// useful (it skips typical session payloads).
-func TestZlibWontShrink(t *testing.T) {
-	var buf bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
-	zlibLen := func(p []byte) int {
-		buf.Reset()
-		zw.Reset(&buf)
-		zw.Write(p)
-		zw.Close()
-		return buf.Len()
+// TestCompressThreshold: payloads under compressMin bytes are never
+// compressed, however well they would shrink; longer ones are compressed
+// when zlib makes them shorter, and left as they are when it does not.
+func TestCompressThreshold(t *testing.T) {
+	c := vectorCodec("session", vectorKey)
+	compressed := func(payload string) bool {
+		v, err := c.Encode([]byte(payload), vectorTime)
+		require.NoError(t, err)
+		d, err := c.Decode(v, vectorTime)
+		require.NoError(t, err)
+		require.Equal(t, payload, string(d.Payload), "round trip")
+		return strings.HasPrefix(v, ".")
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	alphabets := []string{
-		"a", "ab", "abc", "0123456789", "aaaaaaaab",
-		`{}":,abcdefghijklmnopqrstuvwxyz0123456789`,
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+	repeat := func(n int) string { // {"a":"aaa..."}, n bytes in all
+		return `{"a":"` + strings.Repeat("a", n-8) + `"}`
 	}
-	all := make([]byte, 256)
-	for i := range all {
-		all[i] = byte(i)
-	}
-	alphabets = append(alphabets, string(all))
-	var payloads [][]byte
-	for _, alpha := range alphabets {
-		for n := 11; n < 140; n++ {
-			for range 6 {
-				p := make([]byte, n)
-				for i := range p {
-					// Skewed draws give every shape of frequency table.
-					j := rng.IntN(len(alpha))
-					if rng.IntN(3) == 0 {
-						j = rng.IntN(1 + len(alpha)/4)
-					}
-					p[i] = alpha[j]
-				}
-				payloads = append(payloads, p)
-			}
-		}
-	}
-	for i := range 300 {
-		tok := make([]byte, 16+rng.IntN(40))
-		for j := range tok {
-			tok[j] = alphabets[6][rng.IntN(64)]
-		}
-		payloads = append(payloads,
-			fmt.Appendf(nil, `{"c":%d,"s":%q,"_ctxsession":{"c":%d}}`, i, tok, 1700000000+rng.IntN(1e8)),
-			fmt.Appendf(nil, `{"cart":[%d,%d],"user":"u%d","_ctxsession":{"c":%d,"uid":"%d"}}`, i, rng.IntN(1e4), i, 1700000000+rng.IntN(1e8), rng.IntN(1e9)))
-	}
-	skipped := 0
-	for _, p := range payloads {
-		if !zlibWontShrink(p) {
-			continue
-		}
-		skipped++
-		if got := zlibLen(p); got < len(p)-1 {
-			t.Fatalf("zlibWontShrink(%q) = true, but zlib gives %d bytes for %d", p, got, len(p))
-		}
-	}
-	if skipped < len(payloads)/4 {
-		t.Errorf("zlibWontShrink skipped %d of %d payloads; the estimate is too weak to pay", skipped, len(payloads))
-	}
-	typical := []byte(`{"c":7,"n":42,"s":"q7MbX2vKfR9tLwZp4cYhN8sJdE3gUa6B","_ctxsession":{"c":1763778000}}`)
-	if !zlibWontShrink(typical) {
-		t.Errorf("zlibWontShrink(%s) = false, want true (zlib gives %d bytes for %d)", typical, zlibLen(typical), len(typical))
-	}
-	for _, p := range []string{`{"a":"` + strings.Repeat("a", 40) + `"}`, strings.Repeat("x", 200), `{}`} {
-		if zlibWontShrink([]byte(p)) {
-			t.Errorf("zlibWontShrink(%s) = true, want false", p)
-		}
-	}
-}
-
-// TestHuffmanLengths: the code lengths are those of an optimal prefix code:
-// their cost equals Huffman's (the sum of the merged weights) and they
-// satisfy Kraft's inequality.
-func TestHuffmanLengths(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	for range 5000 {
-		freq := make([]int32, 1+rng.IntN(200))
-		for range 1 + rng.IntN(60) {
-			freq[rng.IntN(len(freq))] += int32(1 + rng.IntN(1+rng.IntN(20)))
-		}
-		var weights []int64
-		for i, f := range freq {
-			f = min(f, 258) // the most a code-length table can hold
-			freq[i] = f
-			if f > 0 {
-				weights = append(weights, int64(f))
-			}
-		}
-		lens := make([]uint8, len(freq))
-		if !huffmanLengths(freq, lens, 30) {
-			t.Fatalf("huffmanLengths(%v) = false", freq)
-		}
-		var cost int64
-		var kraft float64
-		for i, f := range freq {
-			switch {
-			case f > 0:
-				cost += int64(f) * int64(lens[i])
-				kraft += 1 / float64(uint64(1)<<lens[i])
-			case lens[i] != 0:
-				t.Fatalf("huffmanLengths(%v): unused symbol %d has length %d", freq, i, lens[i])
-			}
-		}
-		want := int64(0) // Huffman's cost: the sum of the merged weights
-		if len(weights) == 1 {
-			want = weights[0] // one symbol still gets a 1-bit code
-		}
-		for len(weights) > 1 {
-			slices.Sort(weights)
-			m := weights[0] + weights[1]
-			want += m
-			weights = append(weights[2:], m)
-		}
-		if cost != want || kraft > 1+1e-9 {
-			t.Fatalf("huffmanLengths(%v) = %v: cost %d, want %d; Kraft sum %v", freq, lens, cost, want, kraft)
-		}
-	}
+	assert.False(t, compressed(repeat(compressMin-1)), "%d-byte payload", compressMin-1)
+	assert.True(t, compressed(repeat(compressMin)), "%d-byte payload", compressMin)
+	assert.True(t, compressed(repeat(3000)), "3000-byte payload")
+	// The codec takes any bytes; random ones do not shrink.
+	random := make([]byte, 400)
+	rng := rand.NewChaCha8([32]byte{1})
+	rng.Read(random)
+	assert.False(t, compressed(string(random)), "incompressible payload")
 }
 
 // TestSessionCookieLine: the Set-Cookie line made from parts is the one
