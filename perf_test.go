@@ -21,7 +21,7 @@ import (
 // These tests pin the properties the fast paths rely on; the timings live
 // in the benchmarks module.
 
-// TestCompressThreshold: payloads under compressMin bytes are never
+// TestCompressThreshold: payloads under 128 bytes (compressMin) are never
 // compressed, however well they would shrink; longer ones are compressed
 // when zlib makes them shorter, and left as they are when it does not.
 func TestCompressThreshold(t *testing.T) {
@@ -37,8 +37,8 @@ func TestCompressThreshold(t *testing.T) {
 	repeat := func(n int) string { // {"a":"aaa..."}, n bytes in all
 		return `{"a":"` + strings.Repeat("a", n-8) + `"}`
 	}
-	assert.False(t, compressed(repeat(compressMin-1)), "%d-byte payload", compressMin-1)
-	assert.True(t, compressed(repeat(compressMin)), "%d-byte payload", compressMin)
+	assert.False(t, compressed(repeat(127)), "127-byte payload")
+	assert.True(t, compressed(repeat(128)), "128-byte payload")
 	assert.True(t, compressed(repeat(3000)), "3000-byte payload")
 	// The codec takes any bytes; random ones do not shrink.
 	random := make([]byte, 400)
