@@ -25,7 +25,7 @@ import (
 //	" di" escaped dict   -> map[string]any with the escaped key restored
 //
 // An unknown tag is left as the one-key object it is, as Flask does.
-// Writing, values are plain JSON: a Go value Flask would mistake for a tag
+// Writing (flaskScheme.appendValues, beside split), values are plain JSON: a Go value Flask would mistake for a tag
 // (a one-key object whose key is one of the tags above) is escaped with " di",
 // and everything else is written as encoding/json would, so a tuple read from
 // Flask comes back to it as a list, bytes as a base64 string and a datetime
@@ -49,40 +49,34 @@ const flaskSalt = "cookie-session"
 // flaskTags are the keys of Flask's default JSON tags.
 var flaskTags = map[string]bool{" di": true, " t": true, " b": true, " m": true, " u": true, " d": true}
 
-// flaskCodec is itsdangerous.URLSafeTimedSerializer as Flask configures it.
-// Encode escapes values that Flask would read as tags.
-type flaskCodec struct {
-	inner *itsdangerousCodec
-}
-
 // newFlaskCodec returns the codec for keys: keys[0] is Flask's SECRET_KEY,
 // the rest its SECRET_KEY_FALLBACKS (Flask verifies the fallbacks too, in
-// any order; it signs with SECRET_KEY only, as of Flask 3.1.1).
-func newFlaskCodec(keys [][]byte) *flaskCodec {
-	return &flaskCodec{inner: newItsdangerousCodec(newSigner(keys, flaskSalt, digestSHA1, deriveHMAC))}
+// any order; it signs with SECRET_KEY only, as of Flask 3.1.1). The codec
+// only signs: the tags are the scheme's (flaskScheme), so that a custom
+// Codec with FormatFlask keeps them right.
+func newFlaskCodec(keys [][]byte) *itsdangerousCodec {
+	return newItsdangerousCodec(newSigner(keys, flaskSalt, digestSHA1, deriveHMAC))
 }
 
-func (c *flaskCodec) Encode(payload []byte, now time.Time) (string, error) {
-	// Only an object whose first key starts with a space can be a tag.
-	if bytes.Contains(payload, []byte(`{" `)) {
-		values, err := parseObject(payload)
-		if err != nil {
-			return "", err
-		}
-		for k, v := range values {
-			if k != flaskFlashes { // our own tagged tuples
-				values[k] = flaskEscape(v)
-			}
-		}
-		if payload, err = appendObject(nil, values); err != nil {
-			return "", err
-		}
+// appendValues encodes the session's values, escaping those Flask would
+// read as tags (the other half of split's untagging). Only an object whose
+// first key starts with a space can be a tag, so the common case is one
+// encoding.
+func (flaskScheme) appendValues(dst []byte, values map[string]any) ([]byte, error) {
+	n := len(dst)
+	dst, err := appendObject(dst, values)
+	if err != nil || !bytes.Contains(dst[n:], []byte(`{" `)) {
+		return dst, err
 	}
-	return c.inner.Encode(payload, now)
-}
-
-func (c *flaskCodec) Decode(value string, now time.Time) (Decoded, error) {
-	return c.inner.Decode(value, now)
+	// Escape a copy: the session's own maps stay as the handler set them.
+	escaped, err := parseObject(dst[n:])
+	if err != nil {
+		return dst, err
+	}
+	for k, v := range escaped {
+		escaped[k] = flaskEscape(v)
+	}
+	return appendObject(dst[:n], escaped)
 }
 
 // flaskEscape wraps every one-key object whose key is a tag in " di", as

@@ -3,9 +3,13 @@ package sessions
 import (
 	"context"
 	"errors"
+	"net/http"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestFlaskTags(t *testing.T) {
@@ -99,6 +103,24 @@ func TestFlaskMetadata(t *testing.T) {
 	if (flaskScheme{}).reserved("_id") || (flaskScheme{}).reserved("_permanent") {
 		t.Errorf("Flask's own plain keys are reserved")
 	}
+}
+
+// TestFlaskTagsWithUserCodec: the tags are FormatFlask's, not its codec's,
+// so a user Codec with FormatFlask still round-trips values whose keys look
+// like tags, through the middleware.
+func TestFlaskTagsWithUserCodec(t *testing.T) {
+	e := mwNew(t, SessionConfig{Format: FormatFlask, Codec: upperCodec{}})
+	tagLike := map[string]any{" t": []any{json1, json2}}
+	rec := e.do(func(w http.ResponseWriter, r *http.Request) {
+		mwGetSession(t, r).Set("k", tagLike)
+	}, "")
+	c := mwSessionCookie(t, rec.Header(), "session")
+	require.NotNil(t, c, "no session cookie")
+	var got any
+	e.do(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = mwGetSession(t, r).Get("k")
+	}, c.Value)
+	assert.Equal(t, tagLike, got)
 }
 
 // Values whose keys look like Flask tags survive Go -> cookie -> Go, and

@@ -18,6 +18,9 @@ type scheme interface {
 	// split removes the reserved keys from values and returns the metadata
 	// they hold. It also undoes any value tagging the format applies.
 	split(values map[string]any) (meta, error)
+	// appendValues appends values as a JSON object, applying any value
+	// tagging the format needs (split undoes it).
+	appendValues(dst []byte, values map[string]any) ([]byte, error)
 	// appendMeta appends the reserved keys for m as members of a JSON
 	// object ("key":value pairs, each preceded by a comma).
 	appendMeta(dst []byte, m meta) []byte
@@ -29,6 +32,10 @@ type scheme interface {
 type defaultScheme struct{}
 
 func (defaultScheme) reserved(key string) bool { return key == ReservedKey }
+
+func (defaultScheme) appendValues(dst []byte, values map[string]any) ([]byte, error) {
+	return appendObject(dst, values)
+}
 
 func (defaultScheme) split(values map[string]any) (meta, error) {
 	raw, ok := values[ReservedKey]
@@ -147,7 +154,7 @@ func appendFlashes(dst []byte, fs []Flash) []byte {
 
 // encodePayload encodes a session's values and metadata as one JSON object.
 func encodePayload(dst []byte, sc scheme, values map[string]any, m meta) ([]byte, error) {
-	dst, err := appendObject(dst, values)
+	dst, err := sc.appendValues(dst, values)
 	if err != nil {
 		return dst, err
 	}
