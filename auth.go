@@ -26,7 +26,8 @@ func LoginKeep(ctx context.Context, userID string, keys ...string) error {
 
 // Logout ends the session: the data and user id are discarded, the store
 // record deleted, and the cookie deleted with the configured Path and
-// Domain. A flash added after Logout starts a new anonymous session.
+// Domain. It is Destroy, named for auth flows. A flash added after Logout
+// starts a new anonymous session.
 func Logout(ctx context.Context) error {
 	return Destroy(ctx)
 }

@@ -7,7 +7,8 @@ import (
 // RegenerateSession discards everything in the session, the user id
 // included, and gives it a new identity (the chirp regenerate_session): in
 // store mode the old record is deleted at once and a new id is issued; in
-// cookie mode the old cookie is replaced. Login and Logout are built on it.
+// cookie mode the old cookie is replaced. Destroy and Logout do the same
+// and return no session; Login does it and then records the user.
 // To rotate the identity of a logged-in session (a privilege change), call
 // Login again, with LoginKeep to carry keys. The returned *Session is the
 // same one GetSession returns, now empty; an empty session is not written,
@@ -31,12 +32,11 @@ func RegenerateSession(ctx context.Context) (*Session, error) {
 }
 
 // Destroy ends the session: its data is discarded, its store record deleted
-// and the browser told to delete the cookie (the microdot delete()). A value
-// stored after Destroy starts a new session.
+// and the browser told to delete the cookie (the microdot delete(), scs's
+// Destroy). It is RegenerateSession without the returned session; Logout is
+// the same call under its auth-flow name. A value stored after Destroy
+// starts a new session.
 func Destroy(ctx context.Context) error {
-	st := stateFrom(ctx)
-	if st == nil {
-		return ErrNoSession
-	}
-	return st.regenerate(nil, "", false)
+	_, err := RegenerateSession(ctx)
+	return err
 }
