@@ -1,21 +1,22 @@
-package memstore_test
+package memstore
 
 import (
 	"context"
 	"errors"
+	"maps"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ctxsession/sessions"
-	"github.com/ctxsession/sessions/memstore"
 	"github.com/ctxsession/sessions/sessionstest"
 )
 
 func TestConformance(t *testing.T) {
 	sessionstest.Run(t, func(t *testing.T) sessions.Store {
-		s := memstore.New(memstore.WithCleanupInterval(10 * time.Millisecond))
+		s := New(WithCleanupInterval(10 * time.Millisecond))
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
@@ -23,7 +24,7 @@ func TestConformance(t *testing.T) {
 
 func TestConformanceNoCleanup(t *testing.T) {
 	sessionstest.Run(t, func(t *testing.T) sessions.Store {
-		return memstore.New(memstore.WithCleanupInterval(0))
+		return New(WithCleanupInterval(0))
 	})
 }
 
@@ -41,7 +42,7 @@ func (c *clock) Add(d time.Duration) {
 
 func TestCleanupRemovesExpired(t *testing.T) {
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
-	s := memstore.New(memstore.WithClock(clk.Now), memstore.WithCleanupInterval(0))
+	s := New(WithClock(clk.Now), WithCleanupInterval(0))
 	ctx := context.Background()
 	for i, ttl := range []time.Duration{time.Minute, time.Hour, 2 * time.Hour} {
 		r := sessions.Record{ID: sessionstest.NewID(), Data: []byte{byte(i)}, Expiry: clk.Now().Add(ttl), UserID: "u"}
@@ -69,7 +70,7 @@ func TestCleanupRemovesExpired(t *testing.T) {
 }
 
 func TestBackgroundCleanup(t *testing.T) {
-	s := memstore.New(memstore.WithCleanupInterval(5 * time.Millisecond))
+	s := New(WithCleanupInterval(5 * time.Millisecond))
 	defer s.Close()
 	r := sessions.Record{ID: sessionstest.NewID(), Data: []byte("x"), Expiry: time.Now().Add(20 * time.Millisecond)}
 	if err := s.Create(context.Background(), r); err != nil {
@@ -103,9 +104,9 @@ func goroutines() int {
 
 func TestCloseStopsGoroutine(t *testing.T) {
 	before := goroutines()
-	stores := make([]*memstore.Store, 20)
+	stores := make([]*Store, 20)
 	for i := range stores {
-		stores[i] = memstore.New(memstore.WithCleanupInterval(time.Millisecond))
+		stores[i] = New(WithCleanupInterval(time.Millisecond))
 	}
 	if got := goroutines(); got < before+20 {
 		t.Fatalf("goroutines = %d with 20 stores; want at least %d", got, before+20)
@@ -129,7 +130,7 @@ func TestCloseStopsGoroutine(t *testing.T) {
 func TestUnreachableStoreStopsGoroutine(t *testing.T) {
 	before := goroutines()
 	for range 20 {
-		memstore.New(memstore.WithCleanupInterval(time.Millisecond))
+		New(WithCleanupInterval(time.Millisecond))
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -145,7 +146,7 @@ func TestUnreachableStoreStopsGoroutine(t *testing.T) {
 
 func TestLimit(t *testing.T) {
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
-	s := memstore.New(memstore.WithLimit(3), memstore.WithClock(clk.Now), memstore.WithCleanupInterval(0))
+	s := New(WithLimit(3), WithClock(clk.Now), WithCleanupInterval(0))
 	ctx := context.Background()
 	mk := func(ttl time.Duration) (string, error) {
 		id := sessionstest.NewID()
@@ -160,7 +161,7 @@ func TestLimit(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	if _, err := mk(time.Hour); !errors.Is(err, memstore.ErrFull) {
+	if _, err := mk(time.Hour); !errors.Is(err, ErrFull) {
 		t.Fatalf("Create beyond the limit = %v; want ErrFull", err)
 	}
 	// Updates and deletes still work when full.
@@ -180,5 +181,74 @@ func TestLimit(t *testing.T) {
 	}
 	if _, err := mk(time.Hour); err != nil {
 		t.Fatalf("Create after Delete = %v", err)
+	}
+}
+
+// TestUserIndex walks one record through every way Create and Update can
+// change its owner and checks the user index after each step: the record
+// is under its owner only, and no empty set is left behind.
+func TestUserIndex(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := New(WithClock(func() time.Time { return now }), WithCleanupInterval(0))
+	ctx := context.Background()
+	rec := func(user string) sessions.Record {
+		return sessions.Record{ID: "id1", Data: []byte("x"), UserID: user, Expiry: now.Add(time.Hour)}
+	}
+	check := func(step, want string) {
+		t.Helper()
+		var got []string
+		for u, set := range s.users {
+			for id := range set {
+				got = append(got, u+"/"+id)
+			}
+			if len(set) == 0 {
+				t.Errorf("%s: empty index set left for %q", step, u)
+			}
+		}
+		slices.Sort(got)
+		var wantList []string
+		if want != "" {
+			wantList = []string{want + "/id1"}
+		}
+		if !slices.Equal(got, wantList) {
+			t.Errorf("%s: index = %q; want %q", step, got, wantList)
+		}
+	}
+	steps := []struct {
+		name   string
+		do     func() error
+		owner  string
+		others []string // users that must have no sessions
+	}{
+		{"create anonymous", func() error { return s.Create(ctx, rec("")) }, "", nil},
+		{"update to alice", func() error { _, err := s.Update(ctx, rec("alice")); return err }, "alice", nil},
+		{"update alice again", func() error { _, err := s.Update(ctx, rec("alice")); return err }, "alice", nil},
+		{"update to bob", func() error { _, err := s.Update(ctx, rec("bob")); return err }, "bob", []string{"alice"}},
+		{"update to anonymous", func() error { _, err := s.Update(ctx, rec("")); return err }, "", []string{"alice", "bob"}},
+		{"delete", func() error { return s.Delete(ctx, "id1") }, "", []string{"alice", "bob"}},
+		{"create as carol", func() error { return s.Create(ctx, rec("carol")) }, "carol", []string{"alice", "bob"}},
+		{"delete user carol", func() error { return s.DeleteUser(ctx, "carol") }, "", []string{"carol"}},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		check(st.name, st.owner)
+		for _, u := range append(st.others, st.owner) {
+			if u == "" {
+				continue
+			}
+			ids, err := s.UserSessions(ctx, u)
+			want := 0
+			if u == st.owner {
+				want = 1
+			}
+			if err != nil || len(ids) != want {
+				t.Errorf("%s: UserSessions(%s) = %q, %v; want %d ids", st.name, u, ids, err, want)
+			}
+		}
+	}
+	if len(s.recs) != 0 {
+		t.Errorf("records left = %v; want none", slices.Collect(maps.Keys(s.recs)))
 	}
 }
