@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -409,20 +410,32 @@ func TestLockedPathsOnOddFiles(t *testing.T) {
 	}
 }
 
-// TestProcessUpdater is the child half of TestTwoProcesses: it updates the
-// listed sessions over and over, printing "ready" once it has started.
-func TestProcessUpdater(t *testing.T) {
-	dir := os.Getenv("FILESTORE_CHILD_DIR")
-	if dir == "" {
-		return
+// childDirEnv, when set, makes the test binary the child half of
+// TestTwoProcesses instead of running the tests.
+const childDirEnv = "FILESTORE_CHILD_DIR"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(childDirEnv); dir != "" {
+		if err := runUpdater(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
+	os.Exit(m.Run())
+}
+
+// runUpdater is the child half of TestTwoProcesses: it updates the
+// sessions listed in dir/ids.txt over and over, printing "ready" once it
+// has started.
+func runUpdater(dir string) error {
 	s, err := filestore.New(dir)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "ids.txt"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	ids := strings.Fields(string(b))
 	os.Stdout.WriteString("ready\n")
@@ -431,10 +444,11 @@ func TestProcessUpdater(t *testing.T) {
 			r := rec(id, "child", time.Hour)
 			r.UserID = "u"
 			if _, err := s.Update(context.Background(), r); err != nil {
-				t.Fatalf("round %d: Update: %v", round, err)
+				return fmt.Errorf("round %d: Update: %w", round, err)
 			}
 		}
 	}
+	return nil
 }
 
 // TestTwoProcesses deletes sessions from this process while another
@@ -457,8 +471,8 @@ func TestTwoProcesses(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "ids.txt"), []byte(strings.Join(ids, "\n")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestProcessUpdater$")
-	cmd.Env = append(os.Environ(), "FILESTORE_CHILD_DIR="+dir)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childDirEnv+"="+dir)
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
