@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,14 +19,14 @@ import (
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/filestore"
 	"github.com/ctxsession/sessions/sessionstest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func newStore(t *testing.T, dir string, opts ...filestore.Option) *filestore.Store {
 	t.Helper()
 	s, err := filestore.New(dir, opts...)
-	if err != nil {
-		t.Fatalf("New(%q): %v", dir, err)
-	}
+	require.NoError(t, err, "New(%q)", dir)
 	return s
 }
 
@@ -52,16 +51,15 @@ func rec(id, data string, ttl time.Duration) sessions.Record {
 func snapshot(t *testing.T, root string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			t.Fatal(err)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		if !d.IsDir() {
-			b, _ := os.ReadFile(p)
-			out[p] = string(b)
-		}
-		return nil
+		b, err := os.ReadFile(p)
+		out[p] = string(b)
+		return err
 	})
+	require.NoError(t, err)
 	return out
 }
 
@@ -72,10 +70,8 @@ func TestIDsCannotLeaveDir(t *testing.T) {
 	// Files an escaping id could reach.
 	for _, p := range []string{"passwd", "a/passwd", "a/victim", "victim"} {
 		full := filepath.Join(root, p)
-		os.MkdirAll(filepath.Dir(full), 0o700)
-		if err := os.WriteFile(full, []byte("keep"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o700))
+		require.NoError(t, os.WriteFile(full, []byte("keep"), 0o600))
 	}
 	before := snapshot(t, root)
 	ctx := context.Background()
@@ -85,71 +81,52 @@ func TestIDsCannotLeaveDir(t *testing.T) {
 		strings.Repeat("a", 10_000), strings.Repeat("a", filestore.MaxIDLength+1),
 	}
 	for _, id := range ids {
-		if err := s.Create(ctx, rec(id, "evil", time.Hour)); !errors.Is(err, filestore.ErrInvalidID) {
-			t.Errorf("Create(%.20q) = %v; want ErrInvalidID", id, err)
-		}
-		if _, found, err := s.Find(ctx, id); found || err != nil {
-			t.Errorf("Find(%.20q) = %v, %v; want false, nil", id, found, err)
-		}
-		if found, err := s.Update(ctx, rec(id, "evil", time.Hour)); found || err != nil {
-			t.Errorf("Update(%.20q) = %v, %v; want false, nil", id, found, err)
-		}
-		if err := s.Delete(ctx, id); err != nil {
-			t.Errorf("Delete(%.20q) = %v", id, err)
-		}
+		assert.ErrorIs(t, s.Create(ctx, rec(id, "evil", time.Hour)), filestore.ErrInvalidID, "Create(%.20q)", id)
+		_, found, err := s.Find(ctx, id)
+		assert.NoError(t, err, "Find(%.20q)", id)
+		assert.False(t, found, "Find(%.20q)", id)
+		found, err = s.Update(ctx, rec(id, "evil", time.Hour))
+		assert.NoError(t, err, "Update(%.20q)", id)
+		assert.False(t, found, "Update(%.20q)", id)
+		assert.NoError(t, s.Delete(ctx, id), "Delete(%.20q)", id)
 	}
-	after := snapshot(t, root)
-	for p, c := range before {
-		if after[p] != c {
-			t.Errorf("%s changed or removed", p)
-		}
-	}
-	for p := range after {
-		if _, ok := before[p]; !ok {
-			t.Errorf("unexpected file %s", p)
-		}
-	}
+	assert.Equal(t, before, snapshot(t, root), "files outside the store")
 	// The longest valid id works.
 	long := strings.Repeat("Z", filestore.MaxIDLength)
-	if err := s.Create(ctx, rec(long, "ok", time.Hour)); err != nil {
-		t.Fatalf("Create of a %d-byte id: %v", len(long), err)
-	}
+	require.NoError(t, s.Create(ctx, rec(long, "ok", time.Hour)), "Create of a %d-byte id", len(long))
 }
 
 func TestFileModeAndLayout(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "s")
 	s := newStore(t, dir)
-	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Fatalf("dir mode = %v, %v; want 0700", fi.Mode(), err)
-	}
+	fi, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o700), fi.Mode().Perm(), "dir mode")
 	id := sessionstest.NewID()
 	r := rec(id, "data", time.Hour)
 	r.UserID = "alice"
 	ctx := context.Background()
-	if err := s.Create(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	check := func() {
+	require.NoError(t, s.Create(ctx, r))
+	check := func(after string) {
 		t.Helper()
 		fi, err := os.Stat(filepath.Join(dir, "sessions", id))
-		if err != nil || fi.Mode().Perm() != 0o600 {
-			t.Fatalf("session file mode = %v, %v; want 0600", fi.Mode(), err)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm(), "session file mode after %s", after)
 	}
-	check()
-	if found, err := s.Update(ctx, r); !found || err != nil {
-		t.Fatal(found, err)
-	}
-	check()
+	check("Create")
+	found, err := s.Update(ctx, r)
+	require.NoError(t, err)
+	require.True(t, found)
+	check("Update")
 	// No temporary file is left behind.
-	if ents, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(ents) != 0 {
-		t.Fatalf("tmp holds %d files after writes; want 0", len(ents))
-	}
+	ents, err := os.ReadDir(filepath.Join(dir, "tmp"))
+	require.NoError(t, err)
+	assert.Empty(t, ents, "tmp after writes")
 	// The user's index holds the id and nothing else; its name is a hash.
-	ents, _ := os.ReadDir(filepath.Join(dir, "users"))
-	if len(ents) != 1 || strings.Contains(ents[0].Name(), "alice") {
-		t.Fatalf("users/ = %v; want one hashed directory", ents)
-	}
+	ents, err = os.ReadDir(filepath.Join(dir, "users"))
+	require.NoError(t, err)
+	require.Len(t, ents, 1, "users/ holds one directory")
+	assert.NotContains(t, ents[0].Name(), "alice", "users/ directory name")
 }
 
 func TestCleanupAndList(t *testing.T) {
@@ -168,74 +145,59 @@ func TestCleanupAndList(t *testing.T) {
 		} else {
 			long = append(long, id)
 		}
-		if err := s.Create(ctx, r); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Create(ctx, r))
 	}
 	list, err := s.List(ctx)
-	if err != nil || len(list) != 6 {
-		t.Fatalf("List = %d ids, %v; want 6", len(list), err)
-	}
-	if n, err := s.Cleanup(ctx); n != 0 || err != nil {
-		t.Fatalf("Cleanup = %d, %v; want 0", n, err)
-	}
+	require.NoError(t, err)
+	assert.Len(t, list, 6, "List")
+	n, err := s.Cleanup(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "Cleanup before expiry")
 	mu.Lock()
 	now = now.Add(10 * time.Minute)
 	mu.Unlock()
-	list, _ = s.List(ctx)
-	slices.Sort(list)
-	if !slices.Equal(list, slices.Sorted(slices.Values(long))) {
-		t.Fatalf("List after expiry = %v; want %v", list, long)
-	}
-	if n, err := s.Cleanup(ctx); n != 3 || err != nil {
-		t.Fatalf("Cleanup = %d, %v; want 3", n, err)
-	}
+	list, err = s.List(ctx)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, long, list, "List after expiry")
+	n, err = s.Cleanup(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "Cleanup after expiry")
 	for _, id := range short {
-		if _, err := os.Stat(filepath.Join(s.Dir(), "sessions", id)); !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("expired file still there: %v", err)
-		}
-		if _, err := os.Stat(filepath.Join(s.Dir(), "users")); err != nil {
-			t.Fatal(err)
-		}
+		_, err := os.Stat(filepath.Join(s.Dir(), "sessions", id))
+		assert.ErrorIs(t, err, fs.ErrNotExist, "expired file still there")
+		_, err = os.Stat(filepath.Join(s.Dir(), "users"))
+		require.NoError(t, err)
 	}
-	ids, _ := s.UserSessions(ctx, "u")
-	if len(ids) != 3 {
-		t.Fatalf("UserSessions after Cleanup = %d; want 3", len(ids))
-	}
+	ids, err := s.UserSessions(ctx, "u")
+	require.NoError(t, err)
+	assert.Len(t, ids, 3, "UserSessions after Cleanup")
 	dead, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := s.Cleanup(dead); err == nil {
-		t.Fatal("Cleanup with canceled ctx succeeded")
-	}
-	if _, err := s.List(dead); err == nil {
-		t.Fatal("List with canceled ctx succeeded")
-	}
+	_, err = s.Cleanup(dead)
+	assert.Error(t, err, "Cleanup with canceled ctx")
+	_, err = s.List(dead)
+	assert.Error(t, err, "List with canceled ctx")
 }
 
 func TestCorruptFileIsAnError(t *testing.T) {
 	s := newStore(t, t.TempDir())
 	id := sessionstest.NewID()
-	if err := os.WriteFile(filepath.Join(s.Dir(), "sessions", id), []byte("garbage"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.Find(context.Background(), id); !errors.Is(err, filestore.ErrCorrupt) {
-		t.Fatalf("Find of a corrupt file = %v; want ErrCorrupt", err)
-	}
-	if _, err := s.Update(context.Background(), rec(id, "x", time.Hour)); !errors.Is(err, filestore.ErrCorrupt) {
-		t.Fatalf("Update of a corrupt file = %v; want ErrCorrupt", err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(s.Dir(), "sessions", id)); string(b) != "garbage" {
-		t.Fatalf("corrupt file overwritten: %q", b)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(s.Dir(), "sessions", id), []byte("garbage"), 0o600))
+	_, _, err := s.Find(context.Background(), id)
+	assert.ErrorIs(t, err, filestore.ErrCorrupt, "Find of a corrupt file")
+	_, err = s.Update(context.Background(), rec(id, "x", time.Hour))
+	assert.ErrorIs(t, err, filestore.ErrCorrupt, "Update of a corrupt file")
+	b, err := os.ReadFile(filepath.Join(s.Dir(), "sessions", id))
+	require.NoError(t, err)
+	assert.Equal(t, "garbage", string(b), "corrupt file overwritten")
 }
 
 func TestNewErrors(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
-	os.WriteFile(file, nil, 0o600)
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
 	for _, dir := range []string{"", file, filepath.Join(file, "sub")} {
-		if _, err := filestore.New(dir); err == nil {
-			t.Errorf("New(%q) succeeded", dir)
-		}
+		_, err := filestore.New(dir)
+		assert.Error(t, err, "New(%q)", dir)
 	}
 }
 
@@ -251,25 +213,22 @@ func TestUpdateDeleteRaceAcrossInstances(t *testing.T) {
 		id := sessionstest.NewID()
 		r := rec(id, "v", time.Hour)
 		r.UserID = "u"
-		if err := a.Create(ctx, r); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, a.Create(ctx, r))
 		var wg sync.WaitGroup
 		var found bool
 		var uerr, derr error
 		wg.Go(func() { found, uerr = a.Update(ctx, r) })
 		wg.Go(func() { derr = b.Delete(ctx, id) })
 		wg.Wait()
-		if uerr != nil || derr != nil {
-			t.Fatalf("round %d: Update %v, Delete %v", i, uerr, derr)
-		}
-		if _, ok, _ := a.Find(ctx, id); ok {
-			t.Fatalf("round %d: record recreated after Delete (Update found=%v)", i, found)
-		}
+		require.NoError(t, uerr, "round %d: Update", i)
+		require.NoError(t, derr, "round %d: Delete", i)
+		_, ok, err := a.Find(ctx, id)
+		require.NoError(t, err, "round %d: Find", i)
+		require.False(t, ok, "round %d: record recreated after Delete (Update found=%v)", i, found)
 	}
-	if ids, _ := a.UserSessions(ctx, "u"); len(ids) != 0 {
-		t.Fatalf("UserSessions = %d ids; want 0", len(ids))
-	}
+	ids, err := a.UserSessions(ctx, "u")
+	require.NoError(t, err)
+	assert.Empty(t, ids, "UserSessions")
 }
 
 // TestUserDirChurn creates and deletes sessions of one user from many
@@ -299,7 +258,7 @@ func TestUserDirChurn(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatalf("Create/Delete under churn: %v", err)
+		require.NoError(t, err, "Create/Delete under churn")
 	}
 }
 
@@ -370,41 +329,36 @@ func TestLockedPathsOnOddFiles(t *testing.T) {
 			id := sessionstest.NewID()
 			path := filepath.Join(s.Dir(), "sessions", id)
 			if tc.setup != nil {
-				if err := tc.setup(s, id); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, tc.setup(s, id))
 			}
 			if tc.corrupt {
-				if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, os.WriteFile(path, []byte("garbage"), 0o600))
 			}
 			err := tc.do(s, id)
-			if !errors.Is(err, tc.wantErr) || (err != nil) != (tc.wantErr != nil) {
-				t.Fatalf("err = %v; want %v", err, tc.wantErr)
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+			} else {
+				require.NoError(t, err)
 			}
 			b, err := os.ReadFile(path)
 			switch {
 			case tc.wantFile == "" && !tc.bobKeeps:
-				if !errors.Is(err, fs.ErrNotExist) {
-					t.Fatalf("file after = %q, %v; want it gone", b, err)
-				}
+				require.ErrorIs(t, err, fs.ErrNotExist, "file after = %q; want it gone", b)
 			case tc.bobKeeps:
-				if _, found, err := s.Find(ctx, id); !found || err != nil {
-					t.Fatalf("Find of bob's session = %v, %v; want it kept", found, err)
-				}
-				if ids, err := s.UserSessions(ctx, "bob"); err != nil || len(ids) != 1 {
-					t.Fatalf("UserSessions(bob) = %q, %v; want [%s]", ids, err, id)
-				}
+				_, found, err := s.Find(ctx, id)
+				require.NoError(t, err, "Find of bob's session")
+				assert.True(t, found, "Find of bob's session; want it kept")
+				ids, err := s.UserSessions(ctx, "bob")
+				require.NoError(t, err)
+				assert.Equal(t, []string{id}, ids, "UserSessions(bob)")
 			default:
+				require.NoError(t, err)
 				// The data follows the header line; a corrupt file has none.
 				_, data, ok := strings.Cut(string(b), "\n")
 				if !ok {
 					data = string(b)
 				}
-				if err != nil || data != tc.wantFile {
-					t.Fatalf("file after = %q, %v; want %q", b, err, tc.wantFile)
-				}
+				assert.Equal(t, tc.wantFile, data, "file after")
 			}
 		})
 	}
@@ -463,46 +417,35 @@ func TestTwoProcesses(t *testing.T) {
 		id := sessionstest.NewID()
 		r := rec(id, "parent", time.Hour)
 		r.UserID = "u"
-		if err := s.Create(ctx, r); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Create(ctx, r))
 		ids = append(ids, id)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "ids.txt"), []byte(strings.Join(ids, "\n")), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ids.txt"), []byte(strings.Join(ids, "\n")), 0o600))
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), childDirEnv+"="+dir)
-	stdout, _ := cmd.StdoutPipe()
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	sc := bufio.NewScanner(stdout)
-	if !sc.Scan() || sc.Text() != "ready" {
-		t.Fatalf("child did not start: %q %s", sc.Text(), stderr.String())
-	}
+	require.True(t, sc.Scan() && sc.Text() == "ready", "child did not start: %q %s", sc.Text(), stderr.String())
 	go func() {
 		for sc.Scan() {
 		}
 	}()
 	for _, id := range ids {
-		if err := s.Delete(ctx, id); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Delete(ctx, id))
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("child: %v\n%s", err, stderr.String())
-	}
+	require.NoError(t, cmd.Wait(), "child: %s", stderr.String())
 	for _, id := range ids {
-		if _, found, err := s.Find(ctx, id); found || err != nil {
-			t.Fatalf("session %.8s... came back after Delete (found %v, err %v)", id, found, err)
-		}
+		_, found, err := s.Find(ctx, id)
+		require.NoError(t, err, "Find(%.8s...)", id)
+		require.False(t, found, "session %.8s... came back after Delete", id)
 	}
-	if got, _ := s.UserSessions(ctx, "u"); len(got) != 0 {
-		t.Fatalf("UserSessions = %d; want 0", len(got))
-	}
+	got, err := s.UserSessions(ctx, "u")
+	require.NoError(t, err)
+	assert.Empty(t, got, "UserSessions")
 }
 
 // gorilla/sessions' FilesystemStore built file names from session ids
@@ -524,9 +467,7 @@ func newSFXTree(t testing.TB, root string) *sfxTree {
 	t.Helper()
 	dir := filepath.Join(root, "d1", "d2", "d3", "d4", "store")
 	st, err := filestore.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tr := &sfxTree{root: root, dir: dir, store: st, want: map[string]string{}}
 	// Bait where "../x" style ids from the sessions, users and tmp
 	// subdirectories would land.
@@ -535,12 +476,8 @@ func newSFXTree(t testing.TB, root string) *sfxTree {
 		"d1/d2/d3/etc/passwd", "d1/d2/etc/passwd", "d1/etc/passwd", "etc/passwd",
 	} {
 		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte("bait "+p), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o700))
+		require.NoError(t, os.WriteFile(full, []byte("bait "+p), 0o600))
 	}
 	tr.want = tr.outside(t)
 	return tr
@@ -657,12 +594,10 @@ func TestSecurityFileStoreHostileIDs(t *testing.T) {
 	}
 	// Valid ids do work: the check above is not vacuous.
 	ctx := context.Background()
-	if err := tr.store.Create(ctx, sessions.Record{ID: "abc_-123", Data: []byte(`{}`), Expiry: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatalf("Create(valid id): %v", err)
-	}
-	if _, found, err := tr.store.Find(ctx, "abc_-123"); !found || err != nil {
-		t.Fatalf("Find(valid id) = %v, %v", found, err)
-	}
+	require.NoError(t, tr.store.Create(ctx, sessions.Record{ID: "abc_-123", Data: []byte(`{}`), Expiry: time.Now().Add(time.Hour)}), "Create(valid id)")
+	_, found, err := tr.store.Find(ctx, "abc_-123")
+	require.NoError(t, err, "Find(valid id)")
+	assert.True(t, found, "Find(valid id)")
 }
 
 // FuzzFileStoreID: no id, as session id or user id, makes the store touch a
