@@ -28,6 +28,8 @@ import (
 	"github.com/ctxsession/sessions/redisstore"
 	"github.com/ctxsession/sessions/sessionstest"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // sharedAddr is the Redis every test run uses. A missing Redis fails the
@@ -48,9 +50,7 @@ func sharedClient(t testing.TB) *redis.Client {
 	t.Cleanup(func() { rdb.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Fatalf("Redis at %s is required (start it with .ci/provision.sh): %v", sharedAddr, err)
-	}
+	require.NoError(t, rdb.Ping(ctx).Err(), "Redis at %s is required (start it with .ci/provision.sh)", sharedAddr)
 	return rdb
 }
 
@@ -96,13 +96,9 @@ func TestKeysAndTTL(t *testing.T) {
 	ctx := context.Background()
 	id := sessionstest.NewID()
 	rec := sessions.Record{ID: id, Data: []byte(`{"a":1}`), UserID: "alice", Expiry: time.Now().Add(90 * time.Minute)}
-	if err := s.Create(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Create(ctx, rec))
 	keys, err := rdb.Keys(ctx, prefix+"*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var sessKey, userKey string
 	for _, k := range keys {
 		switch {
@@ -111,29 +107,35 @@ func TestKeysAndTTL(t *testing.T) {
 		case strings.HasPrefix(k, prefix+"u:"):
 			userKey = k
 		default:
-			t.Errorf("unexpected key %q", k)
+			assert.Fail(t, "unexpected key", "%q", k)
 		}
 	}
-	if sessKey == "" || userKey == "" || strings.Contains(userKey, "alice") {
-		t.Fatalf("keys = %q; want the session key and a hashed user key", keys)
-	}
+	require.NotEmpty(t, sessKey, "keys = %q; want the session key", keys)
+	require.NotEmpty(t, userKey, "keys = %q; want a user key", keys)
+	require.NotContains(t, userKey, "alice", "the user key is hashed")
 	for _, k := range []string{sessKey, userKey} {
 		d, err := rdb.PTTL(ctx, k).Result()
-		if err != nil || d < 89*time.Minute || d > 90*time.Minute {
-			t.Errorf("PTTL(%s) = %v, %v; want about 90m", k, d, err)
-		}
+		require.NoError(t, err)
+		assertBetween(t, d, 89*time.Minute, 90*time.Minute, "PTTL(%s)", k)
 	}
 	// Update moves the TTL with the Expiry, and never shortens the index's.
 	rec.Expiry = time.Now().Add(10 * time.Minute)
-	if found, err := s.Update(ctx, rec); !found || err != nil {
-		t.Fatal(found, err)
-	}
-	if d := rdb.PTTL(ctx, sessKey).Val(); d > 10*time.Minute || d < 9*time.Minute {
-		t.Errorf("session PTTL after Update = %v; want about 10m", d)
-	}
-	if d := rdb.PTTL(ctx, userKey).Val(); d < 89*time.Minute {
-		t.Errorf("index PTTL after a shorter Update = %v; want still about 90m", d)
-	}
+	found, err := s.Update(ctx, rec)
+	require.NoError(t, err)
+	require.True(t, found)
+	d, err := rdb.PTTL(ctx, sessKey).Result()
+	require.NoError(t, err)
+	assertBetween(t, d, 9*time.Minute, 10*time.Minute, "session PTTL after Update")
+	d, err = rdb.PTTL(ctx, userKey).Result()
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, d, 89*time.Minute, "index PTTL after a shorter Update; want still about 90m")
+}
+
+// assertBetween checks that lo <= d <= hi.
+func assertBetween(t *testing.T, d, lo, hi time.Duration, msg string, args ...any) {
+	t.Helper()
+	assert.GreaterOrEqual(t, d, lo, append([]any{msg}, args...)...)
+	assert.LessOrEqual(t, d, hi, append([]any{msg}, args...)...)
 }
 
 func TestCorruptValue(t *testing.T) {
@@ -141,10 +143,9 @@ func TestCorruptValue(t *testing.T) {
 	prefix := testPrefix(t, rdb)
 	s := redisstore.New(rdb, redisstore.WithPrefix(prefix))
 	id := sessionstest.NewID()
-	rdb.Set(context.Background(), prefix+"s:"+id, "no length prefix", time.Minute)
-	if _, _, err := s.Find(context.Background(), id); !errors.Is(err, redisstore.ErrCorrupt) {
-		t.Fatalf("Find = %v; want ErrCorrupt", err)
-	}
+	require.NoError(t, rdb.Set(context.Background(), prefix+"s:"+id, "no length prefix", time.Minute).Err())
+	_, _, err := s.Find(context.Background(), id)
+	require.ErrorIs(t, err, redisstore.ErrCorrupt)
 }
 
 func TestInvalidIDs(t *testing.T) {
@@ -152,9 +153,7 @@ func TestInvalidIDs(t *testing.T) {
 	s := redisstore.New(rdb, redisstore.WithPrefix(testPrefix(t, rdb)))
 	for _, id := range []string{"", strings.Repeat("a", redisstore.MaxIDLength+1)} {
 		err := s.Create(context.Background(), sessions.Record{ID: id, Expiry: time.Now().Add(time.Hour)})
-		if !errors.Is(err, redisstore.ErrInvalidID) {
-			t.Errorf("Create(%d bytes) = %v; want ErrInvalidID", len(id), err)
-		}
+		assert.ErrorIs(t, err, redisstore.ErrInvalidID, "Create(%d bytes)", len(id))
 	}
 }
 
@@ -170,18 +169,15 @@ type ownRedis struct {
 
 func freePort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
 func startOwnRedis(t *testing.T, extra ...string) *ownRedis {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server is required: %v", err)
-	}
+	_, err := exec.LookPath("redis-server")
+	require.NoError(t, err, "redis-server is required")
 	r := &ownRedis{t: t, port: freePort(t), dir: t.TempDir(), extra: extra}
 	r.start()
 	t.Cleanup(r.stop)
@@ -198,16 +194,14 @@ func (r *ownRedis) start() {
 		"--dir", r.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
 		"--logfile", filepath.Join(r.dir, "redis.log")}, r.extra...)
 	r.cmd = exec.Command("redis-server", args...)
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatalf("starting redis-server: %v", err)
-	}
+	require.NoError(r.t, r.cmd.Start(), "starting redis-server")
 	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for c.Ping(context.Background()).Err() != nil {
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
-			r.t.Fatalf("redis-server on %s did not come up:\n%s", r.addr(), log)
+			require.Fail(r.t, "redis-server did not come up", "on %s:\n%s", r.addr(), log)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -237,30 +231,25 @@ func TestOwnRedisStoreBasics(t *testing.T) {
 	defer rdb.Close()
 	s := redisstore.New(rdb)
 	id := sessionstest.NewID()
-	if err := s.Create(context.Background(), sessions.Record{ID: id, Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	if n := rdb.Exists(context.Background(), redisstore.DefaultPrefix+"s:"+id).Val(); n != 1 {
-		t.Fatalf("key with DefaultPrefix exists = %d; want 1", n)
-	}
+	require.NoError(t, s.Create(context.Background(), sessions.Record{ID: id, Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}))
+	n, err := rdb.Exists(context.Background(), redisstore.DefaultPrefix+"s:"+id).Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "key with DefaultPrefix exists")
 	// A server that has not seen the index script yet (new, restarted,
 	// or after SCRIPT FLUSH) still gets the index written.
 	ctx := context.Background()
 	for i := range 3 {
-		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, rdb.ScriptFlush(ctx).Err())
 		uid := sessionstest.NewID()
-		if err := s.Create(ctx, sessions.Record{ID: uid, Data: []byte("u"), UserID: "erin", Expiry: time.Now().Add(time.Hour)}); err != nil {
-			t.Fatalf("Create after SCRIPT FLUSH: %v", err)
-		}
-		rdb.ScriptFlush(ctx)
-		if found, err := s.Update(ctx, sessions.Record{ID: uid, Data: []byte("u2"), UserID: "erin", Expiry: time.Now().Add(time.Hour)}); !found || err != nil {
-			t.Fatalf("Update after SCRIPT FLUSH = %v, %v", found, err)
-		}
-		if ids, err := s.UserSessions(ctx, "erin"); err != nil || len(ids) != i+1 {
-			t.Fatalf("UserSessions = %d, %v; want %d", len(ids), err, i+1)
-		}
+		err := s.Create(ctx, sessions.Record{ID: uid, Data: []byte("u"), UserID: "erin", Expiry: time.Now().Add(time.Hour)})
+		require.NoError(t, err, "Create after SCRIPT FLUSH")
+		require.NoError(t, rdb.ScriptFlush(ctx).Err())
+		found, err := s.Update(ctx, sessions.Record{ID: uid, Data: []byte("u2"), UserID: "erin", Expiry: time.Now().Add(time.Hour)})
+		require.NoError(t, err, "Update after SCRIPT FLUSH")
+		require.True(t, found, "Update after SCRIPT FLUSH")
+		ids, err := s.UserSessions(ctx, "erin")
+		require.NoError(t, err)
+		require.Len(t, ids, i+1, "UserSessions")
 	}
 }
 
@@ -335,33 +324,23 @@ func TestUserSessionsGetFails(t *testing.T) {
 			live, gone := sessionstest.NewID(), sessionstest.NewID()
 			for _, id := range []string{live, gone} {
 				rec := sessions.Record{ID: id, Data: []byte("x"), UserID: "dave", Expiry: time.Now().Add(time.Hour)}
-				if err := s.Create(ctx, rec); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, s.Create(ctx, rec))
 			}
 			// An index entry whose session is gone: its GET misses.
-			if err := rdb.Del(ctx, prefix+"s:"+gone).Err(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, rdb.Del(ctx, prefix+"s:"+gone).Err())
 			key := prefix + "s:" + live
 			h.key.Store(&key)
 			ids, err := s.UserSessions(ctx, "dave")
-			if !errors.Is(err, errInjected) {
-				t.Fatalf("UserSessions with a failed GET = %q, %v; want errInjected", ids, err)
-			}
-			if h.hits.Load() == 0 {
-				t.Fatal("the hook never failed a GET: the test did not test anything")
-			}
+			require.ErrorIs(t, err, errInjected, "UserSessions with a failed GET = %q", ids)
+			require.NotZero(t, h.hits.Load(), "the hook never failed a GET: the test did not test anything")
 			h.key.Store(nil)
-			if ids, err := s.UserSessions(ctx, "dave"); err != nil || len(ids) != 1 || ids[0] != live {
-				t.Fatalf("UserSessions after the fault = %q, %v; want [%s]", ids, err, live)
-			}
-			if err := s.DeleteUser(ctx, "dave"); err != nil {
-				t.Fatal(err)
-			}
-			if _, found, err := s.Find(ctx, live); found || err != nil {
-				t.Fatalf("Find after DeleteUser = %v, %v; want the session gone", found, err)
-			}
+			ids, err = s.UserSessions(ctx, "dave")
+			require.NoError(t, err, "UserSessions after the fault")
+			require.Equal(t, []string{live}, ids, "UserSessions after the fault")
+			require.NoError(t, s.DeleteUser(ctx, "dave"))
+			_, found, err := s.Find(ctx, live)
+			require.NoError(t, err, "Find after DeleteUser")
+			assert.False(t, found, "Find after DeleteUser; want the session gone")
 		})
 	}
 }
@@ -380,24 +359,16 @@ func TestCreateExistsGetFails(t *testing.T) {
 	ctx := context.Background()
 	id := sessionstest.NewID()
 	rec := sessions.Record{ID: id, Data: []byte("x"), UserID: "erin", Expiry: time.Now().Add(time.Hour)}
-	if err := s.Create(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Create(ctx, rec))
 	key := prefix + "s:" + id
 	h.key.Store(&key)
-	if err := s.Create(ctx, rec); !errors.Is(err, sessions.ErrExists) {
-		t.Fatalf("second Create = %v; want ErrExists", err)
-	}
-	if h.hits.Load() == 0 {
-		t.Fatal("the hook never failed a GET: the test did not test anything")
-	}
+	require.ErrorIs(t, s.Create(ctx, rec), sessions.ErrExists, "second Create")
+	require.NotZero(t, h.hits.Load(), "the hook never failed a GET: the test did not test anything")
 	h.key.Store(nil)
-	if err := s.DeleteUser(ctx, "erin"); err != nil {
-		t.Fatal(err)
-	}
-	if _, found, err := s.Find(ctx, id); found || err != nil {
-		t.Fatalf("Find after DeleteUser = %v, %v; want the session gone", found, err)
-	}
+	require.NoError(t, s.DeleteUser(ctx, "erin"))
+	_, found, err := s.Find(ctx, id)
+	require.NoError(t, err, "Find after DeleteUser")
+	assert.False(t, found, "Find after DeleteUser; want the session gone")
 }
 
 const mwKey = "redisstore-test-secret-0123456789abcdefghij"
@@ -436,9 +407,7 @@ func newApp(t *testing.T, store sessions.Store, wrap func(http.Handler) http.Han
 			http.Error(w, "session store unavailable", http.StatusInternalServerError)
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	a.m = m
 	mux := http.NewServeMux()
 	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
@@ -508,9 +477,7 @@ func newBrowser(t *testing.T) *browser {
 func (b *browser) get(a *app, path string) (int, string) {
 	b.t.Helper()
 	resp, err := b.c.Get(a.srv.URL + path)
-	if err != nil {
-		b.t.Fatalf("GET %s: %v", path, err)
-	}
+	require.NoError(b.t, err, "GET %s", path)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, strings.TrimSpace(string(body))
@@ -519,9 +486,8 @@ func (b *browser) get(a *app, path string) (int, string) {
 func (b *browser) mustGet(a *app, path, want string) {
 	b.t.Helper()
 	code, body := b.get(a, path)
-	if code != 200 || body != want {
-		b.t.Fatalf("GET %s = %d %q; want 200 %q", path, code, body, want)
-	}
+	require.Equal(b.t, http.StatusOK, code, "GET %s: status (body %q)", path, body)
+	require.Equal(b.t, want, body, "GET %s: body", path)
 }
 
 // cookie returns the browser's session cookie for a.
@@ -544,9 +510,7 @@ func TestTwoInstancesShareSessions(t *testing.T) {
 	t.Cleanup(func() { other.Close() })
 	a := newApp(t, redisstore.New(rdb, redisstore.WithPrefix(prefix)), nil)
 	b := newApp(t, redisstore.New(other, redisstore.WithPrefix(prefix)), nil)
-	if a.srv.URL == b.srv.URL {
-		t.Fatal("the two instances share a server")
-	}
+	require.NotEqual(t, a.srv.URL, b.srv.URL, "the two instances share a server")
 
 	alice := newBrowser(t)
 	alice.mustGet(a, "/set?k=cart=3", "ok")
@@ -575,12 +539,9 @@ func TestTwoInstancesShareSessions(t *testing.T) {
 		devices = append(devices, d)
 	}
 	ids, err := b.m.UserSessions(context.Background(), "bob")
-	if err != nil || len(ids) != 3 {
-		t.Fatalf("UserSessions(bob) = %d, %v; want 3", len(ids), err)
-	}
-	if err := b.m.DestroyUser(context.Background(), "bob"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Len(t, ids, 3, "UserSessions(bob)")
+	require.NoError(t, b.m.DestroyUser(context.Background(), "bob"))
 	for _, d := range devices {
 		d.mustGet(a, "/who", "")
 		d.mustGet(b, "/who", "")
@@ -612,35 +573,28 @@ func TestLogoutRacingSlowWriterOnRedis(t *testing.T) {
 		req, _ := http.NewRequest("GET", slowSrv.URL, nil)
 		req.AddCookie(&http.Cookie{Name: "session", Value: cookie})
 		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, err)
 		done <- resp
 	}()
 	<-loaded
 	br.mustGet(a, "/logout", "ok")
 	close(release)
 	resp := <-done
-	if resp == nil {
-		t.FailNow()
-	}
+	require.NotNil(t, resp, "the slow request failed")
 	resp.Body.Close()
 	for _, c := range resp.Cookies() {
-		if c.Name == "session" && c.MaxAge >= 0 {
-			t.Fatalf("slow writer got a session cookie after logout")
+		if c.Name == "session" {
+			assert.Negative(t, c.MaxAge, "slow writer got a session cookie after logout")
 		}
 	}
-	keys, _ := rdb.Keys(context.Background(), prefix+"s:*").Result()
-	if len(keys) != 0 {
-		t.Fatalf("Redis holds %d sessions; the slow writer recreated the logged-out one", len(keys))
-	}
+	keys, err := rdb.Keys(context.Background(), prefix+"s:*").Result()
+	require.NoError(t, err)
+	assert.Empty(t, keys, "Redis holds sessions; the slow writer recreated the logged-out one")
 }
 
 func mustURL(t *testing.T, s string) *url.URL {
 	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return u
 }
 
@@ -663,21 +617,15 @@ func TestRedisStopAndRestart(t *testing.T) {
 	r.stop()
 	for _, path := range []string{"/incr?k=n", "/get?k=n", "/who", "/logout"} {
 		code, _ := br.get(a, path)
-		if code != http.StatusInternalServerError {
-			t.Fatalf("GET %s with Redis down = %d; want 500", path, code)
-		}
-		if !errors.Is(a.lastErr(), sessions.ErrStore) {
-			t.Fatalf("error handler got %v; want ErrStore", a.lastErr())
-		}
-		if br.cookie(a) != cookie {
-			t.Fatalf("GET %s with Redis down changed the cookie", path)
-		}
+		require.Equal(t, http.StatusInternalServerError, code, "GET %s with Redis down", path)
+		require.ErrorIs(t, a.lastErr(), sessions.ErrStore, "error handler")
+		require.Equal(t, cookie, br.cookie(a), "GET %s with Redis down changed the cookie", path)
 	}
 	// A new visitor gets no cookie for a session that was never saved.
 	stranger := newBrowser(t)
-	if code, _ := stranger.get(a, "/set?k=x&v=1"); code != http.StatusInternalServerError || stranger.cookie(a) != "" {
-		t.Fatalf("new session with Redis down: status %d cookie %q; want 500 and none", code, stranger.cookie(a))
-	}
+	code, _ := stranger.get(a, "/set?k=x&v=1")
+	require.Equal(t, http.StatusInternalServerError, code, "new session with Redis down")
+	require.Empty(t, stranger.cookie(a), "new session with Redis down: cookie")
 
 	r.start()
 	// The pool reconnects; the session is intact, with nothing the failed
@@ -732,21 +680,14 @@ func TestDeadlineShorterThanDelay(t *testing.T) {
 			cookie := br.cookie(a)
 
 			// Pause every client for far longer than the deadline.
-			if err := admin.Do(context.Background(), "CLIENT", "PAUSE", 3000, "ALL").Err(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, admin.Do(context.Background(), "CLIENT", "PAUSE", 3000, "ALL").Err())
 			for _, path := range []string{"/get?k=v", "/set?k=v&v=during"} {
 				code, _ := br.get(a, path)
-				if code != http.StatusInternalServerError {
-					t.Fatalf("GET %s while Redis is paused = %d; want 500", path, code)
-				}
+				require.Equal(t, http.StatusInternalServerError, code, "GET %s while Redis is paused", path)
 				err := a.lastErr()
-				if !errors.Is(err, sessions.ErrStore) || !tc.timeout(err) {
-					t.Fatalf("error handler got %v; want ErrStore caused by the timeout", err)
-				}
-				if br.cookie(a) != cookie {
-					t.Fatal("cookie changed while Redis was paused")
-				}
+				require.ErrorIs(t, err, sessions.ErrStore, "error handler")
+				require.True(t, tc.timeout(err), "error handler got %v; want it caused by the timeout", err)
+				require.Equal(t, cookie, br.cookie(a), "cookie changed while Redis was paused")
 			}
 			// Wait out the pause (CLIENT UNPAUSE would be paused too).
 			deadline := time.Now().Add(20 * time.Second)
@@ -771,9 +712,7 @@ type resetProxy struct {
 
 func newResetProxy(t *testing.T, target string) *resetProxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := &resetProxy{ln: ln, target: target}
 	t.Cleanup(func() { ln.Close() })
 	go func() {
@@ -841,29 +780,21 @@ func TestConnectionResetMidWrite(t *testing.T) {
 
 	p.armed.Store(true)
 	code, _ := br.get(a, "/set?k=v&v=during")
-	if code != http.StatusInternalServerError {
-		t.Fatalf("update with the connection reset = %d; want 500", code)
-	}
-	if err := a.lastErr(); !errors.Is(err, sessions.ErrStore) {
-		t.Fatalf("error handler got %v; want ErrStore", err)
-	}
-	if br.cookie(a) != cookie {
-		t.Fatal("cookie changed by the failed update")
-	}
+	require.Equal(t, http.StatusInternalServerError, code, "update with the connection reset")
+	require.ErrorIs(t, a.lastErr(), sessions.ErrStore, "error handler")
+	require.Equal(t, cookie, br.cookie(a), "cookie changed by the failed update")
 	stranger := newBrowser(t)
-	if code, _ := stranger.get(a, "/set?k=v&v=x"); code != http.StatusInternalServerError || stranger.cookie(a) != "" {
-		t.Fatalf("create with the connection reset: status %d cookie %q; want 500 and none", code, stranger.cookie(a))
-	}
-	if p.resets.Load() == 0 {
-		t.Fatal("the proxy never reset a connection: the test did not test anything")
-	}
+	code, _ = stranger.get(a, "/set?k=v&v=x")
+	require.Equal(t, http.StatusInternalServerError, code, "create with the connection reset")
+	require.Empty(t, stranger.cookie(a), "create with the connection reset: cookie")
+	require.NotZero(t, p.resets.Load(), "the proxy never reset a connection: the test did not test anything")
 	p.armed.Store(false)
 	br.mustGet(a, "/get?k=v", "before")
 	br.mustGet(a, "/set?k=v&v=after", "ok")
 	br.mustGet(a, "/get?k=v", "after")
-	if keys, _ := shared.Keys(t.Context(), prefix+"s:*").Result(); len(keys) != 1 {
-		t.Fatalf("Redis holds %d sessions; want 1 (nothing from the failed create)", len(keys))
-	}
+	keys, err := shared.Keys(t.Context(), prefix+"s:*").Result()
+	require.NoError(t, err)
+	assert.Len(t, keys, 1, "Redis sessions (nothing from the failed create)")
 }
 
 // TestRedisCluster builds a three-node Redis Cluster from its own
@@ -878,9 +809,7 @@ func TestRedisCluster(t *testing.T) {
 	}
 	out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...),
 		"--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
-	}
+	require.NoError(t, err, "redis-cli --cluster create:\n%s", out)
 	ctx := context.Background()
 	deadline := time.Now().Add(30 * time.Second)
 	for _, a := range addrs {
@@ -890,9 +819,7 @@ func TestRedisCluster(t *testing.T) {
 			if strings.Contains(info, "cluster_state:ok") {
 				break
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("cluster never became ready on %s:\n%s", a, info)
-			}
+			require.False(t, time.Now().After(deadline), "cluster never became ready on %s:\n%s", a, info)
 			time.Sleep(50 * time.Millisecond)
 		}
 		c.Close()
@@ -912,27 +839,25 @@ func TestRedisCluster(t *testing.T) {
 		br.mustGet(a, "/login?u=frank", "ok")
 		br.mustGet(b, "/who", "frank")
 	}
-	if ids, err := b.m.UserSessions(ctx, "frank"); err != nil || len(ids) != 20 {
-		t.Fatalf("UserSessions = %d, %v; want 20", len(ids), err)
-	}
+	ids, err := b.m.UserSessions(ctx, "frank")
+	require.NoError(t, err)
+	require.Len(t, ids, 20, "UserSessions")
 	// The sessions really are spread over the nodes.
 	used := 0
 	for _, addr := range addrs {
 		c := redis.NewClient(&redis.Options{Addr: addr})
-		if n, _ := c.DBSize(ctx).Result(); n > 0 {
+		n, err := c.DBSize(ctx).Result()
+		c.Close()
+		require.NoError(t, err)
+		if n > 0 {
 			used++
 		}
-		c.Close()
 	}
-	if used < 2 {
-		t.Fatalf("keys live on %d node(s); want them spread over the cluster", used)
-	}
-	if err := a.m.DestroyUser(ctx, "frank"); err != nil {
-		t.Fatal(err)
-	}
-	if ids, err := b.m.UserSessions(ctx, "frank"); err != nil || len(ids) != 0 {
-		t.Fatalf("UserSessions after DestroyUser = %d, %v; want 0", len(ids), err)
-	}
+	require.GreaterOrEqual(t, used, 2, "nodes holding keys; want them spread over the cluster")
+	require.NoError(t, a.m.DestroyUser(ctx, "frank"))
+	ids, err = b.m.UserSessions(ctx, "frank")
+	require.NoError(t, err)
+	assert.Empty(t, ids, "UserSessions after DestroyUser")
 }
 
 // TestRedisSentinel runs the store through a Sentinel-managed client: its
@@ -944,13 +869,9 @@ func TestRedisSentinel(t *testing.T) {
 	conf := filepath.Join(dir, "sentinel.conf")
 	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor sessions 127.0.0.1 %d 1\nsentinel down-after-milliseconds sessions 5000\n",
 		port, dir, master.port)
-	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(conf, []byte(body), 0o600))
 	cmd := exec.Command("redis-server", conf, "--sentinel", "--logfile", filepath.Join(dir, "sentinel.log"))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting redis-sentinel: %v", err)
-	}
+	require.NoError(t, cmd.Start(), "starting redis-sentinel")
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
@@ -966,7 +887,7 @@ func TestRedisSentinel(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(filepath.Join(dir, "sentinel.log"))
-			t.Fatalf("sentinel does not report the master (%v, %v):\n%s", addr, err, log)
+			require.Fail(t, "sentinel does not report the master", "%v, %v:\n%s", addr, err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -982,7 +903,7 @@ func TestRedisSentinel(t *testing.T) {
 	// The data is on the master Sentinel named.
 	direct := redis.NewClient(&redis.Options{Addr: master.addr()})
 	defer direct.Close()
-	if n := direct.DBSize(context.Background()).Val(); n == 0 {
-		t.Fatal("nothing written to the master")
-	}
+	n, err := direct.DBSize(context.Background()).Result()
+	require.NoError(t, err)
+	assert.NotZero(t, n, "nothing written to the master")
 }
