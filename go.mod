@@ -7,3 +7,5 @@ require (
 	github.com/gorilla/securecookie v1.1.2
 	github.com/stretchr/testify v1.12.1
 )
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

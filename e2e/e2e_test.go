@@ -22,6 +22,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -33,9 +35,7 @@ const (
 func repoRoot(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return root
 }
 
@@ -45,9 +45,8 @@ func build(t *testing.T, dir, pkg string) string {
 	out := filepath.Join(dir, filepath.Base(pkg))
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Dir = repoRoot(t)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build %s:\n%s", pkg, b)
 	return out
 }
 
@@ -57,14 +56,10 @@ func startDemo(t *testing.T, bin string, args ...string) string {
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "SESSION_SECRET_KEY="+demoKey)
 	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
@@ -76,7 +71,7 @@ func startDemo(t *testing.T, bin string, args ...string) string {
 			return strings.TrimSuffix(rest, "/")
 		}
 	}
-	t.Fatalf("demo exited before listening; stderr: %s", stderr.String())
+	require.Fail(t, "demo exited before listening", "stderr: %s", stderr.String())
 	return ""
 }
 
@@ -92,9 +87,8 @@ func chromiumPath() string {
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := chromiumPath()
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("Chromium not found at %s (install Debian's chromium package): %v", path, err)
-	}
+	_, err := os.Stat(path)
+	require.NoError(t, err, "Chromium not found at %s (install Debian's chromium package)", path)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
@@ -115,9 +109,7 @@ func newBrowser(t *testing.T) context.Context {
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx); err != nil { // starts the browser
-		t.Fatalf("starting Chromium: %v", err)
-	}
+	require.NoError(t, chromedp.Do(bctx), "starting Chromium") // starts the browser
 	return bctx
 }
 
@@ -127,9 +119,7 @@ func newProfile(t *testing.T, ctx context.Context) context.Context {
 	t.Helper()
 	pctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	if err := chromedp.Do(pctx); err != nil {
-		t.Fatalf("opening a browser context: %v", err)
-	}
+	require.NoError(t, chromedp.Do(pctx), "opening a browser context")
 	return pctx
 }
 
@@ -143,18 +133,14 @@ func login(t *testing.T, ctx context.Context, base, name string) {
 		chromedp.Click(chromedp.CSS("#login")),
 		chromedp.WaitVisible(chromedp.CSS("#user")),
 	)
-	if got := text(t, ctx, "#user"); got != name {
-		t.Fatalf("logged in as %q, want %q", got, name)
-	}
+	require.Equal(t, name, text(t, ctx, "#user"), "logged in as")
 }
 
 // sessionCookie returns the browser's stored session cookie for base, or nil.
 func sessionCookie(t *testing.T, ctx context.Context, base string) *network.Cookie {
 	t.Helper()
 	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
-	if err != nil {
-		t.Fatalf("Network.getCookies: %v", err)
-	}
+	require.NoError(t, err, "Network.getCookies")
 	for _, c := range res.Cookies {
 		if c.Name == cookieName {
 			return c
@@ -165,21 +151,15 @@ func sessionCookie(t *testing.T, ctx context.Context, base string) *network.Cook
 
 func text(t *testing.T, ctx context.Context, css string) string {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(css))); err != nil {
-		t.Fatalf("waiting for %s: %v", css, err)
-	}
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(css))), "waiting for %s", css)
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", css, err)
-	}
+	require.NoError(t, err, "text of %s", css)
 	return strings.TrimSpace(s)
 }
 
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	require.NoError(t, chromedp.Do(ctx, steps...), what)
 }
 
 // TestBrowserLoginLogout is the demo's click path in a real browser.
@@ -192,9 +172,7 @@ func TestBrowserLoginLogout(t *testing.T) {
 
 	// Anonymous: the login form, and no cookie.
 	do(t, ctx, "open home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#name")))
-	if c := sessionCookie(t, ctx, base); c != nil {
-		t.Fatalf("anonymous visit stored a cookie: %+v", c)
-	}
+	require.Nil(t, sessionCookie(t, ctx, base), "anonymous visit stored a cookie")
 
 	// Log in through the form.
 	do(t, ctx, "log in",
@@ -202,44 +180,24 @@ func TestBrowserLoginLogout(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#login")),
 		chromedp.WaitVisible(chromedp.CSS("#user")),
 	)
-	if got := text(t, ctx, "#user"); got != "alice" {
-		t.Errorf("logged-in name %q, want alice", got)
-	}
-	if got := text(t, ctx, ".flash"); got != "Welcome, alice! You are logged in." {
-		t.Errorf("flash %q, want the welcome message", got)
-	}
+	assert.Equal(t, "alice", text(t, ctx, "#user"), "logged-in name")
+	assert.Equal(t, "Welcome, alice! You are logged in.", text(t, ctx, ".flash"), "flash")
 
 	// The cookie as the browser stored it.
 	c := sessionCookie(t, ctx, base)
-	if c == nil {
-		t.Fatal("no session cookie stored after login")
-	}
-	if !c.HTTPOnly {
-		t.Error("cookie stored without HttpOnly")
-	}
-	if c.SameSite != network.CookieSameSiteLax {
-		t.Errorf("cookie SameSite %q, want Lax", c.SameSite)
-	}
-	if c.Path != "/" {
-		t.Errorf("cookie Path %q, want /", c.Path)
-	}
-	if c.Secure {
-		t.Error("cookie stored as Secure on plain HTTP")
-	}
-	if c.Session {
-		t.Error("cookie stored as a browser-session cookie; want Max-Age")
-	}
-	if exp := time.Unix(int64(c.Expires), 0); time.Until(exp) < 13*24*time.Hour || time.Until(exp) > 15*24*time.Hour {
-		t.Errorf("cookie expires %v, want about 14 days from now", exp)
-	}
+	require.NotNil(t, c, "no session cookie stored after login")
+	assert.True(t, c.HTTPOnly, "cookie stored without HttpOnly")
+	assert.Equal(t, network.CookieSameSiteLax, c.SameSite, "cookie SameSite")
+	assert.Equal(t, "/", c.Path, "cookie Path")
+	assert.False(t, c.Secure, "cookie stored as Secure on plain HTTP")
+	assert.False(t, c.Session, "cookie stored as a browser-session cookie; want Max-Age")
+	exp := time.Unix(int64(c.Expires), 0)
+	assert.WithinRange(t, exp, time.Now().Add(13*24*time.Hour), time.Now().Add(15*24*time.Hour),
+		"cookie expires; want about 14 days from now")
 	// JavaScript cannot read an HttpOnly cookie.
 	js, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(js, cookieName+"=") {
-		t.Errorf("document.cookie exposes the session: %q", js)
-	}
+	require.NoError(t, err)
+	assert.NotContains(t, js, cookieName+"=", "document.cookie exposes the session")
 
 	// The screenshot of the logged-in page, a CI artifact.
 	screenshot(t, ctx, "e2e-logged-in.png")
@@ -247,77 +205,50 @@ func TestBrowserLoginLogout(t *testing.T) {
 	// sessionctl reads the browser's cookie.
 	out := sessionctl(t, ctl, "decode", c.Value)
 	for _, want := range []string{"format:   itsdangerous", "verified: NO", "user:     alice"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("sessionctl decode output lacks %q:\n%s", want, out)
-		}
+		assert.Contains(t, out, want, "sessionctl decode output")
 	}
 	out = sessionctl(t, ctl, "verify", "--key", demoKey, c.Value)
 	for _, want := range []string{"verified: YES", "user:     alice"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("sessionctl verify output lacks %q:\n%s", want, out)
-		}
+		assert.Contains(t, out, want, "sessionctl verify output")
 	}
 
 	// Reload: still logged in, the flash gone.
 	do(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#user")))
-	if got := text(t, ctx, "#user"); got != "alice" {
-		t.Errorf("after reload: name %q, want alice", got)
-	}
-	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".flash").length`)); err != nil || n != 0 {
-		t.Errorf("after reload: %d flash messages (err %v), want 0", n, err)
+	assert.Equal(t, "alice", text(t, ctx, "#user"), "after reload: name")
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".flash").length`))
+	if assert.NoError(t, err) {
+		assert.Zero(t, n, "after reload: flash messages")
 	}
 
 	// The counter counts across pages.
 	do(t, ctx, "counter", chromedp.Navigate(base+"/counter"))
-	if got := text(t, ctx, "#visits"); got != "1" {
-		t.Errorf("first counter visit shows %q, want 1", got)
-	}
+	assert.Equal(t, "1", text(t, ctx, "#visits"), "first counter visit")
 	do(t, ctx, "counter again", chromedp.Reload())
-	if got := text(t, ctx, "#visits"); got != "2" {
-		t.Errorf("second counter visit shows %q, want 2", got)
-	}
+	assert.Equal(t, "2", text(t, ctx, "#visits"), "second counter visit")
 	do(t, ctx, "session page", chromedp.Navigate(base+"/session"))
-	if got := text(t, ctx, "#session-user"); got != "alice" {
-		t.Errorf("session page user %q, want alice", got)
-	}
-	if got := text(t, ctx, "#values"); !strings.Contains(got, `"visits": 2`) {
-		t.Errorf("session page values %q, want visits 2", got)
-	}
+	assert.Equal(t, "alice", text(t, ctx, "#session-user"), "session page user")
+	assert.Contains(t, text(t, ctx, "#values"), `"visits": 2`, "session page values")
 	screenshot(t, ctx, "e2e-session.png")
 
 	// Log out: the message, the form, and the cookie deleted.
 	do(t, ctx, "home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#logout")))
 	do(t, ctx, "log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#name")))
-	if got := text(t, ctx, ".flash"); got != "You are logged out." {
-		t.Errorf("flash after logout %q", got)
-	}
-	if c := sessionCookie(t, ctx, base); c != nil {
-		t.Errorf("cookie still stored after logout: %+v", c)
-	}
+	assert.Equal(t, "You are logged out.", text(t, ctx, ".flash"), "flash after logout")
+	assert.Nil(t, sessionCookie(t, ctx, base), "cookie still stored after logout")
 	// And the old cookie's page really is anonymous now.
 	do(t, ctx, "reload after logout", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#name")))
-	if got := text(t, ctx, ".who"); got != "not signed in" {
-		t.Errorf("after logout the header says %q", got)
-	}
+	assert.Equal(t, "not signed in", text(t, ctx, ".who"), "header after logout")
 }
 
 // screenshot saves the page as artifacts/name, a PNG.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
-		t.Fatalf("screenshot %s is not a PNG", name)
-	}
+	require.NoError(t, err, "screenshot")
+	require.True(t, bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")), "screenshot %s is not a PNG", name)
 	path := filepath.Join(repoRoot(t), "artifacts", name)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, png, 0o644))
 }
 
 func sessionctl(t *testing.T, bin string, args ...string) string {
@@ -325,9 +256,7 @@ func sessionctl(t *testing.T, bin string, args ...string) string {
 	cmd := exec.Command(bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("sessionctl %s: %v: %s", args[0], err, stderr.String())
-	}
+	require.NoError(t, cmd.Run(), "sessionctl %s: %s", args[0], stderr.String())
 	return stdout.String()
 }
 
@@ -345,27 +274,20 @@ func TestBrowserLogoutEverywhere(t *testing.T) {
 	login(t, laptop, base, "bob")
 	login(t, phone, base, "bob")
 	lc, pc := sessionCookie(t, laptop, base), sessionCookie(t, phone, base)
-	if lc == nil || pc == nil || lc.Value == pc.Value {
-		t.Fatalf("want two different session cookies, got %+v and %+v", lc, pc)
-	}
+	require.NotNil(t, lc, "laptop session cookie")
+	require.NotNil(t, pc, "phone session cookie")
+	require.NotEqual(t, lc.Value, pc.Value, "want two different session cookies")
 	// In store mode the cookie holds only a signed session id.
 	out := sessionctl(t, ctl, "decode", lc.Value)
-	if !strings.Contains(out, "server-side session id") || strings.Contains(out, "bob") {
-		t.Errorf("sessionctl decode of a store-mode cookie:\n%s", out)
-	}
+	assert.Contains(t, out, "server-side session id", "sessionctl decode of a store-mode cookie")
+	assert.NotContains(t, out, "bob", "sessionctl decode of a store-mode cookie")
 
 	do(t, laptop, "log out everywhere",
 		chromedp.Click(chromedp.CSS("#logout-everywhere")),
 		chromedp.WaitVisible(chromedp.CSS("#name")),
 	)
-	if got := text(t, laptop, ".flash"); got != "You are logged out on every device." {
-		t.Errorf("flash after log out everywhere: %q", got)
-	}
-	if c := sessionCookie(t, laptop, base); c != nil {
-		t.Errorf("laptop still stores a cookie: %+v", c)
-	}
+	assert.Equal(t, "You are logged out on every device.", text(t, laptop, ".flash"), "flash after log out everywhere")
+	assert.Nil(t, sessionCookie(t, laptop, base), "laptop still stores a cookie")
 	do(t, phone, "phone reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#name")))
-	if got := text(t, phone, ".who"); got != "not signed in" {
-		t.Errorf("phone after log out everywhere: header says %q", got)
-	}
+	assert.Equal(t, "not signed in", text(t, phone, ".who"), "phone header after log out everywhere")
 }

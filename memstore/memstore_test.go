@@ -1,21 +1,22 @@
-package memstore_test
+package memstore
 
 import (
 	"context"
-	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ctxsession/sessions"
-	"github.com/ctxsession/sessions/memstore"
 	"github.com/ctxsession/sessions/sessionstest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestConformance(t *testing.T) {
 	sessionstest.Run(t, func(t *testing.T) sessions.Store {
-		s := memstore.New(memstore.WithCleanupInterval(10 * time.Millisecond))
+		s := New(WithCleanupInterval(10 * time.Millisecond))
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
@@ -23,7 +24,7 @@ func TestConformance(t *testing.T) {
 
 func TestConformanceNoCleanup(t *testing.T) {
 	sessionstest.Run(t, func(t *testing.T) sessions.Store {
-		return memstore.New(memstore.WithCleanupInterval(0))
+		return New(WithCleanupInterval(0))
 	})
 }
 
@@ -41,47 +42,32 @@ func (c *clock) Add(d time.Duration) {
 
 func TestCleanupRemovesExpired(t *testing.T) {
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
-	s := memstore.New(memstore.WithClock(clk.Now), memstore.WithCleanupInterval(0))
+	s := New(WithClock(clk.Now), WithCleanupInterval(0))
 	ctx := context.Background()
 	for i, ttl := range []time.Duration{time.Minute, time.Hour, 2 * time.Hour} {
 		r := sessions.Record{ID: sessionstest.NewID(), Data: []byte{byte(i)}, Expiry: clk.Now().Add(ttl), UserID: "u"}
-		if err := s.Create(ctx, r); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Create(ctx, r))
 	}
-	if got := s.Cleanup(); got != 0 {
-		t.Fatalf("Cleanup removed %d; want 0", got)
-	}
+	require.Equal(t, 0, s.Cleanup(), "Cleanup before anything expired")
 	clk.Add(90 * time.Minute)
-	ids, _ := s.UserSessions(ctx, "u")
-	if len(ids) != 1 {
-		t.Fatalf("UserSessions after 90 min = %d ids; want 1", len(ids))
-	}
-	if s.Len() != 3 {
-		t.Fatalf("Len before Cleanup = %d; want 3 (expired ones hidden, not removed)", s.Len())
-	}
-	if got := s.Cleanup(); got != 2 {
-		t.Fatalf("Cleanup removed %d; want 2", got)
-	}
-	if s.Len() != 1 {
-		t.Fatalf("Len = %d; want 1", s.Len())
-	}
+	ids, err := s.UserSessions(ctx, "u")
+	require.NoError(t, err)
+	assert.Len(t, ids, 1, "UserSessions after 90 min")
+	assert.Equal(t, 3, s.Len(), "Len before Cleanup (expired ones hidden, not removed)")
+	assert.Equal(t, 2, s.Cleanup(), "Cleanup after 90 min")
+	assert.Equal(t, 1, s.Len(), "Len after Cleanup")
 }
 
 func TestBackgroundCleanup(t *testing.T) {
-	s := memstore.New(memstore.WithCleanupInterval(5 * time.Millisecond))
+	s := New(WithCleanupInterval(5 * time.Millisecond))
 	defer s.Close()
 	r := sessions.Record{ID: sessionstest.NewID(), Data: []byte("x"), Expiry: time.Now().Add(20 * time.Millisecond)}
-	if err := s.Create(context.Background(), r); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Create(context.Background(), r))
 	// Wait for the goroutine to remove it; this checks that it runs, not
 	// how fast.
 	deadline := time.Now().Add(10 * time.Second)
 	for s.Len() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("background cleanup never removed the expired record")
-		}
+		require.False(t, time.Now().After(deadline), "background cleanup never removed the expired record")
 		time.Sleep(5 * time.Millisecond)
 	}
 }
@@ -103,33 +89,25 @@ func goroutines() int {
 
 func TestCloseStopsGoroutine(t *testing.T) {
 	before := goroutines()
-	stores := make([]*memstore.Store, 20)
+	stores := make([]*Store, 20)
 	for i := range stores {
-		stores[i] = memstore.New(memstore.WithCleanupInterval(time.Millisecond))
+		stores[i] = New(WithCleanupInterval(time.Millisecond))
 	}
-	if got := goroutines(); got < before+20 {
-		t.Fatalf("goroutines = %d with 20 stores; want at least %d", got, before+20)
-	}
+	require.GreaterOrEqual(t, goroutines(), before+20, "goroutines with 20 stores")
 	for _, s := range stores {
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-		s.Close() // twice is fine
+		require.NoError(t, s.Close())
+		require.NoError(t, s.Close(), "second Close")
 	}
-	if got := goroutines(); got > before {
-		t.Fatalf("goroutines = %d after Close; want %d (leak)", got, before)
-	}
+	assert.LessOrEqual(t, goroutines(), before, "goroutines after Close (leak)")
 	// A closed store still works, without background cleanup.
 	r := sessions.Record{ID: "k", Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}
-	if err := stores[0].Create(context.Background(), r); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, stores[0].Create(context.Background(), r))
 }
 
 func TestUnreachableStoreStopsGoroutine(t *testing.T) {
 	before := goroutines()
 	for range 20 {
-		memstore.New(memstore.WithCleanupInterval(time.Millisecond))
+		New(WithCleanupInterval(time.Millisecond))
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -137,48 +115,102 @@ func TestUnreachableStoreStopsGoroutine(t *testing.T) {
 		if goroutines() <= before {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines = %d; want %d: unreachable stores keep their cleanup goroutines", goroutines(), before)
-		}
+		require.False(t, time.Now().After(deadline),
+			"goroutines = %d; want %d: unreachable stores keep their cleanup goroutines", goroutines(), before)
 	}
 }
 
 func TestLimit(t *testing.T) {
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
-	s := memstore.New(memstore.WithLimit(3), memstore.WithClock(clk.Now), memstore.WithCleanupInterval(0))
+	s := New(WithLimit(3), WithClock(clk.Now), WithCleanupInterval(0))
 	ctx := context.Background()
 	mk := func(ttl time.Duration) (string, error) {
 		id := sessionstest.NewID()
 		return id, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), Expiry: clk.Now().Add(ttl)})
 	}
-	short, _ := mk(time.Minute)
+	short, err := mk(time.Minute)
+	require.NoError(t, err)
 	var ids []string
 	for range 2 {
 		id, err := mk(time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ids = append(ids, id)
 	}
-	if _, err := mk(time.Hour); !errors.Is(err, memstore.ErrFull) {
-		t.Fatalf("Create beyond the limit = %v; want ErrFull", err)
-	}
+	_, err = mk(time.Hour)
+	require.ErrorIs(t, err, ErrFull, "Create beyond the limit")
 	// Updates and deletes still work when full.
-	if found, err := s.Update(ctx, sessions.Record{ID: ids[0], Data: []byte("y"), Expiry: clk.Now().Add(time.Hour)}); !found || err != nil {
-		t.Fatalf("Update when full = %v, %v", found, err)
-	}
+	found, err := s.Update(ctx, sessions.Record{ID: ids[0], Data: []byte("y"), Expiry: clk.Now().Add(time.Hour)})
+	require.NoError(t, err, "Update when full")
+	require.True(t, found, "Update when full")
 	// An expired record makes room.
 	clk.Add(2 * time.Minute)
-	if _, err := mk(time.Hour); err != nil {
-		t.Fatalf("Create after a record expired = %v; want room", err)
+	_, err = mk(time.Hour)
+	require.NoError(t, err, "Create after a record expired")
+	_, found, err = s.Find(ctx, short)
+	require.NoError(t, err)
+	assert.False(t, found, "expired record still found")
+	require.NoError(t, s.Delete(ctx, ids[1]))
+	_, err = mk(time.Hour)
+	require.NoError(t, err, "Create after Delete")
+}
+
+// TestUserIndex walks one record through every way Create and Update can
+// change its owner and checks the user index after each step: the record
+// is under its owner only, and no empty set is left behind.
+func TestUserIndex(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := New(WithClock(func() time.Time { return now }), WithCleanupInterval(0))
+	ctx := context.Background()
+	rec := func(user string) sessions.Record {
+		return sessions.Record{ID: "id1", Data: []byte("x"), UserID: user, Expiry: now.Add(time.Hour)}
 	}
-	if _, found, _ := s.Find(ctx, short); found {
-		t.Fatal("expired record still found")
+	check := func(step, want string) {
+		t.Helper()
+		var got []string
+		for u, set := range s.users {
+			for id := range set {
+				got = append(got, u+"/"+id)
+			}
+			assert.NotEmpty(t, set, "%s: empty index set left for %q", step, u)
+		}
+		slices.Sort(got)
+		var wantList []string
+		if want != "" {
+			wantList = []string{want + "/id1"}
+		}
+		assert.Equal(t, wantList, got, "%s: index", step)
 	}
-	if err := s.Delete(ctx, ids[1]); err != nil {
-		t.Fatal(err)
+	steps := []struct {
+		name   string
+		do     func() error
+		owner  string
+		others []string // users that must have no sessions
+	}{
+		{"create anonymous", func() error { return s.Create(ctx, rec("")) }, "", nil},
+		{"update to alice", func() error { _, err := s.Update(ctx, rec("alice")); return err }, "alice", nil},
+		{"update alice again", func() error { _, err := s.Update(ctx, rec("alice")); return err }, "alice", nil},
+		{"update to bob", func() error { _, err := s.Update(ctx, rec("bob")); return err }, "bob", []string{"alice"}},
+		{"update to anonymous", func() error { _, err := s.Update(ctx, rec("")); return err }, "", []string{"alice", "bob"}},
+		{"delete", func() error { return s.Delete(ctx, "id1") }, "", []string{"alice", "bob"}},
+		{"create as carol", func() error { return s.Create(ctx, rec("carol")) }, "carol", []string{"alice", "bob"}},
+		{"delete user carol", func() error { return s.DeleteUser(ctx, "carol") }, "", []string{"carol"}},
 	}
-	if _, err := mk(time.Hour); err != nil {
-		t.Fatalf("Create after Delete = %v", err)
+	for _, st := range steps {
+		require.NoError(t, st.do(), st.name)
+		check(st.name, st.owner)
+		for _, u := range append(st.others, st.owner) {
+			if u == "" {
+				continue
+			}
+			ids, err := s.UserSessions(ctx, u)
+			want := 0
+			if u == st.owner {
+				want = 1
+			}
+			if assert.NoError(t, err, "%s: UserSessions(%s)", st.name, u) {
+				assert.Len(t, ids, want, "%s: UserSessions(%s)", st.name, u)
+			}
+		}
 	}
+	assert.Empty(t, s.recs, "records left")
 }

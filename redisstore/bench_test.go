@@ -11,6 +11,7 @@ import (
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/memstore"
 	"github.com/ctxsession/sessions/redisstore"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkRequest measures the middleware's cost per request (no network
@@ -40,9 +41,7 @@ func BenchmarkRequest(b *testing.B) {
 			Store:     st.new(b),
 			Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		})
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s, err := sessions.GetSession(r.Context())
 			if err != nil {

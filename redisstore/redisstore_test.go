@@ -1,16 +1,26 @@
 package redisstore_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +28,8 @@ import (
 	"github.com/ctxsession/sessions/redisstore"
 	"github.com/ctxsession/sessions/sessionstest"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // sharedAddr is the Redis every test run uses. A missing Redis fails the
@@ -38,9 +50,7 @@ func sharedClient(t testing.TB) *redis.Client {
 	t.Cleanup(func() { rdb.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Fatalf("Redis at %s is required (start it with .ci/provision.sh): %v", sharedAddr, err)
-	}
+	require.NoError(t, rdb.Ping(ctx).Err(), "Redis at %s is required (start it with .ci/provision.sh)", sharedAddr)
 	return rdb
 }
 
@@ -86,13 +96,9 @@ func TestKeysAndTTL(t *testing.T) {
 	ctx := context.Background()
 	id := sessionstest.NewID()
 	rec := sessions.Record{ID: id, Data: []byte(`{"a":1}`), UserID: "alice", Expiry: time.Now().Add(90 * time.Minute)}
-	if err := s.Create(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Create(ctx, rec))
 	keys, err := rdb.Keys(ctx, prefix+"*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var sessKey, userKey string
 	for _, k := range keys {
 		switch {
@@ -101,29 +107,35 @@ func TestKeysAndTTL(t *testing.T) {
 		case strings.HasPrefix(k, prefix+"u:"):
 			userKey = k
 		default:
-			t.Errorf("unexpected key %q", k)
+			assert.Fail(t, "unexpected key", "%q", k)
 		}
 	}
-	if sessKey == "" || userKey == "" || strings.Contains(userKey, "alice") {
-		t.Fatalf("keys = %q; want the session key and a hashed user key", keys)
-	}
+	require.NotEmpty(t, sessKey, "keys = %q; want the session key", keys)
+	require.NotEmpty(t, userKey, "keys = %q; want a user key", keys)
+	require.NotContains(t, userKey, "alice", "the user key is hashed")
 	for _, k := range []string{sessKey, userKey} {
 		d, err := rdb.PTTL(ctx, k).Result()
-		if err != nil || d < 89*time.Minute || d > 90*time.Minute {
-			t.Errorf("PTTL(%s) = %v, %v; want about 90m", k, d, err)
-		}
+		require.NoError(t, err)
+		assertBetween(t, d, 89*time.Minute, 90*time.Minute, "PTTL(%s)", k)
 	}
 	// Update moves the TTL with the Expiry, and never shortens the index's.
 	rec.Expiry = time.Now().Add(10 * time.Minute)
-	if found, err := s.Update(ctx, rec); !found || err != nil {
-		t.Fatal(found, err)
-	}
-	if d := rdb.PTTL(ctx, sessKey).Val(); d > 10*time.Minute || d < 9*time.Minute {
-		t.Errorf("session PTTL after Update = %v; want about 10m", d)
-	}
-	if d := rdb.PTTL(ctx, userKey).Val(); d < 89*time.Minute {
-		t.Errorf("index PTTL after a shorter Update = %v; want still about 90m", d)
-	}
+	found, err := s.Update(ctx, rec)
+	require.NoError(t, err)
+	require.True(t, found)
+	d, err := rdb.PTTL(ctx, sessKey).Result()
+	require.NoError(t, err)
+	assertBetween(t, d, 9*time.Minute, 10*time.Minute, "session PTTL after Update")
+	d, err = rdb.PTTL(ctx, userKey).Result()
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, d, 89*time.Minute, "index PTTL after a shorter Update; want still about 90m")
+}
+
+// assertBetween checks that lo <= d <= hi.
+func assertBetween(t *testing.T, d, lo, hi time.Duration, msg string, args ...any) {
+	t.Helper()
+	assert.GreaterOrEqual(t, d, lo, append([]any{msg}, args...)...)
+	assert.LessOrEqual(t, d, hi, append([]any{msg}, args...)...)
 }
 
 func TestCorruptValue(t *testing.T) {
@@ -131,10 +143,9 @@ func TestCorruptValue(t *testing.T) {
 	prefix := testPrefix(t, rdb)
 	s := redisstore.New(rdb, redisstore.WithPrefix(prefix))
 	id := sessionstest.NewID()
-	rdb.Set(context.Background(), prefix+"s:"+id, "no length prefix", time.Minute)
-	if _, _, err := s.Find(context.Background(), id); !errors.Is(err, redisstore.ErrCorrupt) {
-		t.Fatalf("Find = %v; want ErrCorrupt", err)
-	}
+	require.NoError(t, rdb.Set(context.Background(), prefix+"s:"+id, "no length prefix", time.Minute).Err())
+	_, _, err := s.Find(context.Background(), id)
+	require.ErrorIs(t, err, redisstore.ErrCorrupt)
 }
 
 func TestInvalidIDs(t *testing.T) {
@@ -142,9 +153,7 @@ func TestInvalidIDs(t *testing.T) {
 	s := redisstore.New(rdb, redisstore.WithPrefix(testPrefix(t, rdb)))
 	for _, id := range []string{"", strings.Repeat("a", redisstore.MaxIDLength+1)} {
 		err := s.Create(context.Background(), sessions.Record{ID: id, Expiry: time.Now().Add(time.Hour)})
-		if !errors.Is(err, redisstore.ErrInvalidID) {
-			t.Errorf("Create(%d bytes) = %v; want ErrInvalidID", len(id), err)
-		}
+		assert.ErrorIs(t, err, redisstore.ErrInvalidID, "Create(%d bytes)", len(id))
 	}
 }
 
@@ -160,18 +169,15 @@ type ownRedis struct {
 
 func freePort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
 func startOwnRedis(t *testing.T, extra ...string) *ownRedis {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server is required: %v", err)
-	}
+	_, err := exec.LookPath("redis-server")
+	require.NoError(t, err, "redis-server is required")
 	r := &ownRedis{t: t, port: freePort(t), dir: t.TempDir(), extra: extra}
 	r.start()
 	t.Cleanup(r.stop)
@@ -188,16 +194,14 @@ func (r *ownRedis) start() {
 		"--dir", r.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
 		"--logfile", filepath.Join(r.dir, "redis.log")}, r.extra...)
 	r.cmd = exec.Command("redis-server", args...)
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatalf("starting redis-server: %v", err)
-	}
+	require.NoError(r.t, r.cmd.Start(), "starting redis-server")
 	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for c.Ping(context.Background()).Err() != nil {
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
-			r.t.Fatalf("redis-server on %s did not come up:\n%s", r.addr(), log)
+			require.Fail(r.t, "redis-server did not come up", "on %s:\n%s", r.addr(), log)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -227,29 +231,679 @@ func TestOwnRedisStoreBasics(t *testing.T) {
 	defer rdb.Close()
 	s := redisstore.New(rdb)
 	id := sessionstest.NewID()
-	if err := s.Create(context.Background(), sessions.Record{ID: id, Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	if n := rdb.Exists(context.Background(), redisstore.DefaultPrefix+"s:"+id).Val(); n != 1 {
-		t.Fatalf("key with DefaultPrefix exists = %d; want 1", n)
-	}
+	require.NoError(t, s.Create(context.Background(), sessions.Record{ID: id, Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}))
+	n, err := rdb.Exists(context.Background(), redisstore.DefaultPrefix+"s:"+id).Result()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "key with DefaultPrefix exists")
 	// A server that has not seen the index script yet (new, restarted,
 	// or after SCRIPT FLUSH) still gets the index written.
 	ctx := context.Background()
 	for i := range 3 {
-		if err := rdb.ScriptFlush(ctx).Err(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, rdb.ScriptFlush(ctx).Err())
 		uid := sessionstest.NewID()
-		if err := s.Create(ctx, sessions.Record{ID: uid, Data: []byte("u"), UserID: "erin", Expiry: time.Now().Add(time.Hour)}); err != nil {
-			t.Fatalf("Create after SCRIPT FLUSH: %v", err)
+		err := s.Create(ctx, sessions.Record{ID: uid, Data: []byte("u"), UserID: "erin", Expiry: time.Now().Add(time.Hour)})
+		require.NoError(t, err, "Create after SCRIPT FLUSH")
+		require.NoError(t, rdb.ScriptFlush(ctx).Err())
+		found, err := s.Update(ctx, sessions.Record{ID: uid, Data: []byte("u2"), UserID: "erin", Expiry: time.Now().Add(time.Hour)})
+		require.NoError(t, err, "Update after SCRIPT FLUSH")
+		require.True(t, found, "Update after SCRIPT FLUSH")
+		ids, err := s.UserSessions(ctx, "erin")
+		require.NoError(t, err)
+		require.Len(t, ids, i+1, "UserSessions")
+	}
+}
+
+var errInjected = errors.New("injected: i/o timeout")
+
+// failGet is a go-redis hook that, while key is set, gives the GET of that
+// key errInjected after the server has answered it, as a timeout on that
+// one reply would. pipeErr is what a pipeline containing it reports.
+type failGet struct {
+	key     atomic.Pointer[string]
+	pipeErr error
+	hits    atomic.Int64
+}
+
+func (h *failGet) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *failGet) hit(cmd redis.Cmder) bool {
+	k := h.key.Load()
+	args := cmd.Args()
+	if k == nil || cmd.Name() != "get" || len(args) != 2 || args[1] != *k {
+		return false
+	}
+	cmd.SetErr(errInjected)
+	h.hits.Add(1)
+	return true
+}
+
+func (h *failGet) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if h.hit(cmd) {
+			return errInjected
 		}
-		rdb.ScriptFlush(ctx)
-		if found, err := s.Update(ctx, sessions.Record{ID: uid, Data: []byte("u2"), UserID: "erin", Expiry: time.Now().Add(time.Hour)}); !found || err != nil {
-			t.Fatalf("Update after SCRIPT FLUSH = %v, %v", found, err)
+		return err
+	}
+}
+
+func (h *failGet) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if h.hit(c) {
+				return h.pipeErr
+			}
 		}
-		if ids, err := s.UserSessions(ctx, "erin"); err != nil || len(ids) != i+1 {
-			t.Fatalf("UserSessions = %d, %v; want %d", len(ids), err, i+1)
+		return err
+	}
+}
+
+// TestUserSessionsGetFails makes the GET of one live session fail inside
+// UserSessions' pipeline: UserSessions must return the error and keep the
+// index entry, so that a later DeleteUser still logs that session out.
+// pipeErr covers both things Exec can report when a command fails behind
+// another: nothing, or the redis.Nil of an earlier missing key.
+func TestUserSessionsGetFails(t *testing.T) {
+	r := startOwnRedis(t)
+	for _, tc := range []struct {
+		name    string
+		pipeErr error
+	}{
+		{"exec reports nil", nil},
+		{"exec reports redis.Nil", redis.Nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &failGet{pipeErr: tc.pipeErr}
+			rdb := redis.NewClient(&redis.Options{Addr: r.addr()})
+			defer rdb.Close()
+			rdb.AddHook(h)
+			prefix := testPrefix(t, rdb)
+			s := redisstore.New(rdb, redisstore.WithPrefix(prefix))
+			ctx := context.Background()
+			live, gone := sessionstest.NewID(), sessionstest.NewID()
+			for _, id := range []string{live, gone} {
+				rec := sessions.Record{ID: id, Data: []byte("x"), UserID: "dave", Expiry: time.Now().Add(time.Hour)}
+				require.NoError(t, s.Create(ctx, rec))
+			}
+			// An index entry whose session is gone: its GET misses.
+			require.NoError(t, rdb.Del(ctx, prefix+"s:"+gone).Err())
+			key := prefix + "s:" + live
+			h.key.Store(&key)
+			ids, err := s.UserSessions(ctx, "dave")
+			require.ErrorIs(t, err, errInjected, "UserSessions with a failed GET = %q", ids)
+			require.NotZero(t, h.hits.Load(), "the hook never failed a GET: the test did not test anything")
+			h.key.Store(nil)
+			ids, err = s.UserSessions(ctx, "dave")
+			require.NoError(t, err, "UserSessions after the fault")
+			require.Equal(t, []string{live}, ids, "UserSessions after the fault")
+			require.NoError(t, s.DeleteUser(ctx, "dave"))
+			_, found, err := s.Find(ctx, live)
+			require.NoError(t, err, "Find after DeleteUser")
+			assert.False(t, found, "Find after DeleteUser; want the session gone")
+		})
+	}
+}
+
+// TestCreateExistsGetFails: a Create that finds its id taken reads the
+// existing session to decide whether to take back its index entry. When
+// that GET fails, the entry stays: it may be the existing session's own.
+func TestCreateExistsGetFails(t *testing.T) {
+	r := startOwnRedis(t)
+	h := &failGet{}
+	rdb := redis.NewClient(&redis.Options{Addr: r.addr()})
+	defer rdb.Close()
+	rdb.AddHook(h)
+	prefix := testPrefix(t, rdb)
+	s := redisstore.New(rdb, redisstore.WithPrefix(prefix))
+	ctx := context.Background()
+	id := sessionstest.NewID()
+	rec := sessions.Record{ID: id, Data: []byte("x"), UserID: "erin", Expiry: time.Now().Add(time.Hour)}
+	require.NoError(t, s.Create(ctx, rec))
+	key := prefix + "s:" + id
+	h.key.Store(&key)
+	require.ErrorIs(t, s.Create(ctx, rec), sessions.ErrExists, "second Create")
+	require.NotZero(t, h.hits.Load(), "the hook never failed a GET: the test did not test anything")
+	h.key.Store(nil)
+	require.NoError(t, s.DeleteUser(ctx, "erin"))
+	_, found, err := s.Find(ctx, id)
+	require.NoError(t, err, "Find after DeleteUser")
+	assert.False(t, found, "Find after DeleteUser; want the session gone")
+}
+
+const mwKey = "redisstore-test-secret-0123456789abcdefghij"
+
+// app is one application instance: a Middleware on a Redis store behind
+// its own HTTP server.
+type app struct {
+	m    *sessions.Middleware
+	srv  *httptest.Server
+	mu   sync.Mutex
+	errs []error // what the error handler saw
+}
+
+func (a *app) lastErr() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.errs) == 0 {
+		return nil
+	}
+	return a.errs[len(a.errs)-1]
+}
+
+// newApp serves: GET /get?k= (the value), /set?k=&v=, /incr?k=,
+// /login?u=, /logout, /who.
+func newApp(t *testing.T, store sessions.Store, wrap func(http.Handler) http.Handler) *app {
+	t.Helper()
+	a := &app{}
+	m, err := sessions.New(sessions.SessionConfig{
+		SecretKey: mwKey,
+		Store:     store,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			a.mu.Lock()
+			a.errs = append(a.errs, err)
+			a.mu.Unlock()
+			http.Error(w, "session store unavailable", http.StatusInternalServerError)
+		},
+	})
+	require.NoError(t, err)
+	a.m = m
+	mux := http.NewServeMux()
+	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
+		s, err := sessions.GetSession(r.Context())
+		if err != nil {
+			return
+		}
+		v, _ := sessions.GetAs[string](s, r.URL.Query().Get("k"))
+		io.WriteString(w, v)
+	})
+	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
+		s, err := sessions.GetSession(r.Context())
+		if err != nil {
+			return
+		}
+		s.Set(r.URL.Query().Get("k"), r.URL.Query().Get("v"))
+		io.WriteString(w, "ok")
+	})
+	mux.HandleFunc("/incr", func(w http.ResponseWriter, r *http.Request) {
+		s, err := sessions.GetSession(r.Context())
+		if err != nil {
+			return
+		}
+		k := r.URL.Query().Get("k")
+		n, _ := sessions.GetAs[int](s, k)
+		s.Set(k, n+1)
+		io.WriteString(w, strings.Repeat("+", n+1))
+	})
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		if err := sessions.Login(r.Context(), r.URL.Query().Get("u")); err != nil {
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
+		if sessions.Logout(r.Context()) == nil {
+			io.WriteString(w, "ok")
+		}
+	})
+	mux.HandleFunc("/who", func(w http.ResponseWriter, r *http.Request) {
+		u, _ := sessions.UserID(r.Context())
+		io.WriteString(w, u)
+	})
+	var h http.Handler = m.Handler(mux)
+	if wrap != nil {
+		h = wrap(h)
+	}
+	a.srv = httptest.NewServer(h)
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+// browser is a client with a cookie jar shared across app instances (the
+// two servers play one site behind a load balancer: the jar is keyed by
+// host, and both listen on 127.0.0.1).
+type browser struct {
+	t   *testing.T
+	c   *http.Client
+	jar *cookiejar.Jar
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, c: &http.Client{Jar: jar}, jar: jar}
+}
+
+func (b *browser) get(a *app, path string) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.Get(a.srv.URL + path)
+	require.NoError(b.t, err, "GET %s", path)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(body))
+}
+
+func (b *browser) mustGet(a *app, path, want string) {
+	b.t.Helper()
+	code, body := b.get(a, path)
+	require.Equal(b.t, http.StatusOK, code, "GET %s: status (body %q)", path, body)
+	require.Equal(b.t, want, body, "GET %s: body", path)
+}
+
+// cookie returns the browser's session cookie for a.
+func (b *browser) cookie(a *app) string {
+	req, _ := http.NewRequest("GET", a.srv.URL, nil)
+	for _, c := range b.jar.Cookies(req.URL) {
+		if c.Name == "session" {
+			return c.Value
 		}
 	}
+	return ""
+}
+
+func TestTwoInstancesShareSessions(t *testing.T) {
+	rdb := sharedClient(t)
+	prefix := testPrefix(t, rdb)
+	// Each instance has its own client and store, as separate processes
+	// would; only Redis is shared.
+	other := redis.NewClient(&redis.Options{Addr: sharedAddr})
+	t.Cleanup(func() { other.Close() })
+	a := newApp(t, redisstore.New(rdb, redisstore.WithPrefix(prefix)), nil)
+	b := newApp(t, redisstore.New(other, redisstore.WithPrefix(prefix)), nil)
+	require.NotEqual(t, a.srv.URL, b.srv.URL, "the two instances share a server")
+
+	alice := newBrowser(t)
+	alice.mustGet(a, "/set?k=cart=3", "ok")
+	alice.mustGet(a, "/login?u=alice", "ok")
+	alice.mustGet(b, "/who", "alice")
+	alice.mustGet(b, "/incr?k=n", "+")
+	alice.mustGet(a, "/incr?k=n", "++")
+	alice.mustGet(b, "/incr?k=n", "+++")
+	loggedIn := alice.cookie(a)
+
+	// Logout on one instance ends the session on the other, and the old
+	// cookie replayed to either is rejected.
+	alice.mustGet(b, "/logout", "ok")
+	thief := newBrowser(t)
+	thief.jar.SetCookies(mustURL(t, a.srv.URL), []*http.Cookie{{Name: "session", Value: loggedIn}})
+	thief.mustGet(a, "/who", "")
+	thief.mustGet(b, "/who", "")
+	thief.mustGet(a, "/get?k=n", "")
+
+	// DestroyUser through either instance ends every device's session.
+	var devices []*browser
+	for range 3 {
+		d := newBrowser(t)
+		d.mustGet(a, "/login?u=bob", "ok")
+		d.mustGet(b, "/who", "bob")
+		devices = append(devices, d)
+	}
+	ids, err := b.m.UserSessions(context.Background(), "bob")
+	require.NoError(t, err)
+	require.Len(t, ids, 3, "UserSessions(bob)")
+	require.NoError(t, b.m.DestroyUser(context.Background(), "bob"))
+	for _, d := range devices {
+		d.mustGet(a, "/who", "")
+		d.mustGet(b, "/who", "")
+	}
+}
+
+func TestLogoutRacingSlowWriterOnRedis(t *testing.T) {
+	rdb := sharedClient(t)
+	prefix := testPrefix(t, rdb)
+	store := redisstore.New(rdb, redisstore.WithPrefix(prefix))
+	loaded, release := make(chan struct{}), make(chan struct{})
+	a := newApp(t, store, nil)
+	br := newBrowser(t)
+	br.mustGet(a, "/login?u=carol", "ok")
+	cookie := br.cookie(a)
+
+	slowSrv := httptest.NewServer(a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := sessions.GetSession(r.Context())
+		if err != nil {
+			return
+		}
+		close(loaded)
+		<-release
+		s.Set("late", "write")
+	})))
+	defer slowSrv.Close()
+	done := make(chan *http.Response)
+	go func() {
+		req, _ := http.NewRequest("GET", slowSrv.URL, nil)
+		req.AddCookie(&http.Cookie{Name: "session", Value: cookie})
+		resp, err := http.DefaultClient.Do(req)
+		assert.NoError(t, err)
+		done <- resp
+	}()
+	<-loaded
+	br.mustGet(a, "/logout", "ok")
+	close(release)
+	resp := <-done
+	require.NotNil(t, resp, "the slow request failed")
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "session" {
+			assert.Negative(t, c.MaxAge, "slow writer got a session cookie after logout")
+		}
+	}
+	keys, err := rdb.Keys(context.Background(), prefix+"s:*").Result()
+	require.NoError(t, err)
+	assert.Empty(t, keys, "Redis holds sessions; the slow writer recreated the logged-out one")
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	require.NoError(t, err)
+	return u
+}
+
+// TestRedisStopAndRestart stops Redis while a user holds a session:
+// requests fail loudly (500, no cookie, nothing replaced) while it is down,
+// and after the restart the session is back, as it was.
+func TestRedisStopAndRestart(t *testing.T) {
+	r := startOwnRedis(t)
+	rdb := redis.NewClient(&redis.Options{
+		Addr: r.addr(), MaxRetries: 1, DialTimeout: 500 * time.Millisecond,
+		ReadTimeout: time.Second, WriteTimeout: time.Second, ContextTimeoutEnabled: true,
+	})
+	defer rdb.Close()
+	a := newApp(t, redisstore.New(rdb), nil)
+	br := newBrowser(t)
+	br.mustGet(a, "/login?u=dave", "ok")
+	br.mustGet(a, "/incr?k=n", "+")
+	cookie := br.cookie(a)
+
+	r.stop()
+	for _, path := range []string{"/incr?k=n", "/get?k=n", "/who", "/logout"} {
+		code, _ := br.get(a, path)
+		require.Equal(t, http.StatusInternalServerError, code, "GET %s with Redis down", path)
+		require.ErrorIs(t, a.lastErr(), sessions.ErrStore, "error handler")
+		require.Equal(t, cookie, br.cookie(a), "GET %s with Redis down changed the cookie", path)
+	}
+	// A new visitor gets no cookie for a session that was never saved.
+	stranger := newBrowser(t)
+	code, _ := stranger.get(a, "/set?k=x&v=1")
+	require.Equal(t, http.StatusInternalServerError, code, "new session with Redis down")
+	require.Empty(t, stranger.cookie(a), "new session with Redis down: cookie")
+
+	r.start()
+	// The pool reconnects; the session is intact, with nothing the failed
+	// requests tried to write.
+	br.mustGet(a, "/who", "dave")
+	br.mustGet(a, "/incr?k=n", "++")
+	stranger.mustGet(a, "/set?k=x&v=1", "ok")
+	stranger.mustGet(a, "/get?k=x", "1")
+}
+
+// isTimeout reports whether err comes from a deadline: the context's, or
+// the connection's read deadline that go-redis derives from it.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestDeadlineShorterThanDelay pauses Redis (CLIENT PAUSE) for longer than
+// the request's deadline: the request fails with ErrStore and a 500, and
+// nothing is lost once Redis answers again.
+func TestDeadlineShorterThanDelay(t *testing.T) {
+	r := startOwnRedis(t)
+	admin := redis.NewClient(&redis.Options{Addr: r.addr()})
+	defer admin.Close()
+	cases := []struct {
+		name    string
+		opts    redis.Options
+		wrap    func(http.Handler) http.Handler
+		timeout func(error) bool
+	}{
+		{"request deadline", redis.Options{ContextTimeoutEnabled: true, ReadTimeout: 30 * time.Second, MaxRetries: -1},
+			func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					ctx, cancel := context.WithTimeout(r.Context(), 150*time.Millisecond)
+					defer cancel()
+					h.ServeHTTP(w, r.WithContext(ctx))
+				})
+			},
+			isTimeout},
+		{"client read timeout", redis.Options{ReadTimeout: 150 * time.Millisecond, MaxRetries: -1}, nil,
+			isTimeout},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.Addr = r.addr()
+			rdb := redis.NewClient(&opts)
+			defer rdb.Close()
+			a := newApp(t, redisstore.New(rdb), tc.wrap)
+			br := newBrowser(t)
+			br.mustGet(a, "/set?k=v&v=before", "ok")
+			cookie := br.cookie(a)
+
+			// Pause every client for far longer than the deadline.
+			require.NoError(t, admin.Do(context.Background(), "CLIENT", "PAUSE", 3000, "ALL").Err())
+			for _, path := range []string{"/get?k=v", "/set?k=v&v=during"} {
+				code, _ := br.get(a, path)
+				require.Equal(t, http.StatusInternalServerError, code, "GET %s while Redis is paused", path)
+				err := a.lastErr()
+				require.ErrorIs(t, err, sessions.ErrStore, "error handler")
+				require.True(t, tc.timeout(err), "error handler got %v; want it caused by the timeout", err)
+				require.Equal(t, cookie, br.cookie(a), "cookie changed while Redis was paused")
+			}
+			// Wait out the pause (CLIENT UNPAUSE would be paused too).
+			deadline := time.Now().Add(20 * time.Second)
+			for admin.Ping(context.Background()).Err() != nil && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			admin.Do(context.Background(), "CLIENT", "UNPAUSE")
+			br.mustGet(a, "/get?k=v", "before")
+		})
+	}
+}
+
+// resetProxy forwards TCP to Redis; while armed, a client write carrying a
+// SET command is cut in half and both connections are reset, as a network
+// failure in the middle of a write would.
+type resetProxy struct {
+	ln     net.Listener
+	target string
+	armed  atomic.Bool
+	resets atomic.Int64
+}
+
+func newResetProxy(t *testing.T, target string) *resetProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &resetProxy{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.handle(c)
+		}
+	}()
+	return p
+}
+
+func reset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.Close()
+}
+
+func (p *resetProxy) handle(c net.Conn) {
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	go func() { io.Copy(c, up); c.Close() }()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if p.armed.Load() && bytes.Contains(bytes.ToLower(buf[:n]), []byte("\r\nset\r\n")) {
+				up.Write(buf[:n/2])
+				p.resets.Add(1)
+				reset(up)
+				reset(c)
+				return
+			}
+			if _, err := up.Write(buf[:n]); err != nil {
+				c.Close()
+				return
+			}
+		}
+		if err != nil {
+			up.Close()
+			return
+		}
+	}
+}
+
+// TestConnectionResetMidWrite cuts the connection in the middle of the
+// session's SET: the request fails with ErrStore and a 500, no cookie
+// points at unsaved data, and the stored session is what it was.
+func TestConnectionResetMidWrite(t *testing.T) {
+	shared := sharedClient(t)
+	prefix := testPrefix(t, shared)
+	p := newResetProxy(t, sharedAddr)
+	rdb := redis.NewClient(&redis.Options{Addr: p.ln.Addr().String(), MaxRetries: 2})
+	defer rdb.Close()
+	a := newApp(t, redisstore.New(rdb, redisstore.WithPrefix(prefix)), nil)
+	br := newBrowser(t)
+	br.mustGet(a, "/set?k=v&v=before", "ok")
+	cookie := br.cookie(a)
+
+	p.armed.Store(true)
+	code, _ := br.get(a, "/set?k=v&v=during")
+	require.Equal(t, http.StatusInternalServerError, code, "update with the connection reset")
+	require.ErrorIs(t, a.lastErr(), sessions.ErrStore, "error handler")
+	require.Equal(t, cookie, br.cookie(a), "cookie changed by the failed update")
+	stranger := newBrowser(t)
+	code, _ = stranger.get(a, "/set?k=v&v=x")
+	require.Equal(t, http.StatusInternalServerError, code, "create with the connection reset")
+	require.Empty(t, stranger.cookie(a), "create with the connection reset: cookie")
+	require.NotZero(t, p.resets.Load(), "the proxy never reset a connection: the test did not test anything")
+	p.armed.Store(false)
+	br.mustGet(a, "/get?k=v", "before")
+	br.mustGet(a, "/set?k=v&v=after", "ok")
+	br.mustGet(a, "/get?k=v", "after")
+	keys, err := shared.Keys(t.Context(), prefix+"s:*").Result()
+	require.NoError(t, err)
+	assert.Len(t, keys, 1, "Redis sessions (nothing from the failed create)")
+}
+
+// TestRedisCluster builds a three-node Redis Cluster from its own
+// redis-server processes and runs the conformance suite and a two-instance
+// middleware check through a ClusterClient.
+func TestRedisCluster(t *testing.T) {
+	var addrs []string
+	for range 3 {
+		n := startOwnRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--appendonly", "no", "--cluster-node-timeout", "2000")
+		addrs = append(addrs, n.addr())
+	}
+	out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...),
+		"--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	require.NoError(t, err, "redis-cli --cluster create:\n%s", out)
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		for {
+			info, _ := c.ClusterInfo(ctx).Result()
+			if strings.Contains(info, "cluster_state:ok") {
+				break
+			}
+			require.False(t, time.Now().After(deadline), "cluster never became ready on %s:\n%s", a, info)
+			time.Sleep(50 * time.Millisecond)
+		}
+		c.Close()
+	}
+
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	t.Cleanup(func() { cc.Close() })
+	sessionstest.Run(t, func(t *testing.T) sessions.Store { return redisstore.New(cc) })
+
+	// Two application instances, each with its own cluster client.
+	cc2 := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	t.Cleanup(func() { cc2.Close() })
+	a := newApp(t, redisstore.New(cc), nil)
+	b := newApp(t, redisstore.New(cc2), nil)
+	for range 20 {
+		br := newBrowser(t)
+		br.mustGet(a, "/login?u=frank", "ok")
+		br.mustGet(b, "/who", "frank")
+	}
+	ids, err := b.m.UserSessions(ctx, "frank")
+	require.NoError(t, err)
+	require.Len(t, ids, 20, "UserSessions")
+	// The sessions really are spread over the nodes.
+	used := 0
+	for _, addr := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		n, err := c.DBSize(ctx).Result()
+		c.Close()
+		require.NoError(t, err)
+		if n > 0 {
+			used++
+		}
+	}
+	require.GreaterOrEqual(t, used, 2, "nodes holding keys; want them spread over the cluster")
+	require.NoError(t, a.m.DestroyUser(ctx, "frank"))
+	ids, err = b.m.UserSessions(ctx, "frank")
+	require.NoError(t, err)
+	assert.Empty(t, ids, "UserSessions after DestroyUser")
+}
+
+// TestRedisSentinel runs the store through a Sentinel-managed client: its
+// own redis-server as the master and a redis-sentinel process watching it.
+func TestRedisSentinel(t *testing.T) {
+	master := startOwnRedis(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor sessions 127.0.0.1 %d 1\nsentinel down-after-milliseconds sessions 5000\n",
+		port, dir, master.port)
+	require.NoError(t, os.WriteFile(conf, []byte(body), 0o600))
+	cmd := exec.Command("redis-server", conf, "--sentinel", "--logfile", filepath.Join(dir, "sentinel.log"))
+	require.NoError(t, cmd.Start(), "starting redis-sentinel")
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	})
+	sentinelAddr := fmt.Sprintf("127.0.0.1:%d", port)
+	sc := redis.NewSentinelClient(&redis.Options{Addr: sentinelAddr})
+	defer sc.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		addr, err := sc.GetMasterAddrByName(context.Background(), "sessions").Result()
+		if err == nil && len(addr) == 2 && addr[1] == fmt.Sprint(master.port) {
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "sentinel.log"))
+			require.Fail(t, "sentinel does not report the master", "%v, %v:\n%s", addr, err, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "sessions", SentinelAddrs: []string{sentinelAddr}})
+	t.Cleanup(func() { fc.Close() })
+	sessionstest.Run(t, func(t *testing.T) sessions.Store { return redisstore.New(fc) })
+
+	a := newApp(t, redisstore.New(fc), nil)
+	br := newBrowser(t)
+	br.mustGet(a, "/login?u=grace", "ok")
+	br.mustGet(a, "/who", "grace")
+	// The data is on the master Sentinel named.
+	direct := redis.NewClient(&redis.Options{Addr: master.addr()})
+	defer direct.Close()
+	n, err := direct.DBSize(context.Background()).Result()
+	require.NoError(t, err)
+	assert.NotZero(t, n, "nothing written to the master")
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	sessions "github.com/ctxsession/sessions"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -43,15 +45,13 @@ func ctl(t *testing.T, now time.Time, envKey string, args ...string) (int, strin
 func loginCookie(t *testing.T, user string, now time.Time) string {
 	t.Helper()
 	m, err := sessions.New(sessions.SessionConfig{SecretKey: testKey, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := sessions.Login(r.Context(), user); err != nil {
-			t.Error(err)
+		assert.NoError(t, sessions.Login(r.Context(), user))
+		s, err := sessions.GetSession(r.Context())
+		if assert.NoError(t, err) {
+			s.Set("visits", 7)
 		}
-		s, _ := sessions.GetSession(r.Context())
-		s.Set("visits", 7)
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
@@ -60,16 +60,14 @@ func loginCookie(t *testing.T, user string, now time.Time) string {
 			return c.Value
 		}
 	}
-	t.Fatal("no session cookie written")
+	require.Fail(t, "no session cookie written")
 	return ""
 }
 
 func signed(t *testing.T, now time.Time, key, json string, extra ...string) string {
 	t.Helper()
 	code, out, errs := ctl(t, now, "", append([]string{"sign", "--key", key}, append(extra, json)...)...)
-	if code != 0 {
-		t.Fatalf("sign: exit %d, stderr %q", code, errs)
-	}
+	require.Equal(t, 0, code, "sign: exit code; stderr %q", errs)
 	return strings.TrimSpace(out)
 }
 
@@ -227,34 +225,20 @@ func TestRun(t *testing.T) {
 				now = t0.Add(5 * time.Minute)
 			}
 			code, out, errs := ctl(t, now, tt.envKey, tt.args...)
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d; stderr %q; stdout %q", code, tt.code, errs, out)
-			}
+			require.Equal(t, tt.code, code, "exit code; stderr %q; stdout %q", errs, out)
 			for _, s := range tt.stdout {
-				if !strings.Contains(out, s) {
-					t.Errorf("stdout lacks %q; got:\n%s", s, out)
-				}
+				assert.Contains(t, out, s, "stdout")
 			}
 			for _, s := range tt.without {
-				if strings.Contains(out, s) {
-					t.Errorf("stdout has %q; got:\n%s", s, out)
-				}
+				assert.NotContains(t, out, s, "stdout")
 			}
 			if tt.code == 0 {
-				if errs != "" {
-					t.Errorf("stderr %q, want empty", errs)
-				}
+				assert.Empty(t, errs, "stderr")
 				return
 			}
-			if !strings.Contains(errs, tt.stderr) {
-				t.Errorf("stderr %q, want it to contain %q", errs, tt.stderr)
-			}
-			if !strings.HasPrefix(errs, "sessionctl: ") || strings.Count(errs, "\n") != 1 || !strings.HasSuffix(errs, "\n") {
-				t.Errorf("stderr %q is not one line starting with \"sessionctl: \"", errs)
-			}
-			if out != "" {
-				t.Errorf("stdout %q on failure, want empty", out)
-			}
+			assert.Contains(t, errs, tt.stderr, "stderr")
+			assert.Regexp(t, `\Asessionctl: [^\n]*\n\z`, errs, "stderr is one line starting with \"sessionctl: \"")
+			assert.Empty(t, out, "stdout on failure")
 		})
 	}
 }
@@ -262,23 +246,17 @@ func TestRun(t *testing.T) {
 func TestKeygen(t *testing.T) {
 	seen := map[string]bool{}
 	for range 3 {
-		code, out, _ := ctl(t, t0, "", "keygen")
-		if code != 0 {
-			t.Fatalf("exit %d", code)
-		}
+		code, out, errs := ctl(t, t0, "", "keygen")
+		require.Equal(t, 0, code, "exit code; stderr %q", errs)
 		key := strings.TrimSpace(out)
 		raw, err := base64.RawURLEncoding.DecodeString(key)
-		if err != nil || len(raw) != 32 {
-			t.Fatalf("key %q: %d bytes, err %v; want 32 bytes of base64url", key, len(raw), err)
-		}
-		if seen[key] {
-			t.Fatalf("key %q repeated", key)
-		}
+		require.NoError(t, err, "key %q is not base64url", key)
+		require.Len(t, raw, 32, "key %q", key)
+		require.False(t, seen[key], "key %q repeated", key)
 		seen[key] = true
 		// The key is accepted by the library.
-		if _, err := sessions.New(sessions.SessionConfig{SecretKey: key}); err != nil {
-			t.Fatalf("New rejects keygen's key: %v", err)
-		}
+		_, err = sessions.New(sessions.SessionConfig{SecretKey: key})
+		require.NoError(t, err, "New rejects keygen's key")
 	}
 }
 
@@ -290,25 +268,16 @@ func TestSignVerifyFormats(t *testing.T) {
 		t.Run(f, func(t *testing.T) {
 			c := signed(t, t0, testKey, `{"lang":"de","n":3}`, "--format", f)
 			code, out, errs := ctl(t, now, "", "verify", "--key", testKey, "--format", f, c)
-			if code != 0 {
-				t.Fatalf("verify: exit %d, stderr %q", code, errs)
-			}
+			require.Equal(t, 0, code, "verify: exit code; stderr %q", errs)
 			for _, want := range []string{"verified: YES (format " + f, `"lang": "de"`, `"n": 3`} {
-				if !strings.Contains(out, want) {
-					t.Errorf("verify stdout lacks %q:\n%s", want, out)
-				}
+				assert.Contains(t, out, want, "verify stdout")
 			}
 			code, out, errs = ctl(t, now, "", "decode", c)
-			if code != 0 {
-				t.Fatalf("decode: exit %d, stderr %q", code, errs)
-			}
-			if want := "format:   " + f + " (detected"; !strings.Contains(out, want) {
-				t.Errorf("decode stdout lacks %q:\n%s", want, out)
-			}
+			require.Equal(t, 0, code, "decode: exit code; stderr %q", errs)
+			assert.Contains(t, out, "format:   "+f+" (detected", "decode stdout")
 			code, _, errs = ctl(t, now, "", "verify", "--key", otherKey, "--format", f, c)
-			if code != 1 || !strings.Contains(errs, "invalid cookie") {
-				t.Errorf("verify with another key: exit %d, stderr %q; want 1, invalid cookie", code, errs)
-			}
+			assert.Equal(t, 1, code, "verify with another key: exit code")
+			assert.Contains(t, errs, "invalid cookie", "verify with another key: stderr")
 		})
 	}
 }

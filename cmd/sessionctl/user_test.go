@@ -8,6 +8,8 @@ import (
 	"time"
 
 	sessions "github.com/ctxsession/sessions"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestUserOf reads the user where each format keeps it, and nowhere else.
@@ -36,11 +38,17 @@ func TestUserOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := userOf([]byte(tt.payload), tt.format); got != tt.want {
-				t.Errorf("userOf(%s, %s) = %+v; want %+v", tt.payload, tt.format, got, tt.want)
-			}
+			assert.Equal(t, tt.want, userOf([]byte(tt.payload), tt.format), "userOf(%s, %s)", tt.payload, tt.format)
 		})
 	}
+}
+
+// parseFormat returns the library's Format named name.
+func parseFormat(t *testing.T, name string) sessions.Format {
+	t.Helper()
+	var f sessions.Format
+	require.NoError(t, f.UnmarshalText([]byte(name)))
+	return f
 }
 
 // TestUserOfLibraryCookies logs a user in through the middleware in every
@@ -49,19 +57,12 @@ func TestUserOf(t *testing.T) {
 func TestUserOfLibraryCookies(t *testing.T) {
 	for _, name := range formatNames() {
 		t.Run(name, func(t *testing.T) {
-			f, err := libFormat(name)
-			if err != nil {
-				t.Fatal(err)
-			}
+			f := parseFormat(t, name)
 			m, err := sessions.New(sessions.SessionConfig{SecretKey: testKey, Format: f, Now: func() time.Time { return t0 }})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			uid := "u-" + name
 			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if err := sessions.Login(r.Context(), uid); err != nil {
-					t.Error(err)
-				}
+				assert.NoError(t, sessions.Login(r.Context(), uid))
 			}))
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
@@ -71,9 +72,7 @@ func TestUserOfLibraryCookies(t *testing.T) {
 					value = c.Value
 				}
 			}
-			if value == "" {
-				t.Fatal("no session cookie written")
-			}
+			require.NotEmpty(t, value, "no session cookie written")
 			key := "_ctxsession.uid"
 			if f == sessions.FormatFlask {
 				key = "_user_id"
@@ -84,23 +83,15 @@ func TestUserOfLibraryCookies(t *testing.T) {
 				{"verify", "--key", testKey, "--format", name, value},
 			} {
 				code, out, errs := ctl(t, t0, "", args...)
-				if code != 0 {
-					t.Fatalf("%s: exit %d, stderr %q", args[0], code, errs)
-				}
+				require.Equal(t, 0, code, "%s: exit code; stderr %q", args[0], errs)
 				if f == sessions.FormatEncrypted {
 					// Without the key the payload cannot be read, and
 					// Decode does not return the metadata.
-					if strings.Contains(out, "user:") {
-						t.Errorf("%s of an encrypted cookie shows a user:\n%s", args[0], out)
-					}
+					assert.NotContains(t, out, "user:", "%s of an encrypted cookie shows a user", args[0])
 					continue
 				}
-				if !strings.Contains(out, want) {
-					t.Errorf("%s stdout lacks %q:\n%s", args[0], want, out)
-				}
-				if strings.Contains(out, "sub:") {
-					t.Errorf("%s stdout shows a sub the cookie does not have:\n%s", args[0], out)
-				}
+				assert.Contains(t, out, want, "%s stdout", args[0])
+				assert.NotContains(t, out, "sub:", "%s stdout shows a sub the cookie does not have", args[0])
 			}
 		})
 	}
@@ -111,8 +102,6 @@ func TestUserOfLibraryCookies(t *testing.T) {
 func TestDecodeInvalidUser(t *testing.T) {
 	value := b64url(`{"_ctxsession":{"uid":7}}`) + "." + ts(t0) + "." + strings.Repeat("A", 43)
 	code, out, errs := ctl(t, t0, "", "decode", value)
-	want := "user:     invalid: _ctxsession.uid is not a string; the library rejects this cookie"
-	if code != 0 || !strings.Contains(out, want) {
-		t.Fatalf("decode: exit %d, stderr %q, stdout:\n%s\nwant %q", code, errs, out, want)
-	}
+	require.Equal(t, 0, code, "decode: exit code; stderr %q", errs)
+	assert.Contains(t, out, "user:     invalid: _ctxsession.uid is not a string; the library rejects this cookie")
 }

@@ -21,6 +21,8 @@ import (
 
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/memstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const testKey = "0123456789abcdef0123456789abcdef-demo-test"
@@ -43,9 +45,7 @@ type browser struct {
 
 func newBrowser(t *testing.T, base string) *browser {
 	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return &browser{t: t, base: base, c: &http.Client{Jar: jar}}
 }
 
@@ -54,9 +54,7 @@ func newBrowser(t *testing.T, base string) *browser {
 func (b *browser) do(method, path string, form url.Values) string {
 	b.t.Helper()
 	code, out := b.send(method, path, form)
-	if code != http.StatusOK {
-		b.t.Fatalf("%s %s: status %d, body %s", method, path, code, out)
-	}
+	require.Equal(b.t, http.StatusOK, code, "%s %s: status, body %s", method, path, out)
 	return out
 }
 
@@ -69,18 +67,15 @@ func (b *browser) send(method, path string, form url.Values) (int, string) {
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequest(method, b.base+path, body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
+	require.NoError(b.t, err)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
+	require.NoError(b.t, err)
 	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(b.t, err)
 	return resp.StatusCode, string(out)
 }
 
@@ -97,18 +92,14 @@ func (b *browser) cookie() *http.Cookie {
 func mustContain(t *testing.T, what, body string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
-		if !strings.Contains(body, w) {
-			t.Errorf("%s lacks %q; body:\n%s", what, w, body)
-		}
+		assert.Contains(t, body, w, what)
 	}
 }
 
 func mustNotContain(t *testing.T, what, body string, nots ...string) {
 	t.Helper()
 	for _, w := range nots {
-		if strings.Contains(body, w) {
-			t.Errorf("%s contains %q; body:\n%s", what, w, body)
-		}
+		assert.NotContains(t, body, w, what)
 	}
 }
 
@@ -121,9 +112,7 @@ func newServer(t *testing.T, o options) *httptest.Server {
 		o.format = "itsdangerous"
 	}
 	a, closeStore, err := build(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv := httptest.NewServer(a.handler())
 	t.Cleanup(func() { srv.Close(); closeStore() })
 	return srv
@@ -159,9 +148,7 @@ func TestClickPath(t *testing.T) {
 
 			home := b.do("GET", "/", nil)
 			mustContain(t, "anonymous home", home, `action="/login"`, "not signed in")
-			if c := b.cookie(); c != nil {
-				t.Fatalf("anonymous home page set a cookie: %v", c)
-			}
+			require.Nil(t, b.cookie(), "anonymous home page set a cookie")
 
 			mustContain(t, "counter", b.do("GET", "/counter", nil), `id="visits">1<`)
 			mustContain(t, "counter", b.do("GET", "/counter", nil), `id="visits">2<`)
@@ -171,13 +158,8 @@ func TestClickPath(t *testing.T) {
 				"Welcome, "+esc+"! You are logged in.",
 				`<strong id="user">`+esc+`</strong>`, `action="/logout"`)
 			mustNotContain(t, "home after login", home, "<script>", `action="/login"`)
-			if got := strings.Contains(home, "logout-everywhere"); got != mode.store {
-				t.Errorf("log out everywhere offered: %v, want %v", got, mode.store)
-			}
-			c := b.cookie()
-			if c == nil {
-				t.Fatal("no session cookie after login")
-			}
+			assert.Equal(t, mode.store, strings.Contains(home, "logout-everywhere"), "log out everywhere offered")
+			require.NotNil(t, b.cookie(), "no session cookie after login")
 
 			// The flash is shown once; the login dropped the anonymous counter.
 			home = b.do("GET", "/", nil)
@@ -194,9 +176,7 @@ func TestClickPath(t *testing.T) {
 
 			home = b.do("POST", "/logout", nil)
 			mustContain(t, "home after logout", home, "You are logged out.", `action="/login"`, "not signed in")
-			if c := b.cookie(); c != nil {
-				t.Errorf("cookie still stored after logout: %v", c)
-			}
+			assert.Nil(t, b.cookie(), "cookie still stored after logout")
 		})
 	}
 }
@@ -227,9 +207,7 @@ func TestLogoutEverywhereAnonymous(t *testing.T) {
 	srv := newServer(t, options{store: "memory"})
 	b := newBrowser(t, srv.URL)
 	mustContain(t, "home", b.do("POST", "/logout-everywhere", nil), "not signed in")
-	if c := b.cookie(); c != nil {
-		t.Errorf("anonymous logout-everywhere set a cookie: %v", c)
-	}
+	assert.Nil(t, b.cookie(), "anonymous logout-everywhere set a cookie")
 }
 
 func TestLoginBadNames(t *testing.T) {
@@ -248,9 +226,7 @@ func TestLoginBadNames(t *testing.T) {
 			home := b.do("POST", "/login", url.Values{"name": {tt.input}})
 			mustContain(t, "home", home, `class="flash error"`, tt.want, "not signed in")
 			// The flash was shown, so the session is empty and the cookie gone.
-			if c := b.cookie(); c != nil {
-				t.Errorf("cookie left after a failed login: %v", c)
-			}
+			assert.Nil(t, b.cookie(), "cookie left after a failed login")
 		})
 	}
 	t.Run("longest name", func(t *testing.T) {
@@ -267,16 +243,10 @@ func TestCrossOriginPostRefused(t *testing.T) {
 	req.Header.Set("Origin", "https://evil.example")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("cross-site login: status %d, want 403", resp.StatusCode)
-	}
-	if len(resp.Cookies()) != 0 {
-		t.Errorf("cross-site login set cookies: %v", resp.Cookies())
-	}
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "cross-site login: status")
+	assert.Empty(t, resp.Cookies(), "cross-site login set cookies")
 }
 
 func TestTamperedCookie(t *testing.T) {
@@ -284,7 +254,9 @@ func TestTamperedCookie(t *testing.T) {
 	b := newBrowser(t, srv.URL)
 	b.do("POST", "/login", url.Values{"name": {"erin"}})
 	c := b.cookie()
-	u, _ := url.Parse(srv.URL)
+	require.NotNil(t, c, "no session cookie after login")
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
 	c.Value = strings.Replace(c.Value, "e", "f", 1)
 	b.c.Jar.SetCookies(u, []*http.Cookie{c})
 	mustContain(t, "home with a tampered cookie", b.do("GET", "/", nil), "not signed in")
@@ -316,9 +288,8 @@ func TestRun(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			code := run(context.Background(), tt.args, &out, &errb, tt.getenv)
-			if code != tt.code || !strings.Contains(errb.String(), tt.stderr) {
-				t.Errorf("exit %d, stderr %q; want %d and %q", code, errb.String(), tt.code, tt.stderr)
-			}
+			assert.Equal(t, tt.code, code, "exit code; stderr %q", errb.String())
+			assert.Contains(t, errb.String(), tt.stderr, "stderr")
 		})
 	}
 
@@ -329,17 +300,11 @@ func TestRun(t *testing.T) {
 		go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, out, io.Discard, env) }()
 		addr := out.waitFor(t, "listening on ")
 		resp, err := http.Get(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Errorf("GET /: status %d", resp.StatusCode)
-		}
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "GET /: status")
 		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("exit %d after cancel, want 0", code)
-		}
+		assert.Equal(t, 0, <-done, "exit code after cancel")
 		mustContain(t, "stdout", out.String(), "secret key (generated for this run", "format itsdangerous")
 	})
 }
@@ -373,7 +338,7 @@ func (b *syncBuffer) waitFor(t *testing.T, prefix string) string {
 			}
 		}
 	}
-	t.Fatalf("no %q line in output %q", prefix, b.String())
+	require.Fail(t, "no such line in the output", "prefix %q, output %q", prefix, b.String())
 	return ""
 }
 
@@ -409,9 +374,7 @@ func newStoreServer(t *testing.T, st sessions.Store) *httptest.Server {
 		Store:     st,
 		Logger:    slog.New(slog.DiscardHandler),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv := httptest.NewServer(newApp(m, sessions.DefaultCookieName, "test", "itsdangerous", true).handler())
 	t.Cleanup(srv.Close)
 	return srv
@@ -430,9 +393,8 @@ func TestStoreFailures(t *testing.T) {
 	b.do("POST", "/login", url.Values{"name": {"frank"}})
 	st.failDelete.Store(true)
 	// The middleware's error handler (or fail) answers 500.
-	if code, body := b.send("POST", "/logout", nil); code != http.StatusInternalServerError {
-		t.Errorf("logout with a failing store: status %d, body %q; want 500", code, body)
-	}
+	code, body := b.send("POST", "/logout", nil)
+	assert.Equal(t, http.StatusInternalServerError, code, "logout with a failing store: status; body %q", body)
 	st.failDelete.Store(false)
 	mustContain(t, "home after the failed logout", b.do("GET", "/", nil), `id="user">frank<`)
 
