@@ -1,59 +1,87 @@
-package sessions
+package interop
 
 import (
+	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	sessions "github.com/ctxsession/sessions"
 )
 
-// Helpers shared by the interop tests (interop_*_test.go), which run the
-// real Python peers in testdata/peers.
+// The request harness of the module: the Go side (a Middleware and one
+// request through it) and the Python side (running a peer script), shared
+// by every test file.
 
-// Keys of the interop tests (MinKeyLength bytes or more).
+// The interpreters. python3 (first on PATH) has Flask 3.1 and
+// itsdangerous 2.2; Debian's /usr/bin/python3 has Debian's packages
+// (Starlette, httpx, PyJWT, cryptography). .ci/provision.sh installs both
+// sets.
 const (
-	ixKey   = "interop-secret-key-0123456789abcdef"
-	ixOld   = "interop-older-key-0123456789abcdef"
-	ixWrong = "interop-wrong-key-0123456789abcdefg"
+	python3      = "python3"
+	debianPython = "/usr/bin/python3"
 )
 
-// ixNew returns a Middleware for cfg, with ixKey when cfg has no key.
-func ixNew(t testing.TB, cfg SessionConfig) *Middleware {
+// Keys of the tests (MinKeyLength bytes or more).
+const (
+	testKey  = "interop-secret-key-0123456789abcdef"
+	oldKey   = "interop-older-key-0123456789abcdef"
+	wrongKey = "interop-wrong-key-0123456789abcdefg"
+)
+
+// goSide is a Middleware under test with the configuration it was built
+// from.
+type goSide struct {
+	*sessions.Middleware
+	cfg sessions.SessionConfig // SecretKey and CookieName filled in
+}
+
+// newGo returns the Go side for cfg, with testKey when cfg has no key.
+func newGo(t testing.TB, cfg sessions.SessionConfig) *goSide {
 	t.Helper()
 	if cfg.SecretKey == "" {
-		cfg.SecretKey = ixKey
+		cfg.SecretKey = testKey
 	}
-	m, err := New(cfg)
-	if err != nil {
-		t.Fatalf("New(%v): %v", cfg.Format, err)
+	if cfg.CookieName == "" {
+		cfg.CookieName = sessions.DefaultCookieName
 	}
-	return m
+	m, err := sessions.New(cfg)
+	require.NoError(t, err, "New(%v)", cfg.Format)
+	return &goSide{Middleware: m, cfg: cfg}
 }
 
-// ixResult is what one request through the Go middleware produced.
-type ixResult struct {
-	Values  map[string]any // the session the handler saw (before act)
-	UserID  string
-	Flashes []Flash
-	Cookie  string // the session cookie set on the response
-	Set     bool   // whether a session cookie (or its deletion) was sent
-	Deleted bool
+// fixedClock is a SessionConfig.Now that always returns at.
+func fixedClock(at time.Time) func() time.Time { return func() time.Time { return at } }
+
+// result is what one request through the Go middleware produced.
+type result struct {
+	Values     map[string]any // the session the handler saw (before act)
+	UserID     string
+	Created    time.Time
+	Cookie     string   // the session cookie set on the response
+	Set        bool     // whether a session cookie (or its deletion) was sent
+	Deleted    bool     // whether that was a deletion
+	SetCookies []string // every Set-Cookie line of the response
 }
 
-// ixServe sends one request with the session cookie value (none when
-// empty) through m and runs act, if not nil, on the session.
-func ixServe(t testing.TB, m *Middleware, cookie string, act func(r *http.Request, s *Session)) ixResult {
+// serve sends one request with the session cookie value (none when empty)
+// through g and runs act, if not nil, on the session.
+func (g *goSide) serve(t testing.TB, cookie string, act func(r *http.Request, s *sessions.Session)) result {
 	t.Helper()
-	var res ixResult
-	h := m.Handler(WithSession(func(w http.ResponseWriter, r *http.Request, s *Session) {
+	var res result
+	h := g.Handler(sessions.WithSession(func(w http.ResponseWriter, r *http.Request, s *sessions.Session) {
 		res.Values = map[string]any{}
 		for _, k := range s.Keys() {
 			res.Values[k], _ = s.Get(k)
 		}
-		res.UserID = s.UserID()
+		res.UserID, res.Created = s.UserID(), s.Created()
 		if act != nil {
 			act(r, s)
 		}
@@ -61,141 +89,98 @@ func ixServe(t testing.TB, m *Middleware, cookie string, act func(r *http.Reques
 	}))
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	if cookie != "" {
-		req.Header.Set("Cookie", m.cfg.CookieName+"="+cookie)
+		req.Header.Set("Cookie", g.cfg.CookieName+"="+cookie)
 	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
-	if w.Code != http.StatusNoContent {
-		t.Fatalf("Go handler: status %d, body %q", w.Code, w.Body.String())
-	}
-	for _, line := range w.Result().Header.Values("Set-Cookie") {
+	require.Equal(t, http.StatusNoContent, w.Code, "Go handler: body %q", w.Body.String())
+	res.SetCookies = w.Result().Header.Values("Set-Cookie")
+	for _, line := range res.SetCookies {
 		c, err := http.ParseSetCookie(line)
-		if err != nil {
-			t.Fatalf("Go wrote an unparsable Set-Cookie %q: %v", line, err)
-		}
-		if c.Name == m.cfg.CookieName {
+		require.NoError(t, err, "Go wrote an unparsable Set-Cookie %q", line)
+		if c.Name == g.cfg.CookieName {
 			res.Set, res.Cookie, res.Deleted = true, c.Value, c.MaxAge < 0
 		}
 	}
 	return res
 }
 
-// ixFlashes reads (and so consumes) the flashes of a cookie in Go.
-func ixFlashes(t testing.TB, m *Middleware, cookie string) []Flash {
-	var got []Flash
-	ixServe(t, m, cookie, func(_ *http.Request, s *Session) { got = s.Flashes() })
+// flashes reads (and so consumes) the flashes of a cookie in Go.
+func (g *goSide) flashes(t testing.TB, cookie string) []sessions.Flash {
+	t.Helper()
+	var got []sessions.Flash
+	g.serve(t, cookie, func(_ *http.Request, s *sessions.Session) { got = s.Flashes() })
 	return got
 }
 
-// ixPeer runs a JSON-in, JSON-out peer script on a list of inputs and
-// returns its list of outputs, failing unless it answered every input.
-func ixPeer[In, Out any](t testing.TB, python, script string, in []In) []Out {
+// decode is Middleware.Decode under the test's context.
+func (g *goSide) decode(t testing.TB, value string) (map[string]any, error) {
+	return g.Decode(t.Context(), value)
+}
+
+// encode is Middleware.Encode, failing the test on an error.
+func (g *goSide) encode(t testing.TB, values map[string]any) string {
 	t.Helper()
-	b, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := runPeer(t, python, script, string(b))
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.UseNumber()
-	var out []Out
-	if err := dec.Decode(&out); err != nil {
-		t.Fatalf("peer %s: bad output %q: %v", script, text, err)
-	}
-	if len(out) != len(in) {
-		t.Fatalf("peer %s answered %d of %d inputs", script, len(out), len(in))
-	}
-	return out
+	v, err := g.Encode(values)
+	require.NoError(t, err, "Encode")
+	return v
 }
 
-// ixAppReq is a request to a Python web-app peer (Flask, Starlette): its
-// secret, method and path.
-type ixAppReq[R any] interface {
-	*R
-	appFields() (secret, method *string, path string)
-}
-
-// ixRunApp fills in the defaults of reqs in place (secret ixKey, method
-// GET), sends them to one process of the peer app script and returns its
-// responses, failing unless it answered each with 200.
-func ixRunApp[R any, P ixAppReq[R]](t *testing.T, peer, python, script string, reqs []R) []flaskResp {
+// encodeAt encodes values as issued at the given time: with g's
+// configuration and a clock standing at that time.
+func (g *goSide) encodeAt(t testing.TB, values map[string]any, at time.Time) string {
 	t.Helper()
-	for i := range reqs {
-		secret, method, _ := P(&reqs[i]).appFields()
-		if *secret == "" {
-			*secret = ixKey
-		}
-		if *method == "" {
-			*method = http.MethodGet
-		}
-	}
-	out := ixPeer[R, flaskResp](t, python, script, reqs)
-	for i, r := range out {
-		if r.Status != http.StatusOK {
-			_, method, path := P(&reqs[i]).appFields()
-			t.Fatalf("%s %s %s: status %d, body %v", peer, *method, path, r.Status, r.Body)
-		}
-	}
-	return out
+	cfg := g.cfg
+	cfg.Now = fixedClock(at)
+	return newGo(t, cfg).encode(t, values)
 }
 
-// ixBadCookie is a cookie (or token) made by a peer that Go must reject
-// with want.
-type ixBadCookie struct {
+// badCookie is a cookie (or token) made by a peer that Go must reject with
+// want.
+type badCookie struct {
 	name, value string
 	want        error
 }
 
-// ixWantRejected checks that m.Decode rejects each of the peer's bad cookies
+// wantRejected checks that Decode rejects each of the peer's bad cookies
 // with its error (which must match ErrInvalidCookie too) and that the
 // middleware gives a request carrying it an empty session.
-func ixWantRejected(t *testing.T, m *Middleware, peer string, cases []ixBadCookie) {
+func (g *goSide) wantRejected(t *testing.T, peer string, cases []badCookie) {
 	t.Helper()
 	for _, tc := range cases {
-		if _, err := m.Decode(tc.value); !errors.Is(err, tc.want) || !errors.Is(err, ErrInvalidCookie) {
-			t.Errorf("Go Decode(%s %s cookie) = %v, want %v", peer, tc.name, err, tc.want)
-		}
-		if got := ixServe(t, m, tc.value, nil); len(got.Values) != 0 {
-			t.Errorf("Go handler saw %v from a %s %s cookie, want an empty session", got.Values, peer, tc.name)
-		}
+		_, err := g.decode(t, tc.value)
+		assert.ErrorIs(t, err, tc.want, "Go Decode(%s %s cookie)", peer, tc.name)
+		assert.ErrorIs(t, err, sessions.ErrInvalidCookie, "Go Decode(%s %s cookie)", peer, tc.name)
+		got := g.serve(t, tc.value, nil)
+		assert.Empty(t, got.Values, "Go handler on a %s %s cookie: want an empty session", peer, tc.name)
 	}
 }
 
-// ixGoCookie is a cookie (or token) made in Go for a peer to read, and
+// goCookie is a cookie (or token) made in Go for a peer to read, and
 // whether the peer must accept it.
-type ixGoCookie struct {
+type goCookie struct {
 	name, value string
 	accept      bool
 }
 
-// ixGoCookies encodes values with m (from ixNew with only a Format) four
-// ways: good, tampered, under ixWrong, and issued 15 days ago (past the
+// goCookies encodes values with g (from newGo with only a Format) four
+// ways: good, tampered, under wrongKey, and issued 15 days ago (past the
 // peers' MaxAge); a peer must accept only the good one.
-func ixGoCookies(t *testing.T, m *Middleware, values map[string]any) []ixGoCookie {
+func (g *goSide) goCookies(t *testing.T, values map[string]any) []goCookie {
 	t.Helper()
-	good, err := m.Encode(values)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := m.EncodeAt(values, ixDaysAgo(15))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrong, err := ixNew(t, SessionConfig{Format: m.cfg.Format, SecretKey: ixWrong}).Encode(values)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return []ixGoCookie{
+	good := g.encode(t, values)
+	wrong := newGo(t, sessions.SessionConfig{Format: g.cfg.Format, SecretKey: wrongKey}).encode(t, values)
+	return []goCookie{
 		{"good", good, true},
-		{"tampered", ixTamper(good), false},
+		{"tampered", tamper(good), false},
 		{"wrong key", wrong, false},
-		{"expired", old, false},
+		{"expired", g.encodeAt(t, values, daysAgo(15)), false},
 	}
 }
 
-// ixTamper changes one character in the middle of a cookie value (inside
-// the payload for every format), keeping it in the same alphabet.
-func ixTamper(v string) string {
+// tamper changes one character in the middle of a cookie value (inside the
+// payload for every format), keeping it in the same alphabet.
+func tamper(v string) string {
 	i := len(v) / 3
 	c := byte('A')
 	if v[i] == 'A' {
@@ -204,28 +189,118 @@ func ixTamper(v string) string {
 	return v[:i] + string(c) + v[i+1:]
 }
 
-// ixJSON is the compact JSON of v, for comparing decoded values in messages
-// and assertions.
-func ixJSON(t testing.TB, v any) string {
+// daysAgo is the wall-clock time n days ago: the Python peers check ages
+// against their own clocks.
+func daysAgo(n int) time.Time { return time.Now().Add(-time.Duration(n) * 24 * time.Hour) }
+
+// runPeer runs `python script args...` with stdin as its standard input and
+// returns its standard output with surrounding white space trimmed. python
+// is python3 or debianPython, script a path under testdata/peers. A missing
+// interpreter, a missing module or a failing script is a test failure
+// (never a skip): these tests prove interoperability with the real Python
+// libraries.
+func runPeer(t testing.TB, python, script, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(python, append([]string{script}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	require.NoError(t, err, "peer %s %s %s\nstderr:\n%s\nstdout:\n%s",
+		python, script, strings.Join(args, " "), stderr.String(), stdout.String())
+	return strings.TrimSpace(stdout.String())
+}
+
+// peerJSON runs a JSON-in, JSON-out peer script on a list of inputs and
+// returns its list of outputs, failing unless it answered every input.
+func peerJSON[In, Out any](t testing.TB, python, script string, in []In) []Out {
+	t.Helper()
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	text := runPeer(t, python, script, string(b))
+	var out []Out
+	require.NoError(t, decodeJSON(text, &out), "peer %s: bad output %q", script, text)
+	require.Len(t, out, len(in), "peer %s answered %d of %d inputs", script, len(out), len(in))
+	return out
+}
+
+// decodeJSON parses JSON text into v, numbers kept exact as json.Number.
+func decodeJSON(text string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// appReq is a request to a Python web-app peer (Flask, Starlette): its
+// secret, method and path.
+type appReq[R any] interface {
+	*R
+	appFields() (secret, method *string, path string)
+}
+
+// appResp is a web-app peer's response.
+type appResp struct {
+	Status int     `json:"status"`
+	Body   any     `json:"body"`
+	Cookie *string `json:"cookie"` // "" when the app deleted it, nil when it sent none
+}
+
+// runApp fills in the defaults of reqs in place (secret testKey, method
+// GET), sends them to one process of the peer app script and returns its
+// responses, failing unless it answered each with 200.
+func runApp[R any, P appReq[R]](t *testing.T, peer, python, script string, reqs []R) []appResp {
+	t.Helper()
+	for i := range reqs {
+		secret, method, _ := P(&reqs[i]).appFields()
+		if *secret == "" {
+			*secret = testKey
+		}
+		if *method == "" {
+			*method = http.MethodGet
+		}
+	}
+	out := peerJSON[R, appResp](t, python, script, reqs)
+	for i, r := range out {
+		_, method, path := P(&reqs[i]).appFields()
+		require.Equal(t, http.StatusOK, r.Status, "%s %s %s: body %v", peer, *method, path, r.Body)
+	}
+	return out
+}
+
+// appCookie returns the session cookie a web-app peer set, failing if it
+// set none.
+func appCookie(t *testing.T, r appResp) string {
+	t.Helper()
+	require.False(t, r.Cookie == nil || *r.Cookie == "", "the peer app set no session cookie (body %v)", r.Body)
+	return *r.Cookie
+}
+
+// appSession is the "session" member of a web-app peer's response.
+func appSession(t *testing.T, r appResp) map[string]any {
+	t.Helper()
+	body, ok := r.Body.(map[string]any)
+	require.True(t, ok, "peer app body %v, want an object", r.Body)
+	s, _ := body["session"].(map[string]any)
+	return s
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// compactJSON is the compact JSON of v, for comparing decoded values.
+func compactJSON(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("marshal %#v: %v", v, err)
-	}
+	require.NoError(t, err, "marshal %#v", v)
 	return string(b)
 }
 
-// ixDaysAgo is the wall-clock time n days ago: the Python peers check ages
-// against their own clocks.
-func ixDaysAgo(n int) time.Time { return time.Now().Add(-time.Duration(n) * 24 * time.Hour) }
-
 // JSON numbers as the strict decoder returns them.
 var (
-	json1  = jsonNum("1")
-	json2  = jsonNum("2")
-	json3  = jsonNum("3")
-	json41 = jsonNum("41")
-	json42 = jsonNum("42")
+	json1  = json.Number("1")
+	json2  = json.Number("2")
+	json3  = json.Number("3")
+	json41 = json.Number("41")
+	json42 = json.Number("42")
+	json43 = json.Number("43")
 )
-
-func jsonNum(s string) json.Number { return json.Number(s) }

@@ -1,15 +1,20 @@
-package sessions
+package interop
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	sessions "github.com/ctxsession/sessions"
 )
 
 // These tests run the real itsdangerous (python3) against the default
@@ -18,10 +23,14 @@ import (
 
 const itsPeer = "testdata/peers/itsdangerous_peer.py"
 
+// itsT0 is the Go side's clock in these tests; the peer is told the time
+// explicitly.
+var itsT0 = time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+
 // itsDumps has Python sign obj (JSON text) at now, as cookie name.
 func itsDumps(t *testing.T, key, name string, now time.Time, obj string) string {
 	t.Helper()
-	return runPeer(t, "python3", itsPeer, obj, "dumps", key, name, strconv.FormatInt(now.Unix(), 10))
+	return runPeer(t, python3, itsPeer, obj, "dumps", key, name, strconv.FormatInt(now.Unix(), 10))
 }
 
 // itsLoads has Python verify value at now with max_age; it returns the
@@ -29,18 +38,14 @@ func itsDumps(t *testing.T, key, name string, now time.Time, obj string) string 
 func itsLoads(t *testing.T, key, name string, now time.Time, maxAge time.Duration, value string, older ...string) string {
 	t.Helper()
 	args := append([]string{"loads", key, name, strconv.FormatInt(now.Unix(), 10), strconv.Itoa(int(maxAge / time.Second))}, older...)
-	return runPeer(t, "python3", itsPeer, value, args...)
+	return runPeer(t, python3, itsPeer, value, args...)
 }
 
 // itsJSON parses JSON text as a generic value, numbers kept exact.
 func itsJSON(t *testing.T, text string) any {
 	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(text))
-	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("peer output %q is not JSON: %v", text, err)
-	}
+	require.NoError(t, decodeJSON(text, &v), "peer output %q is not JSON", text)
 	return v
 }
 
@@ -57,134 +62,103 @@ var itsValues = map[string]any{
 }
 
 func TestItsdangerousGoMintsPythonVerifies(t *testing.T) {
-	e := mwNew(t, SessionConfig{MaxAge: time.Hour})
-	now := e.clock.Now()
+	g := newGo(t, sessions.SessionConfig{MaxAge: time.Hour, Now: fixedClock(itsT0)})
 
 	// Through a real request: what the middleware writes, Python reads.
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
+	res := g.serve(t, "", func(_ *http.Request, s *sessions.Session) {
 		for k, v := range itsValues {
 			s.Set(k, v)
 		}
 		s.AddFlash("info", "hé")
-	}, "")
-	c := mwSessionCookie(t, rec.Header(), "session")
-	if c == nil {
-		t.Fatal("no cookie")
-	}
-	got := itsJSON(t, itsLoads(t, mwKey, "session", now, time.Hour, c.Value))
+	})
+	require.True(t, res.Set, "no cookie")
+	got := itsJSON(t, itsLoads(t, testKey, "session", itsT0, time.Hour, res.Cookie))
 	want := map[string]any{}
 	for k, v := range itsValues {
 		want[k] = v
 	}
-	want[ReservedKey] = map[string]any{"c": now.Unix(), "f": []any{[]any{"info", "hé"}}}
-	wantJSON, err := appendJSON(nil, want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, itsJSON(t, string(wantJSON))) {
-		t.Errorf("Python read\n %v\nwant\n %s", got, wantJSON)
-	}
+	want[sessions.ReservedKey] = map[string]any{"c": itsT0.Unix(), "f": []any{[]any{"info", "hé"}}}
+	assert.Equal(t, itsJSON(t, compactJSON(t, want)), got, "Python read")
 
 	// A compressed cookie, under another cookie name.
 	big := map[string]any{"items": strings.Split(strings.Repeat("item,", 300), ",")}
-	e2 := mwNew(t, SessionConfig{CookieName: "__Host-app", Secure: true})
-	v, err := e2.m.EncodeAt(big, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(v, ".") {
-		t.Fatalf("expected a compressed cookie, got %.40s...", v)
-	}
-	out := itsLoads(t, mwKey, "__Host-app", now, time.Hour, v)
+	v := newGo(t, sessions.SessionConfig{CookieName: "__Host-app", Secure: true, Now: fixedClock(itsT0)}).encode(t, big)
+	require.True(t, strings.HasPrefix(v, "."), "expected a compressed cookie, got %.40s...", v)
+	out := itsLoads(t, testKey, "__Host-app", itsT0, time.Hour, v)
 	items, _ := itsJSON(t, out).(map[string]any)["items"].([]any)
-	if len(items) != 301 {
-		t.Errorf("Python read %d items from the compressed cookie, want 301", len(items))
-	}
+	assert.Len(t, items, 301, "Python read from the compressed cookie")
 	// The salt binds the cookie name.
-	if out := itsLoads(t, mwKey, "session", now, time.Hour, v); !strings.HasPrefix(out, "error: ") {
-		t.Errorf("Python accepted a cookie under another name: %s", out)
-	}
+	out = itsLoads(t, testKey, "session", itsT0, time.Hour, v)
+	assert.True(t, strings.HasPrefix(out, "error: "), "Python accepted a cookie under another name: %s", out)
 }
 
 func TestItsdangerousPythonMintsGoReads(t *testing.T) {
-	e := mwNew(t, SessionConfig{MaxAge: time.Hour})
-	now := e.clock.Now()
+	g := newGo(t, sessions.SessionConfig{MaxAge: time.Hour, Now: fixedClock(itsT0)})
 	tests := []struct {
 		name       string
 		obj        string
 		compressed bool
-		check      func(t *testing.T, s *Session)
+		check      func(t *testing.T, s *sessions.Session)
 	}{
 		{"unicode and nesting", `{"name":"ålice ☃ 𝄞","prefs":{"langs":["fr","日本語"],"n":{"deep":[[1],[2]]}}}`, false,
-			func(t *testing.T, s *Session) {
-				if v, _ := GetAs[string](s, "name"); v != "ålice ☃ 𝄞" {
-					t.Errorf("name = %q", v)
-				}
+			func(t *testing.T, s *sessions.Session) {
+				v, _ := sessions.GetAs[string](s, "name")
+				assert.Equal(t, "ålice ☃ 𝄞", v, "name")
 				type prefs struct {
 					Langs []string `json:"langs"`
 				}
-				if p, ok := GetAs[prefs](s, "prefs"); !ok || !reflect.DeepEqual(p.Langs, []string{"fr", "日本語"}) {
-					t.Errorf("prefs = %+v, %v", p, ok)
-				}
+				p, ok := sessions.GetAs[prefs](s, "prefs")
+				assert.True(t, ok, "GetAs[prefs]")
+				assert.Equal(t, []string{"fr", "日本語"}, p.Langs, "prefs")
 			}},
 		{"large integers", `{"big":1208925819614629174706176,"i":9007199254740993,"f":0.1}`, false,
-			func(t *testing.T, s *Session) {
+			func(t *testing.T, s *sessions.Session) {
 				big, _ := s.Get("big")
-				if big != json.Number("1208925819614629174706176") {
-					t.Errorf("2**80 read as %#v", big)
-				}
-				if _, ok := GetAs[int64](s, "big"); ok {
-					t.Errorf("GetAs[int64] accepted 2**80")
-				}
-				if i, ok := GetAs[int64](s, "i"); !ok || i != 9007199254740993 {
-					t.Errorf("2**53+1 read as %d, %v (precision lost?)", i, ok)
-				}
-				if f, _ := GetAs[float64](s, "f"); f != 0.1 {
-					t.Errorf("f = %v", f)
-				}
+				assert.Equal(t, json.Number("1208925819614629174706176"), big, "2**80")
+				_, ok := sessions.GetAs[int64](s, "big")
+				assert.False(t, ok, "GetAs[int64] accepted 2**80")
+				i, ok := sessions.GetAs[int64](s, "i")
+				assert.True(t, ok, "GetAs[int64](2**53+1)")
+				assert.Equal(t, int64(9007199254740993), i, "2**53+1 (precision lost?)")
+				f, _ := sessions.GetAs[float64](s, "f")
+				assert.Equal(t, 0.1, f, "f")
 			}},
 		{"compressed", `{"items":[` + strings.TrimSuffix(strings.Repeat(`"item",`, 200), ",") + `]}`, true,
-			func(t *testing.T, s *Session) {
-				if v, ok := GetAs[[]string](s, "items"); !ok || len(v) != 200 || v[199] != "item" {
-					t.Errorf("items: %d, %v", len(v), ok)
-				}
+			func(t *testing.T, s *sessions.Session) {
+				v, ok := sessions.GetAs[[]string](s, "items")
+				assert.True(t, ok, "GetAs[[]string](items)")
+				assert.Equal(t, slices.Repeat([]string{"item"}, 200), v, "items")
 			}},
-		{"user id written by Python", `{"cart":[1],"_ctxsession":{"c":` + strconv.FormatInt(now.Unix(), 10) + `,"uid":"py-7"}}`, false,
-			func(t *testing.T, s *Session) {
-				if s.UserID() != "py-7" || !s.Created().Equal(now) || s.Len() != 1 {
-					t.Errorf("user %q created %v, %d keys", s.UserID(), s.Created(), s.Len())
-				}
+		{"user id written by Python", `{"cart":[1],"_ctxsession":{"c":` + strconv.FormatInt(itsT0.Unix(), 10) + `,"uid":"py-7"}}`, false,
+			func(t *testing.T, s *sessions.Session) {
+				assert.Equal(t, "py-7", s.UserID(), "user")
+				assert.True(t, s.Created().Equal(itsT0), "created %v, want %v", s.Created(), itsT0)
+				assert.Equal(t, 1, s.Len(), "keys")
 			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cookie := itsDumps(t, mwKey, "session", now, tt.obj)
-			if strings.HasPrefix(cookie, ".") != tt.compressed {
-				t.Fatalf("Python cookie %.30s...: compressed %v, want %v", cookie, !tt.compressed, tt.compressed)
-			}
-			before := len(e.logs.rejections())
-			rec := e.do(func(w http.ResponseWriter, r *http.Request) { tt.check(t, mwGetSession(t, r)) }, cookie)
-			if rej := e.logs.rejections()[before:]; len(rej) != 0 {
-				t.Errorf("Go rejected Python's cookie: %v", rej)
-			}
-			if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
-				t.Errorf("reading Python's cookie re-set it: %q", got)
-			}
-			if _, err := e.m.Decode(cookie); err != nil {
-				t.Errorf("Middleware.Decode: %v", err)
-			}
+			cookie := itsDumps(t, testKey, "session", itsT0, tt.obj)
+			require.Equal(t, tt.compressed, strings.HasPrefix(cookie, "."), "Python cookie %.30s...: compressed", cookie)
+			_, err := g.decode(t, cookie)
+			require.NoError(t, err, "Go rejected Python's cookie")
+			checked := false
+			res := g.serve(t, cookie, func(_ *http.Request, s *sessions.Session) {
+				tt.check(t, s)
+				checked = true
+			})
+			assert.True(t, checked)
+			assert.Empty(t, res.SetCookies, "reading Python's cookie re-set it")
 		})
 	}
 }
 
 func TestItsdangerousExpiryBothWays(t *testing.T) {
 	const maxAge = time.Hour
-	e := mwNew(t, SessionConfig{MaxAge: maxAge})
-	t0 := e.clock.Now()
+	g := newGo(t, sessions.SessionConfig{MaxAge: maxAge, Now: fixedClock(itsT0)})
 
-	// Go mints at t0; Python checks at several times.
-	goCookie := e.mint(map[string]any{"k": "v"})
+	// Go mints at itsT0; Python checks at several times.
+	goCookie := g.encode(t, map[string]any{"k": "v"})
 	for _, tt := range []struct {
 		at     time.Duration
 		expect string // "" accepted, else the exception class
@@ -194,100 +168,88 @@ func TestItsdangerousExpiryBothWays(t *testing.T) {
 		{maxAge + time.Second, "SignatureExpired"},
 		{-time.Second, "SignatureExpired"}, // signed in Python's future
 	} {
-		out := itsLoads(t, mwKey, "session", t0.Add(tt.at), maxAge, goCookie)
-		if tt.expect == "" && strings.HasPrefix(out, "error") || tt.expect != "" && out != "error: "+tt.expect {
-			t.Errorf("Python at %+v: %s, want %q", tt.at, out, tt.expect)
+		out := itsLoads(t, testKey, "session", itsT0.Add(tt.at), maxAge, goCookie)
+		if tt.expect == "" {
+			assert.False(t, strings.HasPrefix(out, "error"), "Python at %+v: %s, want accepted", tt.at, out)
+		} else {
+			assert.Equal(t, "error: "+tt.expect, out, "Python at %+v", tt.at)
 		}
 	}
 
-	// Python mints; Go checks.
-	read := func(cookie string) (int, []error) {
-		before := len(e.logs.rejections())
-		n := 0
-		e.do(func(w http.ResponseWriter, r *http.Request) { n = mwGetSession(t, r).Len() }, cookie)
-		return n, e.logs.rejections()[before:]
-	}
-	old := itsDumps(t, mwKey, "session", t0.Add(-maxAge-time.Second), `{"k":"v"}`)
-	if n, rej := read(old); n != 0 || len(rej) != 1 || !errors.Is(rej[0], ErrExpired) {
-		t.Errorf("expired Python cookie: %d keys, rejections %v; want ErrExpired", n, rej)
-	}
-	edge := itsDumps(t, mwKey, "session", t0.Add(-maxAge), `{"k":"v"}`)
-	if n, rej := read(edge); n != 1 || len(rej) != 0 {
-		t.Errorf("Python cookie exactly MaxAge old: %d keys, rejections %v; want accepted", n, rej)
-	}
-	future := itsDumps(t, mwKey, "session", t0.Add(2*DefaultClockSkew), `{"k":"v"}`)
-	if n, rej := read(future); n != 0 || len(rej) != 1 || !errors.Is(rej[0], ErrFuture) {
-		t.Errorf("future Python cookie: %d keys, rejections %v; want ErrFuture", n, rej)
-	}
-	skewed := itsDumps(t, mwKey, "session", t0.Add(DefaultClockSkew/2), `{"k":"v"}`)
-	if n, rej := read(skewed); n != 1 || len(rej) != 0 {
-		t.Errorf("Python cookie within the clock skew: %d keys, rejections %v; want accepted", n, rej)
+	// Python mints; Go checks with Decode and through the middleware.
+	for _, tt := range []struct {
+		name string
+		at   time.Duration // Python's clock, from Go's
+		want error         // nil: accepted
+	}{
+		{"expired", -maxAge - time.Second, sessions.ErrExpired},
+		{"exactly MaxAge old", -maxAge, nil},
+		{"in the future", 2 * sessions.DefaultClockSkew, sessions.ErrFuture},
+		{"within the clock skew", sessions.DefaultClockSkew / 2, nil},
+	} {
+		cookie := itsDumps(t, testKey, "session", itsT0.Add(tt.at), `{"k":"v"}`)
+		_, err := g.decode(t, cookie)
+		n := len(g.serve(t, cookie, nil).Values)
+		if tt.want == nil {
+			assert.NoError(t, err, "%s Python cookie", tt.name)
+			assert.Equal(t, 1, n, "%s Python cookie: keys", tt.name)
+		} else {
+			assert.ErrorIs(t, err, tt.want, "%s Python cookie", tt.name)
+			assert.Zero(t, n, "%s Python cookie: keys", tt.name)
+		}
 	}
 }
 
 func TestItsdangerousTamperAndWrongKey(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	now := e.clock.Now()
-	tamper := func(v string) string {
+	g := newGo(t, sessions.SessionConfig{Now: fixedClock(itsT0)})
+	tamperPayload := func(v string) string {
 		// Change the payload, keeping timestamp and signature.
 		payload, rest, _ := strings.Cut(v, ".")
-		b, _ := b64.DecodeString(payload)
+		b, err := base64.RawURLEncoding.DecodeString(payload)
+		require.NoError(t, err)
 		b = bytes.Replace(b, []byte(`"v"`), []byte(`"w"`), 1)
-		return b64.EncodeToString(b) + "." + rest
+		return base64.RawURLEncoding.EncodeToString(b) + "." + rest
 	}
 
-	goCookie := e.mint(map[string]any{"k": "v"})
-	for name, value := range map[string]string{"tampered": tamper(goCookie), "truncated": goCookie[:len(goCookie)-3]} {
-		if out := itsLoads(t, mwKey, "session", now, time.Hour, value); !strings.HasPrefix(out, "error: Bad") {
-			t.Errorf("Python accepted a %s Go cookie: %s", name, out)
-		}
+	goCookie := g.encode(t, map[string]any{"k": "v"})
+	for name, value := range map[string]string{"tampered": tamperPayload(goCookie), "truncated": goCookie[:len(goCookie)-3]} {
+		out := itsLoads(t, testKey, "session", itsT0, time.Hour, value)
+		assert.True(t, strings.HasPrefix(out, "error: Bad"), "Python accepted a %s Go cookie: %s", name, out)
 	}
-	if out := itsLoads(t, mwOtherKey, "session", now, time.Hour, goCookie); !strings.HasPrefix(out, "error: Bad") {
-		t.Errorf("Python accepted a Go cookie under the wrong key: %s", out)
-	}
+	out := itsLoads(t, wrongKey, "session", itsT0, time.Hour, goCookie)
+	assert.True(t, strings.HasPrefix(out, "error: Bad"), "Python accepted a Go cookie under the wrong key: %s", out)
 
-	pyCookie := itsDumps(t, mwKey, "session", now, `{"k":"v"}`)
-	pyOther := itsDumps(t, mwOtherKey, "session", now, `{"k":"v"}`)
-	for name, value := range map[string]string{"tampered": tamper(pyCookie), "wrong key": pyOther} {
-		if _, err := e.m.Decode(value); !errors.Is(err, ErrBadSignature) {
-			t.Errorf("Go on a %s Python cookie: err %v, want ErrBadSignature", name, err)
-		}
-		n := -1
-		e.do(func(w http.ResponseWriter, r *http.Request) { n = mwGetSession(t, r).Len() }, value)
-		if n != 0 {
-			t.Errorf("middleware on a %s Python cookie: %d keys, want a fresh session", name, n)
-		}
+	pyCookie := itsDumps(t, testKey, "session", itsT0, `{"k":"v"}`)
+	pyOther := itsDumps(t, wrongKey, "session", itsT0, `{"k":"v"}`)
+	for name, value := range map[string]string{"tampered": tamperPayload(pyCookie), "wrong key": pyOther} {
+		_, err := g.decode(t, value)
+		assert.ErrorIs(t, err, sessions.ErrBadSignature, "Go on a %s Python cookie", name)
+		assert.Empty(t, g.serve(t, value, nil).Values, "middleware on a %s Python cookie: want a fresh session", name)
 	}
 }
 
 func TestItsdangerousFallbackKeys(t *testing.T) {
-	e := mwNew(t, SessionConfig{SecretKey: mwKey, FallbackKeys: []string{mwOldKey}})
-	now := e.clock.Now()
+	g := newGo(t, sessions.SessionConfig{SecretKey: testKey, FallbackKeys: []string{oldKey}, Now: fixedClock(itsT0)})
 
 	// Python, still on the old key, mints; Go accepts it through the
 	// fallback and re-signs it with the current key on the same response.
-	pyOld := itsDumps(t, mwOldKey, "session", now, `{"k":"v"}`)
+	pyOld := itsDumps(t, oldKey, "session", itsT0, `{"k":"v"}`)
 	var got string
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) { got, _ = GetAs[string](mwGetSession(t, r), "k") }, pyOld)
-	c := mwSessionCookie(t, rec.Header(), "session")
-	if got != "v" || c == nil {
-		t.Fatalf("fallback-signed Python cookie: k = %q, re-signed %v", got, c != nil)
-	}
-	if out := itsLoads(t, mwKey, "session", now, time.Hour, c.Value); !strings.Contains(out, `"k":"v"`) {
-		t.Errorf("Python with the current key alone on the re-signed cookie: %s", out)
-	}
-	if out := itsLoads(t, mwOldKey, "session", now, time.Hour, c.Value); !strings.HasPrefix(out, "error: Bad") {
-		t.Errorf("re-signed cookie still verifies under the old key: %s", out)
-	}
+	res := g.serve(t, pyOld, func(_ *http.Request, s *sessions.Session) { got, _ = sessions.GetAs[string](s, "k") })
+	require.Equal(t, "v", got, "fallback-signed Python cookie: k")
+	require.True(t, res.Set, "fallback-signed Python cookie not re-signed")
+	out := itsLoads(t, testKey, "session", itsT0, time.Hour, res.Cookie)
+	assert.Contains(t, out, `"k":"v"`, "Python with the current key alone on the re-signed cookie")
+	out = itsLoads(t, oldKey, "session", itsT0, time.Hour, res.Cookie)
+	assert.True(t, strings.HasPrefix(out, "error: Bad"), "re-signed cookie still verifies under the old key: %s", out)
 
 	// Go mints with the current key; Python, configured with the same key
 	// list (old first, current last), verifies and signs with the current key.
-	goCookie := e.mint(map[string]any{"k": "v"})
-	if out := itsLoads(t, mwKey, "session", now, time.Hour, goCookie, mwOldKey); !strings.Contains(out, `"k":"v"`) {
-		t.Errorf("Python with the key list on Go's cookie: %s", out)
-	}
-	pyNew := runPeer(t, "python3", itsPeer, `{"k":"w"}`, "dumps", mwKey, "session", strconv.FormatInt(now.Unix(), 10))
-	if v, err := e.m.Decode(pyNew); err != nil || v["k"] != "w" {
-		t.Errorf("Go on Python's current-key cookie: %v, %v", v, err)
-	}
+	goCookie := g.encode(t, map[string]any{"k": "v"})
+	out = itsLoads(t, testKey, "session", itsT0, time.Hour, goCookie, oldKey)
+	assert.Contains(t, out, `"k":"v"`, "Python with the key list on Go's cookie")
+	pyNew := itsDumps(t, testKey, "session", itsT0, `{"k":"w"}`)
+	v, err := g.decode(t, pyNew)
+	require.NoError(t, err, "Go on Python's current-key cookie")
+	assert.Equal(t, "w", v["k"], "Go on Python's current-key cookie")
 }

@@ -1,19 +1,26 @@
-package main
+package interop
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// The Python peers mint cookies the way their frameworks do; sessionctl
-// must detect each format, decode it without the key and verify it with the
-// key. python3 has Flask and itsdangerous; Debian's /usr/bin/python3 has
-// Starlette's itsdangerous and PyJWT (.ci/provision.sh installs them).
+// The Python peers mint cookies the way their frameworks do; the sessionctl
+// command, built from this checkout and run as a process, must detect each
+// format, decode it without the key and verify it with the key. python3 has
+// Flask and itsdangerous; Debian's /usr/bin/python3 has Starlette's
+// itsdangerous and PyJWT.
 
-const flaskPeer = `
+const flaskMint = `
 import hashlib, json, sys, time
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
@@ -30,7 +37,7 @@ print(json.dumps({
 }))
 `
 
-const debianPeer = `
+const debianMint = `
 import base64, json, sys, time
 import jwt
 from itsdangerous import TimestampSigner
@@ -44,26 +51,55 @@ print(json.dumps({
 }))
 `
 
-func peerCookies(t *testing.T, python, script string) map[string]string {
+// mintCookies runs a minting script under python with testKey and returns
+// its cookies by name.
+func mintCookies(t *testing.T, python, script string) map[string]string {
 	t.Helper()
 	out, err := exec.Command(python, "-c", script, testKey).Output()
-	if err != nil {
-		msg := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			msg = string(ee.Stderr)
-		}
-		t.Fatalf("%s peer: %v\n%s", python, err, msg)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		t.Logf("%s stderr:\n%s", python, ee.Stderr)
 	}
+	require.NoError(t, err, "%s peer", python)
 	var cookies map[string]string
-	if err := json.Unmarshal(out, &cookies); err != nil {
-		t.Fatalf("%s peer printed %q: %v", python, out, err)
-	}
+	require.NoError(t, json.Unmarshal(out, &cookies), "%s peer printed %q", python, out)
 	return cookies
 }
 
+// buildSessionctl builds the sessionctl command into a temporary directory
+// and returns a function that runs it, returning its exit code, standard
+// output and standard error. SESSION_SECRET_KEY is unset for it.
+func buildSessionctl(t *testing.T) func(args ...string) (int, string, string) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sessionctl")
+	build := exec.Command("go", "build", "-o", bin, "github.com/ctxsession/sessions/cmd/sessionctl")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build sessionctl:\n%s", out)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SESSION_SECRET_KEY=") {
+			env = append(env, kv)
+		}
+	}
+	return func(args ...string) (int, string, string) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			require.NoError(t, err, "running sessionctl %q", args)
+		}
+		return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+	}
+}
+
 func TestPythonPeers(t *testing.T) {
-	cookies := peerCookies(t, "python3", flaskPeer)
-	for k, v := range peerCookies(t, "/usr/bin/python3", debianPeer) {
+	ctl := buildSessionctl(t)
+	cookies := mintCookies(t, python3, flaskMint)
+	for k, v := range mintCookies(t, debianPython, debianMint) {
 		cookies[k] = v
 	}
 	tests := []struct {
@@ -75,33 +111,22 @@ func TestPythonPeers(t *testing.T) {
 		{"starlette", "starlette", "bea", `"lang": "de"`},
 		{"jwt", "jwt", "cy", `"lang": "de"`},
 	}
-	now := time.Now()
 	for _, tt := range tests {
 		t.Run(tt.peer, func(t *testing.T) {
 			c := cookies[tt.peer]
-			if c == "" {
-				t.Fatalf("peer minted no %s cookie", tt.peer)
-			}
-			code, out, errs := ctl(t, now, "", "decode", c)
-			if code != 0 {
-				t.Fatalf("decode: exit %d, stderr %q", code, errs)
-			}
+			require.NotEmpty(t, c, "peer minted no %s cookie", tt.peer)
+			code, out, errs := ctl("decode", c)
+			require.Zero(t, code, "decode: stderr %q", errs)
 			for _, want := range []string{"format:   " + tt.format + " (detected", "verified: NO", "user:     " + tt.user, tt.value} {
-				if !strings.Contains(out, want) {
-					t.Errorf("decode output lacks %q:\n%s", want, out)
-				}
+				assert.Contains(t, out, want, "decode output")
 			}
-			code, out, errs = ctl(t, now, "", "verify", "--key", testKey, "--format", tt.format, c)
-			if code != 0 {
-				t.Fatalf("verify: exit %d, stderr %q", code, errs)
-			}
-			if !strings.Contains(out, "verified: YES") || !strings.Contains(out, "user:     "+tt.user) {
-				t.Errorf("verify output:\n%s", out)
-			}
-			code, _, errs = ctl(t, now, "", "verify", "--key", otherKey, "--format", tt.format, c)
-			if code != 1 || !strings.Contains(errs, "invalid cookie") {
-				t.Errorf("verify with another key: exit %d, stderr %q", code, errs)
-			}
+			code, out, errs = ctl("verify", "--key", testKey, "--format", tt.format, c)
+			require.Zero(t, code, "verify: stderr %q", errs)
+			assert.Contains(t, out, "verified: YES", "verify output")
+			assert.Contains(t, out, "user:     "+tt.user, "verify output")
+			code, _, errs = ctl("verify", "--key", wrongKey, "--format", tt.format, c)
+			assert.Equal(t, 1, code, "verify with another key: stderr %q", errs)
+			assert.Contains(t, errs, "invalid cookie", "verify with another key")
 		})
 	}
 }
