@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Security step: every fuzz target of the root module runs for a fixed
 # number of executions (one at a time; the seed corpora under testdata/fuzz
-# run in the ordinary `go test` too), then staticcheck, pinned, through the
-# module proxy, on the root module and every side module. Any finding or
-# failure fails the step.
+# run in the ordinary `go test` too), then staticcheck, pinned by the tool
+# directive of tools/go.mod, on the root module and every side module. Any
+# finding or failure fails the step.
 #
 # The budget is a count (-fuzztime Nx), not a duration: with a duration, Go
 # 1.26's fuzz coordinator can report a spurious "context deadline exceeded"
@@ -15,7 +15,6 @@ cd "$(dirname "$0")/../.."
 FUZZTIME="${FUZZTIME:-30000x}"
 # Targets that touch the file system run about ten times slower.
 FUZZTIME_IO="${FUZZTIME_IO:-5000x}"
-STATICCHECK="honnef.co/go/tools/cmd/staticcheck@v0.8.2" # staticcheck 2026.2.2
 
 # The targets that must exist: a missing one is a failure, not a skip.
 required=(FuzzFormatDecode FuzzMiddlewareHeader FuzzConfig FuzzFileStoreID FuzzJSON FuzzDecodeCookie)
@@ -57,11 +56,15 @@ while read -r dir name; do
 done <<<"$targets"
 rm -f /tmp/fuzz-$$.log
 
-echo "-- staticcheck ($STATICCHECK)"
-go run "$STATICCHECK" ./...
-for mod in $(find . -mindepth 2 -name go.mod -not -path './.git/*' | sort); do
+# staticcheck is built once from the tools module (not in go.work, hence
+# GOWORK=off) and run in each module that holds code, tools excepted.
+bin="$(mktemp -d)"
+trap 'rm -rf "$bin"' EXIT
+(cd tools && GOWORK=off go build -o "$bin/staticcheck" honnef.co/go/tools/cmd/staticcheck)
+echo "-- staticcheck $("$bin/staticcheck" -version)"
+for mod in $(find . -name go.mod -not -path './.git/*' -not -path './tools/*' | sort); do
   dir=$(dirname "$mod")
   echo "-- staticcheck $dir"
-  (cd "$dir" && go run "$STATICCHECK" ./...)
+  (cd "$dir" && "$bin/staticcheck" ./...)
 done
 echo "60-security: ok"
