@@ -9,9 +9,7 @@ cd "$(dirname "$0")/../.."
 command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 1; }
 redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG || { echo "Redis is not reachable on 127.0.0.1:6379" >&2; exit 1; }
 
-cd redisstore
-go vet ./...
-go test -race -count=1 -timeout 170s ./...
+(cd redisstore && go vet ./... && go test -race -count=1 -timeout 170s ./...)
 # The load-test program must keep building (it is run by hand, see
-# README.md, "Server-side sessions").
-(cd ../benchmarks && go build -o /dev/null ./cmd/loadrun)
+# docs/stores.md).
+(cd benchmarks && go build -o /dev/null ./cmd/loadrun)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Security step: every fuzz target of the root module runs for a fixed
-# number of executions (one at a time; the seed corpora under testdata/fuzz
-# run in the ordinary `go test` too), then staticcheck, pinned, through the
-# module proxy, on the root module and every side module. Any finding or
-# failure fails the step.
+# Security step: every fuzz target of every module, as `go test -list`
+# finds them, runs for a fixed number of executions (one at a time; the seed corpora under testdata/fuzz
+# run in the ordinary `go test` too), then staticcheck, pinned by the tool
+# directive of tools/go.mod, on the root module and every side module. Any
+# finding or failure fails the step.
 #
 # The budget is a count (-fuzztime Nx), not a duration: with a duration, Go
 # 1.26's fuzz coordinator can report a spurious "context deadline exceeded"
@@ -15,53 +15,57 @@ cd "$(dirname "$0")/../.."
 FUZZTIME="${FUZZTIME:-30000x}"
 # Targets that touch the file system run about ten times slower.
 FUZZTIME_IO="${FUZZTIME_IO:-5000x}"
-STATICCHECK="honnef.co/go/tools/cmd/staticcheck@v0.8.2" # staticcheck 2026.2.2
 
-# The targets that must exist: a missing one is a failure, not a skip.
+# The targets that must exist, wherever they live: a missing one is a
+# failure, not a skip.
 required=(FuzzFormatDecode FuzzMiddlewareHeader FuzzConfig FuzzFileStoreID FuzzJSON FuzzDecodeCookie)
 
-# Every fuzz target in the root module (side modules have their own go.mod
-# and are not fuzzed here): "dir target" pairs.
-targets=$(grep -rE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' . \
-  | while IFS=: read -r file line; do
-      dir=$(dirname "$file")
-      # Skip directories that belong to another module.
-      d=$dir; skip=
-      while [ "$d" != "." ]; do
-        if [ -f "$d/go.mod" ]; then skip=1; break; fi
-        d=$(dirname "$d")
-      done
-      [ -n "$skip" ] && continue
-      name=$(sed -E 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/' <<<"$line")
-      echo "$dir $name"
-    done | sort -u)
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# Every module holding code (the tools module holds none).
+modules=$(find . -name go.mod -not -path './.git/*' -not -path './tools/*' -exec dirname {} \; | sort)
+
+# Every fuzz target, as "module package target" lines: go test -list prints
+# a package's matching names, then its "ok" line naming the package.
+: >"$work/targets"
+for mod in $modules; do
+  (cd "$mod" && go test -list '^Fuzz' ./...) >"$work/list" 2>&1 || {
+    cat "$work/list"
+    echo "60-security: go test -list failed in $mod" >&2
+    exit 1
+  }
+  awk -v mod="$mod" '
+    /^Fuzz/ { names[n++] = $1; next }
+    /^ok[ \t]/ { for (i = 0; i < n; i++) print mod, $2, names[i]; n = 0 }
+  ' "$work/list" >>"$work/targets"
+done
 
 for want in "${required[@]}"; do
-  if ! grep -qE " $want\$" <<<"$targets"; then
+  if ! grep -qE " $want\$" "$work/targets"; then
     echo "60-security: fuzz target $want not found" >&2
     exit 1
   fi
 done
 
-while read -r dir name; do
+while read -r mod pkg name; do
   budget=$FUZZTIME
-  [ "$dir" = ./filestore ] && budget=$FUZZTIME_IO
-  echo "-- fuzz $name ($dir, $budget)"
-  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$budget" "$dir" >/tmp/fuzz-$$.log 2>&1 || {
-    cat /tmp/fuzz-$$.log
-    rm -f /tmp/fuzz-$$.log
-    echo "60-security: $name failed (a crashing input is saved under $dir/testdata/fuzz/$name)" >&2
+  case "$pkg" in */filestore) budget=$FUZZTIME_IO ;; esac
+  echo "-- fuzz $name ($pkg, $budget)"
+  (cd "$mod" && go test -run '^$' -fuzz "^${name}\$" -fuzztime "$budget" "$pkg") </dev/null >"$work/fuzz.log" 2>&1 || {
+    cat "$work/fuzz.log"
+    echo "60-security: $name failed (a crashing input is saved under testdata/fuzz/$name in $pkg's directory)" >&2
     exit 1
   }
-  tail -n 1 /tmp/fuzz-$$.log
-done <<<"$targets"
-rm -f /tmp/fuzz-$$.log
+  tail -n 1 "$work/fuzz.log"
+done <"$work/targets"
 
-echo "-- staticcheck ($STATICCHECK)"
-go run "$STATICCHECK" ./...
-for mod in $(find . -mindepth 2 -name go.mod -not -path './.git/*' | sort); do
-  dir=$(dirname "$mod")
-  echo "-- staticcheck $dir"
-  (cd "$dir" && go run "$STATICCHECK" ./...)
+# staticcheck is built once from the tools module (not in go.work, hence
+# GOWORK=off) and run in each module that holds code, tools excepted.
+(cd tools && GOWORK=off go build -o "$work/staticcheck" honnef.co/go/tools/cmd/staticcheck)
+echo "-- staticcheck $("$work/staticcheck" -version)"
+for mod in $modules; do
+  echo "-- staticcheck $mod"
+  (cd "$mod" && "$work/staticcheck" ./...)
 done
 echo "60-security: ok"
