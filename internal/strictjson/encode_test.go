@@ -109,3 +109,15 @@ func TestAppendString(t *testing.T) {
 		assert.Equal(t, "["+tt.want, string(got), "AppendString(%q)", tt.in)
 	}
 }
+
+func BenchmarkAppendObject(b *testing.B) {
+	m, err := DecodeObject(benchPayload)
+	require.NoError(b, err)
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		if buf, err = AppendObject(buf[:0], m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -189,3 +189,16 @@ func FuzzJSON(f *testing.F) {
 		}
 	})
 }
+
+// benchPayload is a typical session payload: a user, a few values, one
+// escape and one nested object.
+var benchPayload = []byte(`{"_user_id":"user-1234","_created":1700000000,"theme":"dark","cart":[17,42],"lang":"en-GB","name":"Zo\u00eb","nested":{"a":[true,false,null],"b":-1.5e3}}`)
+
+func BenchmarkDecodeObject(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeObject(benchPayload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
