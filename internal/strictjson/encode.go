@@ -1,0 +1,208 @@
+package strictjson
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+var errKeyNotUTF8 = errors.New("not valid UTF-8")
+
+// An encodeError reports a value AppendValue cannot encode, and the object
+// keys that lead to it. It unwraps to its cause, which may be an error of
+// encoding/json (such as *json.UnsupportedTypeError).
+type encodeError struct {
+	path []string // object keys from the innermost out
+	err  error
+}
+
+func (e *encodeError) Error() string {
+	var b strings.Builder
+	b.WriteString("strictjson: ")
+	if len(e.path) > 0 {
+		b.WriteString("key ")
+		for i := len(e.path) - 1; i >= 0; i-- {
+			if i < len(e.path)-1 {
+				b.WriteByte('.')
+			}
+			b.WriteString(strconv.Quote(e.path[i]))
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(strings.TrimPrefix(e.err.Error(), "json: "))
+	return b.String()
+}
+
+func (e *encodeError) Unwrap() error { return e.err }
+
+// withKey adds the object key k to the path of err, an error from encoding
+// the value of k.
+func withKey(err error, k string) error {
+	if e, ok := err.(*encodeError); ok {
+		e.path = append(e.path, k)
+	}
+	return err
+}
+
+// AppendValue appends the compact JSON encoding of v. The types DecodeObject
+// returns (and the common Go scalars) are encoded here; anything else goes
+// through encoding/json. Object keys are sorted, so equal values encode to
+// equal bytes. An error names the object keys that lead to the value that
+// cannot be encoded.
+func AppendValue(dst []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(dst, "null"...), nil
+	case string:
+		return AppendString(dst, v), nil
+	case bool:
+		return strconv.AppendBool(dst, v), nil
+	case json.Number:
+		return appendNumber(dst, v)
+	case int:
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(dst, v, 10), nil
+	case int32:
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	case uint:
+		return strconv.AppendUint(dst, uint64(v), 10), nil
+	case uint64:
+		return strconv.AppendUint(dst, v, 10), nil
+	case float64:
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			return dst, &encodeError{err: errors.New("unsupported float value " + strconv.FormatFloat(v, 'g', -1, 64))}
+		}
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return strconv.AppendInt(dst, int64(v), 10), nil
+		}
+	case map[string]any:
+		return AppendObject(dst, v)
+	case []any:
+		return appendArray(dst, v)
+	case []string:
+		dst = append(dst, '[')
+		for i, e := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendString(dst, e)
+		}
+		return append(dst, ']'), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return dst, &encodeError{err: err}
+	}
+	return append(dst, b...), nil
+}
+
+// appendNumber appends n, "" as 0.
+func appendNumber(dst []byte, n json.Number) ([]byte, error) {
+	if n == "" {
+		return append(dst, '0'), nil
+	}
+	if !ValidNumber(string(n)) {
+		return dst, &encodeError{err: errors.New("invalid json.Number " + strconv.Quote(string(n)))}
+	}
+	return append(dst, n...), nil
+}
+
+func appendArray(dst []byte, a []any) ([]byte, error) {
+	dst = append(dst, '[')
+	for i, e := range a {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = AppendValue(dst, e); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, ']'), nil
+}
+
+// AppendObject appends m as a JSON object, its members sorted by key. A key
+// that is not valid UTF-8 is an error: its invalid bytes would encode as
+// U+FFFD, so two keys could collide into a duplicate that DecodeObject
+// rejects.
+func AppendObject(dst []byte, m map[string]any) ([]byte, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if !utf8.ValidString(k) {
+			return dst, &encodeError{path: []string{k}, err: errKeyNotUTF8}
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	dst = append(dst, '{')
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendString(dst, k)
+		dst = append(dst, ':')
+		var err error
+		if dst, err = AppendValue(dst, m[k]); err != nil {
+			return dst, withKey(err, k)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// in encoding/json; U+2028 and U+2029 are escaped; HTML characters are not
+// (a session payload is not HTML).
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,123 @@
+package strictjson
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAppendValue(t *testing.T) {
+	type point struct {
+		X int `json:"x"`
+	}
+	tests := []struct {
+		in   any
+		want string
+	}{
+		{nil, `null`},
+		{"a\"\\\n\r\t\x01<>&", `"a\"\\\n\r\t\u0001<>&"`},
+		{"\u2028\u2029é", `"\u2028\u2029é"`},
+		{"bad\xffutf8", `"bad\ufffdutf8"`},
+		{true, `true`},
+		{json.Number("1.50"), `1.50`},
+		{json.Number(""), `0`},
+		{int(-3), `-3`},
+		{int64(math.MaxInt64), `9223372036854775807`},
+		{int32(7), `7`},
+		{uint(8), `8`},
+		{uint64(math.MaxUint64), `18446744073709551615`},
+		{float64(3), `3`},
+		{1.5, `1.5`},
+		{1e20, `100000000000000000000`},
+		{map[string]any{"b": 1, "a": []any{"x", 2.5}, "c": map[string]any{}}, `{"a":["x",2.5],"b":1,"c":{}}`},
+		{[]string{"p", "q"}, `["p","q"]`},
+		{[]any{}, `[]`},
+		{point{X: 4}, `{"x":4}`},
+		{time.Unix(0, 0).UTC(), `"1970-01-01T00:00:00Z"`},
+	}
+	for _, tt := range tests {
+		got, err := AppendValue(nil, tt.in)
+		require.NoError(t, err, "AppendValue(%#v)", tt.in)
+		assert.Equal(t, tt.want, string(got), "AppendValue(%#v)", tt.in)
+	}
+}
+
+func TestAppendValueAppends(t *testing.T) {
+	got, err := AppendValue([]byte("x="), map[string]any{"k": "v"})
+	require.NoError(t, err)
+	assert.Equal(t, `x={"k":"v"}`, string(got))
+}
+
+func TestAppendValueErrors(t *testing.T) {
+	tests := []struct {
+		in   any
+		want string
+	}{
+		{json.Number("1x"), `strictjson: invalid json.Number "1x"`},
+		{math.NaN(), "strictjson: unsupported float value NaN"},
+		{math.Inf(1), "strictjson: unsupported float value +Inf"},
+		{make(chan int), "strictjson: unsupported type: chan int"},
+		{[]any{func() {}}, "strictjson: unsupported type: func()"},
+		{map[string]any{"k": math.Inf(-1)}, `strictjson: key "k": unsupported float value -Inf`},
+		{map[string]any{"cart": make(chan int)}, `strictjson: key "cart": unsupported type: chan int`},
+		{map[string]any{"a": map[string]any{"b": []any{1, json.Number("--")}}}, `strictjson: key "a"."b": invalid json.Number "--"`},
+		{map[string]any{"ok": 1, "bad\xff": 2}, `strictjson: key "bad\xff": not valid UTF-8`},
+		{map[string]any{"a": map[string]any{"\xc3": 1}}, `strictjson: key "a"."\xc3": not valid UTF-8`},
+	}
+	for _, tt := range tests {
+		_, err := AppendValue(nil, tt.in)
+		assert.EqualError(t, err, tt.want, "AppendValue(%#v)", tt.in)
+	}
+}
+
+// An error from encoding/json stays reachable through errors.As.
+func TestAppendValueUnwraps(t *testing.T) {
+	_, err := AppendObject(nil, map[string]any{"c": make(chan int)})
+	var ute *json.UnsupportedTypeError
+	require.ErrorAs(t, err, &ute)
+	assert.Equal(t, "chan int", ute.Type.String())
+}
+
+func TestAppendObjectSorted(t *testing.T) {
+	m := map[string]any{"b": 2, "a": 1, "é": 4, "Z": 3, "": 0}
+	first, err := AppendObject(nil, m)
+	require.NoError(t, err)
+	assert.Equal(t, `{"":0,"Z":3,"a":1,"b":2,"é":4}`, string(first))
+	for range 20 {
+		again, err := AppendObject(nil, m)
+		require.NoError(t, err)
+		require.Equal(t, string(first), string(again))
+	}
+}
+
+func TestAppendString(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", `""`},
+		{"plain", `"plain"`},
+		{"\x00\x1f\b\f", `"\u0000\u001f\u0008\u000c"`},
+		{"<script>&", `"<script>&"`},
+		{"\u2028x\u2029", `"\u2028x\u2029"`},
+		{"a\xc3", `"a\ufffd"`},
+		{"𝄞", `"𝄞"`},
+	}
+	for _, tt := range tests {
+		got := AppendString([]byte("["), tt.in)
+		assert.Equal(t, "["+tt.want, string(got), "AppendString(%q)", tt.in)
+	}
+}
+
+func BenchmarkAppendObject(b *testing.B) {
+	m, err := DecodeObject(benchPayload)
+	require.NoError(b, err)
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		if buf, err = AppendObject(buf[:0], m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,424 @@
+// Package strictjson decodes and encodes the JSON of session payloads.
+//
+// A session payload is attacker-controlled input behind a MAC that other
+// systems also produce, so two parsers must never disagree about it. The
+// decoder therefore enforces the defaults of encoding/json/v2, where
+// encoding/json is lenient:
+//
+//   - duplicate object member names are rejected (encoding/json keeps the
+//     last one);
+//   - invalid UTF-8 is rejected (encoding/json replaces it with U+FFFD);
+//   - \u escapes of lone surrogates are rejected (encoding/json replaces
+//     them with U+FFFD).
+//
+// It adds two rules of its own: objects and arrays nest at most MaxDepth
+// levels deep, and numbers stay exact as json.Number, never float64. The
+// input must be exactly one JSON object, with optional white space around
+// it. Every error DecodeObject returns matches ErrSyntax and is a
+// *SyntaxError that says what is wrong and at which byte offset. The
+// decoder allocates only for the values it returns.
+//
+// The encoder (AppendValue) writes compact JSON with object members sorted
+// by name, so equal values encode to equal bytes. It writes the types the
+// decoder returns, and the common Go scalars, itself, and hands any other
+// type to encoding/json.Marshal.
+//
+// This package is to be replaced by encoding/json/v2 (with a depth check
+// and json.Number) once v2 builds without GOEXPERIMENT=jsonv2.
+package strictjson
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxDepth is the deepest nesting of objects and arrays DecodeObject
+// accepts; the outermost object counts as one level.
+const MaxDepth = 32
+
+// ErrSyntax is matched (errors.Is) by every error DecodeObject returns.
+var ErrSyntax = errors.New("strictjson: invalid JSON")
+
+// A SyntaxError reports why and where DecodeObject rejected its input.
+type SyntaxError struct {
+	Reason string // what is wrong, e.g. "duplicate key in JSON object"
+	Offset int    // byte offset in the input where the problem was found
+}
+
+func (e *SyntaxError) Error() string {
+	return "strictjson: " + e.Reason + " at byte offset " + strconv.Itoa(e.Offset)
+}
+
+// Is reports whether target is ErrSyntax.
+func (e *SyntaxError) Is(target error) bool { return target == ErrSyntax }
+
+type decoder struct {
+	data []byte
+	// src is data as a string: strings and numbers without escapes are
+	// slices of it, so a payload costs one string allocation, not one
+	// per value.
+	src   string
+	pos   int
+	depth int
+	err   *SyntaxError
+}
+
+// DecodeObject decodes data, which must be exactly one JSON object.
+func DecodeObject(data []byte) (map[string]any, error) {
+	d := decoder{data: data, src: string(data)}
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+		d.fail("payload is not a JSON object")
+		return nil, d.err
+	}
+	v := d.value()
+	d.skipSpace()
+	if d.err == nil && d.pos != len(d.data) {
+		d.fail("trailing data after JSON object")
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return v.(map[string]any), nil
+}
+
+// ValidNumber reports whether s is a JSON number (RFC 8259 grammar).
+func ValidNumber(s string) bool {
+	d := decoder{data: []byte(s), src: s}
+	d.number()
+	return d.err == nil && d.pos == len(s)
+}
+
+// fail records the first error, found at the current position, and stops
+// the decoder.
+func (d *decoder) fail(reason string) { d.failAt(d.pos, reason) }
+
+// failAt records the first error, found at offset at, and stops the
+// decoder.
+func (d *decoder) failAt(at int, reason string) {
+	if d.err == nil {
+		d.err = &SyntaxError{Reason: reason, Offset: at}
+	}
+	d.pos = len(d.data)
+}
+
+func (d *decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) value() any {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		d.fail("unexpected end of JSON")
+		return nil
+	}
+	switch c := d.data[d.pos]; c {
+	case '{':
+		return d.object()
+	case '[':
+		return d.array()
+	case '"':
+		s, _ := d.str()
+		return s
+	case 't':
+		return d.literal("true", true)
+	case 'f':
+		return d.literal("false", false)
+	case 'n':
+		return d.literal("null", nil)
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return d.number()
+		}
+		d.fail("unexpected character in JSON")
+		return nil
+	}
+}
+
+func (d *decoder) literal(word string, v any) any {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		d.fail("bad JSON literal")
+		return nil
+	}
+	d.pos += len(word)
+	return v
+}
+
+func (d *decoder) enter() bool {
+	d.depth++
+	if d.depth > MaxDepth {
+		d.fail("JSON nested too deeply")
+		return false
+	}
+	return true
+}
+
+func (d *decoder) object() any {
+	if !d.enter() {
+		return nil
+	}
+	d.pos++ // '{'
+	m := make(map[string]any)
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		return m
+	}
+	for d.err == nil {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			d.fail("expected JSON object key")
+			return nil
+		}
+		at := d.pos
+		k, _ := d.str()
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			d.fail("expected ':' in JSON object")
+			return nil
+		}
+		d.pos++
+		v := d.value()
+		if d.err != nil {
+			return nil
+		}
+		if _, dup := m[k]; dup {
+			d.failAt(at, "duplicate key in JSON object")
+			return nil
+		}
+		m[k] = v
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			d.fail("unexpected end of JSON")
+			return nil
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			d.depth--
+			return m
+		default:
+			d.fail("expected ',' or '}' in JSON object")
+			return nil
+		}
+	}
+	return nil
+}
+
+func (d *decoder) array() any {
+	if !d.enter() {
+		return nil
+	}
+	d.pos++ // '['
+	a := []any{}
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		d.depth--
+		return a
+	}
+	for d.err == nil {
+		v := d.value()
+		if d.err != nil {
+			return nil
+		}
+		a = append(a, v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			d.fail("unexpected end of JSON")
+			return nil
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			d.depth--
+			return a
+		default:
+			d.fail("expected ',' or ']' in JSON array")
+			return nil
+		}
+	}
+	return nil
+}
+
+// number scans a JSON number (RFC 8259 grammar) and returns it as json.Number.
+func (d *decoder) number() any {
+	start := d.pos
+	p := d.pos
+	data := d.data
+	if p < len(data) && data[p] == '-' {
+		p++
+	}
+	switch {
+	case p < len(data) && data[p] == '0':
+		p++
+	case p < len(data) && data[p] >= '1' && data[p] <= '9':
+		for p < len(data) && data[p] >= '0' && data[p] <= '9' {
+			p++
+		}
+	default:
+		d.failAt(p, "bad JSON number")
+		return nil
+	}
+	if p < len(data) && data[p] == '.' {
+		p++
+		if p >= len(data) || data[p] < '0' || data[p] > '9' {
+			d.failAt(p, "bad JSON number")
+			return nil
+		}
+		for p < len(data) && data[p] >= '0' && data[p] <= '9' {
+			p++
+		}
+	}
+	if p < len(data) && (data[p] == 'e' || data[p] == 'E') {
+		p++
+		if p < len(data) && (data[p] == '+' || data[p] == '-') {
+			p++
+		}
+		if p >= len(data) || data[p] < '0' || data[p] > '9' {
+			d.failAt(p, "bad JSON number")
+			return nil
+		}
+		for p < len(data) && data[p] >= '0' && data[p] <= '9' {
+			p++
+		}
+	}
+	d.pos = p
+	return json.Number(d.src[start:p])
+}
+
+// str scans a JSON string starting at the opening quote.
+func (d *decoder) str() (string, bool) {
+	d.pos++ // opening quote
+	start := d.pos
+	data := d.data
+	// Fast path: no escapes, all ASCII.
+	for p := start; p < len(data); p++ {
+		c := data[p]
+		if c == '"' {
+			d.pos = p + 1
+			return d.src[start:p], true
+		}
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			break
+		}
+	}
+	var out []byte
+	p := start
+	for p < len(data) {
+		c := data[p]
+		switch {
+		case c == '"':
+			d.pos = p + 1
+			return string(out), true
+		case c < 0x20:
+			d.failAt(p, "control character in JSON string")
+			return "", false
+		case c == '\\':
+			if p+1 >= len(data) {
+				d.failAt(p, "bad escape in JSON string")
+				return "", false
+			}
+			p++
+			switch data[p] {
+			case '"', '\\', '/':
+				out = append(out, data[p])
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, n := d.unicodeEscape(p - 1)
+				if n == 0 {
+					return "", false
+				}
+				out = utf8.AppendRune(out, r)
+				p += n - 2 // the loop adds 1 below; n counts from the backslash
+			default:
+				d.failAt(p-1, "bad escape in JSON string")
+				return "", false
+			}
+			p++
+		case c < 0x80:
+			out = append(out, c)
+			p++
+		default:
+			r, size := utf8.DecodeRune(data[p:])
+			if r == utf8.RuneError && size <= 1 {
+				d.failAt(p, "invalid UTF-8 in JSON string")
+				return "", false
+			}
+			out = append(out, data[p:p+size]...)
+			p += size
+		}
+	}
+	d.failAt(start-1, "unterminated JSON string")
+	return "", false
+}
+
+// unicodeEscape decodes \uXXXX (and a following low surrogate) at data[at]
+// (the backslash). It returns the rune and the bytes consumed, 0 on error.
+// Lone surrogates are rejected: they are not valid Unicode scalar values.
+func (d *decoder) unicodeEscape(at int) (rune, int) {
+	r1, ok := hex4(d.data, at+2)
+	if !ok {
+		d.failAt(at, "bad \\u escape in JSON string")
+		return 0, 0
+	}
+	if !utf16.IsSurrogate(r1) {
+		return r1, 6
+	}
+	if r1 >= 0xDC00 || at+12 > len(d.data) || d.data[at+6] != '\\' || d.data[at+7] != 'u' {
+		d.failAt(at, "lone surrogate in JSON string")
+		return 0, 0
+	}
+	r2, ok := hex4(d.data, at+8)
+	r := utf16.DecodeRune(r1, r2)
+	if !ok || r == utf8.RuneError {
+		d.failAt(at, "lone surrogate in JSON string")
+		return 0, 0
+	}
+	return r, 12
+}
+
+func hex4(data []byte, at int) (rune, bool) {
+	if at+4 > len(data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range data[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
