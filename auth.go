@@ -21,7 +21,7 @@ func LoginKeep(ctx context.Context, userID string, keys ...string) error {
 	if st == nil {
 		return ErrNoSession
 	}
-	return st.regenerate(keys, userID, true)
+	return st.regenerate("Login", keys, userID, true)
 }
 
 // Logout ends the session: the data and user id are discarded, the store

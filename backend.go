@@ -1,8 +1,12 @@
 package sessions
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -11,21 +15,31 @@ import (
 // id and a Store holds the session: storemode.go). The request lifecycle in
 // middleware.go calls it and has no mode branches of its own.
 //
-// A handle is the backend's name for one stored session: store mode's
-// session id, "" in cookie mode and before a session is first saved.
+// A sessionRef names one stored session: store mode's session id and the
+// record's version as this request last read or wrote it. It is the zero
+// sessionRef in cookie mode and before a session is first saved.
+type sessionRef struct {
+	id      string
+	version uint64
+}
+
 type backend interface {
 	// load verifies one cookie value and returns the session it refers
 	// to. A value that fails verification gives an error matching
 	// ErrInvalidCookie; any other error is a store failure (ErrStore).
 	load(ctx context.Context, value string, now time.Time) (loaded, error)
-	// save writes snap, a session that is not empty, as the session
-	// handle ("" for a new one), and returns its handle and the cookie
-	// value to send. It returns errRecordGone, having written nothing,
-	// when the session was ended meanwhile (Logout or DestroyUser in
-	// another request).
-	save(ctx context.Context, handle string, snap snapshot, now, exp time.Time) (newHandle, value string, err error)
-	// discard ends the server-side state of handle; "" is a no-op.
-	discard(ctx context.Context, handle string) error
+	// save writes snap, a session that is not empty, as the session ref
+	// (the zero ref for a new one), and returns its new ref and the
+	// cookie value to send. It returns errRecordGone, having written
+	// nothing, when the session was ended meanwhile (Logout or
+	// DestroyUser in another request). A save that had to merge into
+	// another request's write sets snap.merged.
+	save(ctx context.Context, ref sessionRef, snap *snapshot, now, exp time.Time) (newRef sessionRef, value string, err error)
+	// discard ends the server-side state of ref; the zero ref is a no-op.
+	discard(ctx context.Context, ref sessionRef) error
+	// serverSide reports whether the session lives on the server, so that
+	// a change can be saved, and Logout take effect, without a new cookie.
+	serverSide() bool
 	// destroyUser ends every session of userID (Middleware.DestroyUser).
 	destroyUser(ctx context.Context, userID string) error
 	// userSessions lists userID's sessions (Middleware.UserSessions).
@@ -37,8 +51,8 @@ type loaded struct {
 	values map[string]any
 	meta   meta // meta.Created is set: the signed time when the payload had none
 	issued time.Time
-	stale  bool   // verified with a fallback key
-	handle string // see backend
+	stale  bool       // verified with a fallback key
+	ref    sessionRef // see backend
 }
 
 // errRecordGone means Update found the session deleted by a concurrent
@@ -48,6 +62,30 @@ var errRecordGone = errors.New("sessions: session ended while the request ran")
 // tooLarge reports whether a cookie value would exceed MaxCookieSize.
 func (m *Middleware) tooLarge(value string) bool {
 	return len(m.cfg.CookieName)+1+len(value) > MaxCookieSize
+}
+
+// tooLargeError reports a session too large for its cookie, naming its
+// three largest keys by encoded size.
+func (m *Middleware) tooLargeError(what string, size, limit int, payload []byte) error {
+	e := &CookieTooLargeError{What: what, Size: size, Limit: limit}
+	values, _, err := decodePayload(m.scheme, payload)
+	if err != nil {
+		return e
+	}
+	type kv struct {
+		key  string
+		size int
+	}
+	var sizes []kv
+	for k, v := range values {
+		b, _ := appendJSON(nil, v)
+		sizes = append(sizes, kv{k, len(k) + len(b)})
+	}
+	slices.SortFunc(sizes, func(a, b kv) int { return cmp.Or(b.size-a.size, strings.Compare(a.key, b.key)) })
+	for _, s := range sizes[:min(3, len(sizes))] {
+		e.Largest = append(e.Largest, fmt.Sprintf("%q (%d bytes)", s.key, s.size))
+	}
+	return e
 }
 
 // checkPayload parses a verified payload into l and applies

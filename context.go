@@ -28,8 +28,10 @@ func GetSession(ctx context.Context) (*Session, error) {
 // handler can stream its body afterwards (the microdot save()). Changes made
 // after Commit, before the headers go out, are committed again then. It
 // returns the error the error handler would otherwise receive
-// (ErrCookieTooLarge, ErrStore, an unencodable value), and ErrHeadersWritten
-// when the headers are already gone. Calling it is never required.
+// (ErrCookieTooLarge, ErrStore, an unencodable value). After the headers
+// went out it saves a server-side session that needs no new cookie, and
+// otherwise returns a *LateChangeError (ErrHeadersWritten). Calling it is
+// never required.
 func Commit(ctx context.Context) error {
 	st := stateFrom(ctx)
 	if st == nil {
@@ -37,13 +39,16 @@ func Commit(ctx context.Context) error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.headersSent {
-		return ErrHeadersWritten
-	}
 	if _, err := st.sessionLocked(); err != nil {
 		return err
 	}
-	return st.commitLocked()
+	if !st.headersSent {
+		return st.commitLocked()
+	}
+	if st.failed != nil {
+		return st.failed
+	}
+	return st.saveLate("Commit")
 }
 
 // WithSession adapts a handler that takes the session as an argument (the

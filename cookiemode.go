@@ -45,19 +45,28 @@ func (c cookieMode) load(ctx context.Context, value string, now time.Time) (load
 }
 
 // save encodes the session into a cookie value.
-func (c cookieMode) save(_ context.Context, _ string, snap snapshot, now, _ time.Time) (string, string, error) {
+// A payload over maxPayload is refused even when it would compress into a
+// cookie: the decoder would not inflate it.
+func (c cookieMode) save(_ context.Context, _ sessionRef, snap *snapshot, now, _ time.Time) (sessionRef, string, error) {
+	if len(snap.payload) > maxPayload {
+		return sessionRef{}, "", c.m.tooLargeError("payload", len(snap.payload), maxPayload, snap.payload)
+	}
 	value, err := c.m.codec.Encode(snap.payload, now)
 	if err != nil {
-		return "", "", fmt.Errorf("sessions: encoding cookie: %w", err)
+		return sessionRef{}, "", fmt.Errorf("sessions: encoding cookie: %w", err)
 	}
 	if c.m.tooLarge(value) {
-		return "", "", ErrCookieTooLarge
+		size := len(c.m.cfg.CookieName) + 1 + len(value)
+		return sessionRef{}, "", c.m.tooLargeError("cookie", size, MaxCookieSize, snap.payload)
 	}
-	return "", value, nil
+	return sessionRef{}, value, nil
 }
 
 // discard has nothing to do: the server keeps nothing of a cookie session.
-func (cookieMode) discard(context.Context, string) error { return nil }
+func (cookieMode) discard(context.Context, sessionRef) error { return nil }
+
+// serverSide is false: every change needs a new cookie.
+func (cookieMode) serverSide() bool { return false }
 
 // destroyUser records in the RevocationStore that every session of userID
 // created up to now is revoked, for MaxAge (plus ClockSkew), after which
@@ -68,27 +77,31 @@ func (c cookieMode) destroyUser(ctx context.Context, userID string) error {
 	if rs == nil {
 		return fmt.Errorf("%w: DestroyUser in cookie mode needs SessionConfig.RevocationStore", ErrNotSupported)
 	}
-	now := m.now()
 	rec := Record{
-		ID:     revocationKey(userID),
-		Data:   strconv.AppendInt(nil, now.UnixNano(), 10),
-		Expiry: wallExpiry(now, now.Add(m.cfg.MaxAge+m.cfg.ClockSkew)),
+		ID:   revocationKey(userID),
+		Data: strconv.AppendInt(nil, m.now().UnixNano(), 10),
+		TTL:  m.cfg.MaxAge + m.cfg.ClockSkew,
 	}
-	// Update first (a user revoked before), else Create; a concurrent
-	// DestroyUser may create it between the two, hence the retry.
-	for range 3 {
-		found, err := rs.Update(ctx, rec)
+	// Update the record of a user revoked before, else Create it; a
+	// concurrent DestroyUser may write it in between, hence the retry.
+	for range maxWriteAttempts {
+		cur, found, err := rs.Find(ctx, rec.ID)
 		if err != nil {
 			return fmt.Errorf("%w: revoke: %w", ErrStore, err)
 		}
-		if found {
-			return nil
+		if !found {
+			err = rs.Create(ctx, rec)
+		} else {
+			rec.Version = cur.Version
+			found, err = rs.Update(ctx, rec)
+			if err == nil && !found {
+				continue // expired in between
+			}
 		}
-		err = rs.Create(ctx, rec)
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, ErrExists) {
+		if !errors.Is(err, ErrExists) && !errors.Is(err, ErrConflict) {
 			return fmt.Errorf("%w: revoke: %w", ErrStore, err)
 		}
 	}
@@ -110,16 +123,16 @@ func revocationKey(userID string) string {
 // sessions created at or before created, and an ErrStore error when the
 // RevocationStore fails or holds something unreadable.
 func (c cookieMode) checkRevoked(ctx context.Context, userID string, created time.Time) error {
-	data, found, err := c.m.cfg.RevocationStore.Find(ctx, revocationKey(userID))
+	rec, found, err := c.m.cfg.RevocationStore.Find(ctx, revocationKey(userID))
 	if err != nil {
 		return fmt.Errorf("%w: revocation lookup: %w", ErrStore, err)
 	}
 	if !found {
 		return nil
 	}
-	ns, err := strconv.ParseInt(string(data), 10, 64)
+	ns, err := strconv.ParseInt(string(rec.Data), 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: revocation record is corrupt: %q", ErrStore, data)
+		return fmt.Errorf("%w: revocation record is corrupt: %q", ErrStore, rec.Data)
 	}
 	// created has whole seconds: a session created in the second of the
 	// revocation counts as before it.

@@ -3,6 +3,7 @@ package sessions
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -22,14 +23,20 @@ var (
 	// ErrNoSession is returned by GetSession and the other context functions
 	// when ctx does not come from a request served by Middleware.Handler.
 	ErrNoSession = errors.New("sessions: no session in context (is the handler wrapped by Middleware.Handler?)")
-	// ErrCookieTooLarge is passed to the error handler when the encoded
-	// session would exceed MaxCookieSize bytes. The cookie is not sent and the
-	// previous cookie stays valid.
+	// ErrCookieTooLarge is passed to the error handler, as a
+	// *CookieTooLargeError, when the encoded session would exceed
+	// MaxCookieSize bytes. The cookie is not sent and the previous cookie
+	// stays valid.
 	ErrCookieTooLarge = fmt.Errorf("sessions: session cookie would exceed %d bytes", MaxCookieSize)
-	// ErrHeadersWritten is passed to the error handler when a session was
-	// changed after the response headers had been sent, so the change could
-	// not be saved.
+	// ErrHeadersWritten means a session change came after the response
+	// headers had been sent and needed a new cookie, so it could not be
+	// saved. The error handler receives a *LateChangeError, which matches
+	// it and names the keys or the call.
 	ErrHeadersWritten = errors.New("sessions: session changed after the response headers were written")
+	// ErrRequestDone is returned by GetSession, and every function built
+	// on it, once the request's handler has returned: a goroutine that
+	// outlives its handler can no longer change the session.
+	ErrRequestDone = errors.New("sessions: the request is over (its handler has returned)")
 	// ErrInvalidUserID is returned by Login for an empty user id.
 	ErrInvalidUserID = errors.New("sessions: empty user id")
 	// ErrStore wraps every failure of a Store. The request's session is never
@@ -99,3 +106,57 @@ func (e *ExpiredError) Error() string {
 func (e *ExpiredError) Is(target error) bool {
 	return target == ErrExpired || target == ErrInvalidCookie
 }
+
+// A LateChangeError reports a session change that could not be saved
+// because it came too late: after the response headers were written, when
+// it needed a new cookie (cookie mode, a session never saved before, Login,
+// a renewed identity), or after the handler returned. In store mode a
+// change to a saved session needs no new cookie and is saved when the
+// handler returns. errors.Is(err, ErrHeadersWritten) holds.
+type LateChangeError struct {
+	// Keys are the session keys changed too late; "(flashes)" stands for
+	// the flash queue.
+	Keys []string
+	// Call is the call that came too late ("Login", `Set("cart")`), when
+	// one is known.
+	Call string
+	// AfterHandler means the change came after the handler returned.
+	AfterHandler bool
+}
+
+func (e *LateChangeError) Error() string {
+	msg := "sessions: session changed after the response headers were written"
+	if e.AfterHandler {
+		msg = "sessions: session changed after the handler returned"
+	}
+	if e.Call != "" {
+		msg += ": " + e.Call
+	}
+	if len(e.Keys) > 0 {
+		msg += ": keys " + strings.Join(e.Keys, ", ")
+	}
+	return msg
+}
+
+// Is reports whether target is ErrHeadersWritten.
+func (e *LateChangeError) Is(target error) bool { return target == ErrHeadersWritten }
+
+// A CookieTooLargeError reports a session too large for its cookie.
+// errors.Is(err, ErrCookieTooLarge) holds.
+type CookieTooLargeError struct {
+	What    string   // "cookie", or "payload" for JSON over the decompression cap
+	Size    int      // its size in bytes (a cookie: name, "=" and value)
+	Limit   int      // the most allowed
+	Largest []string // the session's largest keys, largest first, with their sizes
+}
+
+func (e *CookieTooLargeError) Error() string {
+	msg := fmt.Sprintf("sessions: session %s would be %d bytes, over the limit of %d", e.What, e.Size, e.Limit)
+	if len(e.Largest) > 0 {
+		msg += "; largest keys: " + strings.Join(e.Largest, ", ")
+	}
+	return msg
+}
+
+// Is reports whether target is ErrCookieTooLarge.
+func (e *CookieTooLargeError) Is(target error) bool { return target == ErrCookieTooLarge }

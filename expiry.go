@@ -43,10 +43,3 @@ func (m *Middleware) cookieMaxAge(exp, now time.Time) int {
 	}
 	return max(int((exp.Sub(now)+time.Second-1)/time.Second), 1)
 }
-
-// wallExpiry converts exp, a time on the middleware's clock (SessionConfig.Now)
-// whose current time is now, to the wall clock that stores keep time by, so a
-// test clock does not make records expire at once or live forever.
-func wallExpiry(now, exp time.Time) time.Time {
-	return time.Now().Add(exp.Sub(now))
-}

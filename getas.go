@@ -15,9 +15,18 @@ import (
 // like a value that JSON can turn into T. A missing key, or a value that
 // does not fit T exactly, gives the zero T and false; a null value fits
 // (as nil) only pointer, interface, map and slice types.
+//
+// A converted map, slice or pointer replaces the decoded value in the
+// session for the rest of the request: later Get and GetAs calls return the
+// same object, and changing it in place is saved, as for a value from Get
+// (GetAs[*Prefs] then p.Theme = "dark" is saved). A struct value is a copy:
+// use a pointer type to edit one. On the next request the value is JSON
+// again (Get returns map[string]any for a struct), so what survives a round
+// trip is what encoding/json writes and reads: exported fields, numbers
+// exact through GetAs, times as RFC 3339 strings.
 func GetAs[T any](s *Session, key string) (T, bool) {
 	var zero T
-	v, ok := s.Get(key)
+	v, gen, ok := s.getRaw(key)
 	if !ok {
 		return zero, false
 	}
@@ -58,6 +67,10 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 	dec.UseNumber()
 	if err := dec.Decode(&out); err != nil {
 		return zero, false
+	}
+	switch reflect.TypeFor[T]().Kind() {
+	case reflect.Map, reflect.Slice, reflect.Pointer:
+		s.adopt(key, gen, out)
 	}
 	return out, true
 }

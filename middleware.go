@@ -67,15 +67,16 @@ type requestState struct {
 	hdr [3]string           // storage for the Vary, Cache-Control and Set-Cookie values we add
 
 	mu          sync.Mutex
-	sess        *Session // nil until loaded
-	loadErr     error    // the store failed while loading
-	regenErr    error    // the store failed in Login, Logout or RegenerateSession
-	hadCookie   bool     // the browser holds a cookie this response must replace or delete
-	handle      string   // the backend's name for the session: store mode's id; "" before one is issued
-	refresh     bool     // re-sign even when unchanged (fallback key, idle refresh)
-	dropCookie  bool     // regenerated or destroyed: the old cookie must not survive
-	sentCookie  string   // the Set-Cookie line this state added
+	sess        *Session   // nil until loaded
+	loadErr     error      // the store failed while loading
+	regenErr    error      // the store failed in Login, Logout or RegenerateSession
+	hadCookie   bool       // the browser holds a cookie this response must replace or delete
+	ref         sessionRef // the backend's name for the loaded or saved session
+	refresh     bool       // re-sign even when unchanged (fallback key, idle refresh)
+	dropCookie  bool       // regenerated or destroyed: the old cookie must not survive
+	sentCookie  string     // the Set-Cookie line this state added
 	headersSent bool
+	done        bool  // the handler has returned
 	failed      error // the error handler replaced the response because of this
 }
 
@@ -104,6 +105,9 @@ func (st *requestState) session() (*Session, error) {
 }
 
 func (st *requestState) sessionLocked() (*Session, error) {
+	if st.done {
+		return nil, ErrRequestDone
+	}
 	if st.sess == nil && st.loadErr == nil {
 		st.load()
 	}
@@ -133,7 +137,7 @@ func (st *requestState) load() {
 		got, err := m.backend.load(ctx, v, now)
 		if err == nil {
 			l = got
-			st.handle = got.handle
+			st.ref = got.ref
 			st.refresh = got.stale || (m.refreshAge > 0 && now.Sub(got.issued) >= m.refreshAge)
 			break
 		}
@@ -157,41 +161,46 @@ func (st *requestState) commitLocked() error {
 		// the logout or login happened.
 		return st.regenErr
 	}
-	m := st.m
 	h := st.w.Header()
 	if st.sess == nil {
 		// Never loaded: nothing to save. If the request carries a session
 		// cookie, the handler may still read it after the headers are
 		// gone, so a shared cache must not serve this response to others.
-		if hasCookie(st.req.Header, m.cfg.CookieName) {
+		if hasCookie(st.req.Header, st.m.cfg.CookieName) {
 			st.addVary(h)
 		}
 		return nil
 	}
 	st.addVary(h)
+	return st.save(true)
+}
 
+// save writes the session through the backend when it changed (or, with
+// withCookie, when it needs re-signing or a new identity), and with
+// withCookie sets the cookie that goes with it. Without, it is the save of
+// a change made after the headers went out, which only a server-side
+// session can take. Called with st.mu held.
+func (st *requestState) save(withCookie bool) error {
+	m := st.m
 	now := m.now()
-	snap, ok, err := st.sess.prepare(now, st.refresh || st.dropCookie)
-	if !ok {
-		return nil
-	}
-	if err != nil {
+	snap, ok, err := st.sess.prepare(now, withCookie && (st.refresh || st.dropCookie))
+	if !ok || err != nil {
 		return err
 	}
 	ctx := st.req.Context()
 	if snap.empty {
-		if err := m.backend.discard(ctx, st.handle); err != nil {
+		if err := m.backend.discard(ctx, st.ref); err != nil {
 			return err
 		}
-		st.handle = ""
-		if st.hadCookie || st.dropCookie {
+		st.ref = sessionRef{}
+		if withCookie && (st.hadCookie || st.dropCookie) {
 			st.setCookie(m.deletionCookie())
 		}
 		st.markSaved(snap)
 		return nil
 	}
 	exp := m.expiry(snap.created, now)
-	handle, value, err := m.backend.save(ctx, st.handle, snap, now, exp)
+	ref, value, err := m.backend.save(ctx, st.ref, &snap, now, exp)
 	if errors.Is(err, errRecordGone) {
 		m.log.DebugContext(ctx, "sessions: not saved", "reason", err)
 		st.markSaved(snap)
@@ -200,9 +209,11 @@ func (st *requestState) commitLocked() error {
 	if err != nil {
 		return err
 	}
-	st.handle = handle
-	st.setCookie(m.sessionCookie(value, m.cookieMaxAge(exp, now)))
-	st.hadCookie = true
+	st.ref = ref
+	if withCookie {
+		st.setCookie(m.sessionCookie(value, m.cookieMaxAge(exp, now)))
+		st.hadCookie = true
+	}
 	st.markSaved(snap)
 	return nil
 }
@@ -215,31 +226,37 @@ func (st *requestState) markSaved(snap snapshot) {
 }
 
 // regenerate gives the session a new identity (Login, Logout,
-// RegenerateSession): the backend ends the old one first, then the session
-// is reset, keeping the named keys, with userID as its user.
-func (st *requestState) regenerate(keep []string, userID string, fresh bool) error {
+// RegenerateSession; call names it for errors): the backend ends the old
+// one first, then the session is reset, keeping the named keys, with
+// userID as its user. When it fails it changes nothing. After the headers
+// went out only ending a server-side session can still work (the record is
+// deleted; the browser's cookie then names nothing); anything else needs a
+// new cookie and fails with a LateChangeError.
+func (st *requestState) regenerate(call string, keep []string, userID string, fresh bool) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	s, err := st.sessionLocked()
 	if err != nil {
 		return err
 	}
+	late := st.headersSent
+	if late && (userID != "" || !st.m.backend.serverSide()) {
+		return &LateChangeError{Call: call}
+	}
 	// End the old session first: if this fails, it is untouched and still
-	// usable, never half-replaced. This happens even after the headers
-	// went out, so a late Logout still ends a server-side session.
-	if err := st.m.backend.discard(st.req.Context(), st.handle); err != nil {
+	// usable, never half-replaced.
+	if err := st.m.backend.discard(st.req.Context(), st.ref); err != nil {
 		st.regenErr = err
 		return err
 	}
-	st.handle = ""
+	st.ref = sessionRef{}
 	st.regenErr = nil
 	s.resetTo(keep, userID, fresh, st.m.now())
-	st.dropCookie = true
-	if st.headersSent {
-		// The cookie can no longer be replaced; the error handler is told
-		// when the handler returns.
-		return ErrHeadersWritten
+	if late {
+		s.markSaved(snapshot{gen: s.track.gen}) // ended; nothing to write
+		return nil
 	}
+	st.dropCookie = true
 	return nil
 }
 
@@ -247,19 +264,8 @@ func (st *requestState) regenerate(keep []string, userID string, fresh bool) err
 // It returns the error that made the error handler replace the response, or
 // nil when the response may proceed.
 func (st *requestState) beforeHeaders() error {
-	st.mu.Lock()
-	if st.headersSent {
-		err := st.failed
-		st.mu.Unlock()
-		return err
-	}
-	st.headersSent = true
-	err := st.commitLocked()
-	if err != nil {
-		st.failed = err
-	}
-	st.mu.Unlock()
-	if err != nil {
+	err, first := st.commitOnce()
+	if err != nil && first {
 		// The handler's headers belong to the response being replaced.
 		// (Headers an outer middleware set before this one cannot be told
 		// apart from them without a copy on every request; they go too.)
@@ -269,19 +275,77 @@ func (st *requestState) beforeHeaders() error {
 	return err
 }
 
-// finish runs after the handler returned normally.
+// commitOnce commits the session the first time it is called and returns
+// the error of that commit, and whether this call made it. The lock is
+// released even if encoding a value panics.
+func (st *requestState) commitOnce() (err error, first bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.headersSent {
+		return st.failed, false
+	}
+	st.headersSent = true
+	st.failed = st.commitLocked()
+	return st.failed, true
+}
+
+// finish runs after the handler returned normally: it commits if nothing
+// was written, and otherwise saves what changed after the headers went out
+// (server-side sessions) or reports it (LateChangeError). From then on the
+// request's session is closed: GetSession returns ErrRequestDone, and a
+// change through a *Session still held is reported to the error handler.
 func (st *requestState) finish() {
 	st.mu.Lock()
 	sent := st.headersSent
-	late := sent && st.failed == nil && st.sess != nil && (st.dropCookie || st.sess.changed())
 	st.mu.Unlock()
 	if !sent {
 		st.beforeHeaders()
-		return
 	}
-	if late {
-		st.m.errHandler(st.w, st.req, ErrHeadersWritten)
+	if err := st.close(); err != nil {
+		st.m.errHandler(st.w, st.req, err)
 	}
 }
 
-func isHeadersWritten(err error) bool { return errors.Is(err, ErrHeadersWritten) }
+// close saves or reports what changed after the headers went out, and
+// marks the request done.
+func (st *requestState) close() (err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.done = true
+	s := st.sess
+	if s == nil {
+		return nil
+	}
+	defer s.closeRequest(st.reportAfterDone)
+	return st.saveLate("")
+}
+
+// saveLate saves what changed after the headers went out when the session
+// is server-side and needs no new cookie, and otherwise returns a
+// LateChangeError naming call (if any) and the changed keys. Called with
+// st.mu held.
+func (st *requestState) saveLate(call string) error {
+	s := st.sess
+	if st.failed != nil || (!st.dropCookie && !s.changed()) {
+		return nil
+	}
+	if st.dropCookie || st.ref.id == "" || !st.m.backend.serverSide() {
+		return &LateChangeError{Call: call, Keys: s.changedNames()}
+	}
+	return st.save(false)
+}
+
+// reportAfterDone tells the error handler about a change made through a
+// *Session after the request was over. The response is gone: the handler
+// gets a writer that discards what it writes.
+func (st *requestState) reportAfterDone(what string) {
+	st.m.errHandler(discardWriter{h: http.Header{}}, st.req, &LateChangeError{Call: what, AfterHandler: true})
+}
+
+// discardWriter is the ResponseWriter of an error reported after the
+// request was over.
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header       { return d.h }
+func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (discardWriter) WriteHeader(int)             {}

@@ -25,7 +25,7 @@ func RegenerateSession(ctx context.Context) (*Session, error) {
 	if st == nil {
 		return nil, ErrNoSession
 	}
-	if err := st.regenerate(nil, "", false); err != nil {
+	if err := st.regenerate("RegenerateSession", nil, "", false); err != nil {
 		return nil, err
 	}
 	return st.session()

@@ -15,20 +15,33 @@ import (
 // the store's keys does not let anyone use a session. Stores must still
 // treat ids as untrusted strings (a user's own code can call a Store too).
 //
+// Overlapping requests of one session are merged by the middleware, not by
+// the store: a request that changed some keys writes with Update, naming the
+// Version it read; when another request wrote in between, Update reports
+// ErrConflict, and the middleware reads the record again, applies its own
+// changes to it and retries. A store only needs an atomic compare-and-set.
+//
 // The contract for implementers (package sessionstest checks it):
-//   - Find returns found=false and a nil error for an id that does not
-//     exist, has expired, or is malformed; err is for system failures only.
-//   - Create stores a new record. It returns an error matching ErrExists if
-//     the id is taken.
-//   - Update replaces an existing record and returns found=false, writing
-//     nothing, if the record no longer exists (deleted by Logout or
-//     DestroyUser while this request ran). It must not recreate it.
+//   - Find returns the record with its Data, UserID and Version (TTL is not
+//     set), or found=false and a nil error for an id that does not exist,
+//     has expired, or is malformed; err is for system failures only.
+//   - Create stores a new record with Version 1 (rec.Version is ignored).
+//     It returns an error matching ErrExists if the id is taken.
+//   - Update replaces the record rec.ID when its stored Version equals
+//     rec.Version, storing rec with Version rec.Version+1, atomically: no
+//     other write may land between the comparison and the write. When the
+//     stored Version differs it writes nothing and returns an error
+//     matching ErrConflict. When the record no longer exists (deleted by
+//     Logout or DestroyUser while this request ran, or expired) it writes
+//     nothing and returns found=false: it must never recreate a record.
 //   - Delete removes a record; deleting a missing id is not an error.
-//   - A record is never returned after its Expiry.
+//   - A record lives for its TTL from the moment it was written (Create or
+//     Update), measured by the store's own clock, and is never returned
+//     after that.
 //   - Every method honours ctx's deadline and cancellation.
 //   - Implementations are safe for concurrent use.
 type Store interface {
-	Find(ctx context.Context, id string) (data []byte, found bool, err error)
+	Find(ctx context.Context, id string) (rec Record, found bool, err error)
 	Create(ctx context.Context, rec Record) error
 	Update(ctx context.Context, rec Record) (found bool, err error)
 	Delete(ctx context.Context, id string) error
@@ -38,14 +51,18 @@ type Store interface {
 type Record struct {
 	ID   string // storage key
 	Data []byte // the session's JSON payload
-	// Expiry is when the record ends: it must not be returned after it.
-	// It is wall-clock time (time.Now), even when SessionConfig.Now sets
-	// another clock for the middleware, since stores such as Redis keep
-	// time by their own clocks.
-	Expiry time.Time
+	// TTL is how long the record lives after this write, by the store's
+	// own clock: a store never compares it with SessionConfig.Now, so a
+	// test clock cannot make records expire at once or live forever.
+	// Always positive when the middleware writes.
+	TTL time.Duration
 	// UserID is the logged-in user, or "" for an anonymous session. A
 	// UserStore indexes records by it.
 	UserID string
+	// Version counts the writes of the record: 1 after Create, one more
+	// after each Update. Find returns it; Update takes the version the
+	// caller read.
+	Version uint64
 }
 
 // A UserStore is a Store that also indexes sessions by user, so that all
@@ -55,9 +72,17 @@ type UserStore interface {
 	Store
 	// UserSessions returns the ids of userID's live sessions.
 	UserSessions(ctx context.Context, userID string) ([]string, error)
-	// DeleteUser deletes every session of userID.
+	// DeleteUser deletes every session of userID. A failure part way must
+	// leave each session either deleted or still listed by UserSessions,
+	// so that a retry finishes the job.
 	DeleteUser(ctx context.Context, userID string) error
 }
 
-// ErrExists is returned by Store.Create for an id that already exists.
-var ErrExists = errors.New("sessions: record already exists")
+// Errors of the Store contract.
+var (
+	// ErrExists is returned by Store.Create for an id that already exists.
+	ErrExists = errors.New("sessions: record already exists")
+	// ErrConflict is returned by Store.Update when the record's version is
+	// not the one the caller read: another request wrote it in between.
+	ErrConflict = errors.New("sessions: record changed since it was read")
+)

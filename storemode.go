@@ -2,10 +2,12 @@ package sessions
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 )
 
@@ -21,6 +23,25 @@ func newStoreMode(m *Middleware, store Store, keys [][]byte, cookieName string) 
 	return &storeMode{m: m, store: store, ids: newSigner(keys, "ctxsession-id:"+cookieName, digestSHA256, deriveHMAC)}
 }
 
+// maxWriteAttempts bounds how often a save retries after another request
+// wrote the same record in between (ErrConflict). Between attempts a save
+// waits a random moment that grows with the attempt (at most a few
+// milliseconds in all), so that many overlapping requests of one session
+// take turns instead of colliding again.
+const maxWriteAttempts = 16
+
+// backoff waits before retry attempt n (1, 2, ...), or until ctx is done.
+func backoff(ctx context.Context, n int) error {
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(n) * int64(250*time.Microsecond))))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // load verifies a store-mode cookie and loads its record.
 func (sm *storeMode) load(ctx context.Context, value string, now time.Time) (loaded, error) {
 	m := sm.m
@@ -34,54 +55,105 @@ func (sm *storeMode) load(ctx context.Context, value string, now time.Time) (loa
 	if err := m.checkAge(issued, now); err != nil {
 		return loaded{}, err
 	}
-	data, found, err := sm.store.Find(ctx, storeKey(id))
+	rec, found, err := sm.store.Find(ctx, storeKey(id))
 	if err != nil {
 		return loaded{}, fmt.Errorf("%w: find: %w", ErrStore, err)
 	}
 	if !found {
 		return loaded{}, ErrRevoked
 	}
-	l := loaded{issued: issued, stale: stale, handle: id}
-	if err := m.checkPayload(&l, data, now); err != nil {
+	l := loaded{issued: issued, stale: stale, ref: sessionRef{id: id, version: rec.Version}}
+	if err := m.checkPayload(&l, rec.Data, now); err != nil {
 		return loaded{}, err
 	}
 	return l, nil
 }
 
-// save creates a record for a new session (handle "") or updates the
-// session's record, and returns the signed id.
-func (sm *storeMode) save(ctx context.Context, handle string, snap snapshot, now, exp time.Time) (string, string, error) {
-	rec := Record{Data: snap.payload, Expiry: wallExpiry(now, exp), UserID: snap.userID}
-	if handle == "" {
+// save creates a record for a new session (the zero ref) or updates the
+// session's record, and returns the signed id. An update names the version
+// this request read; when another request wrote in between, the record is
+// read again, this request's changes are applied to it, and the write is
+// tried again. A snapshot with no changes (an idle refresh) writes nothing
+// then: the other write has extended the record already.
+func (sm *storeMode) save(ctx context.Context, ref sessionRef, snap *snapshot, now, exp time.Time) (sessionRef, string, error) {
+	rec := Record{Data: snap.payload, TTL: max(exp.Sub(now), time.Millisecond), UserID: snap.userID}
+	if ref.id == "" {
 		id := newSessionID()
 		rec.ID = storeKey(id)
 		if err := sm.store.Create(ctx, rec); err != nil {
-			return "", "", fmt.Errorf("%w: create: %w", ErrStore, err)
+			return ref, "", fmt.Errorf("%w: create: %w", ErrStore, err)
 		}
-		handle = id
-	} else {
-		rec.ID = storeKey(handle)
+		return sessionRef{id: id, version: 1}, sm.ids.sign([]byte(id), now), nil
+	}
+	rec.ID, rec.Version = storeKey(ref.id), ref.version
+	for attempt := 1; ; attempt++ {
 		found, err := sm.store.Update(ctx, rec)
+		switch {
+		case err == nil && !found:
+			return ref, "", errRecordGone
+		case err == nil:
+			ref.version = rec.Version + 1
+			return ref, sm.ids.sign([]byte(ref.id), now), nil
+		case !errors.Is(err, ErrConflict):
+			return ref, "", fmt.Errorf("%w: update: %w", ErrStore, err)
+		case attempt == maxWriteAttempts:
+			return ref, "", fmt.Errorf("%w: update: %d attempts conflicted with other requests", ErrStore, attempt)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return ref, "", fmt.Errorf("%w: update: %w", ErrStore, err)
+		}
+		cur, found, err := sm.store.Find(ctx, rec.ID)
 		if err != nil {
-			return "", "", fmt.Errorf("%w: update: %w", ErrStore, err)
+			return ref, "", fmt.Errorf("%w: find: %w", ErrStore, err)
 		}
 		if !found {
-			return "", "", errRecordGone
+			return ref, "", errRecordGone
 		}
+		if snap.unchanged() {
+			ref.version = cur.Version
+			return ref, sm.ids.sign([]byte(ref.id), now), nil
+		}
+		if rec.Data, err = sm.merge(cur.Data, snap); err != nil {
+			return ref, "", err
+		}
+		rec.Version = cur.Version
 	}
-	return handle, sm.ids.sign([]byte(handle), now), nil
+}
+
+// merge applies snap's changes to current, a record another request wrote,
+// and returns the payload to write; snap.merged gets the merged session.
+func (sm *storeMode) merge(current []byte, snap *snapshot) ([]byte, error) {
+	values, md, err := decodePayload(sm.m.scheme, current)
+	if err != nil {
+		return nil, fmt.Errorf("%w: merging into the stored session: %w", ErrStore, err)
+	}
+	ours, _, err := decodePayload(sm.m.scheme, snap.payload)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: merging: %w", err)
+	}
+	applyChanges(values, &md, ours, snap)
+	payload, err := encodePayload(make([]byte, 0, len(current)+64), sm.m.scheme, values, md)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: merging: %w", err)
+	}
+	snap.merged = &loaded{values: values, meta: md}
+	return payload, nil
 }
 
 // discard deletes the session's record.
-func (sm *storeMode) discard(ctx context.Context, handle string) error {
-	if handle == "" {
+func (sm *storeMode) discard(ctx context.Context, ref sessionRef) error {
+	if ref.id == "" {
 		return nil
 	}
-	if err := sm.store.Delete(ctx, storeKey(handle)); err != nil {
+	if err := sm.store.Delete(ctx, storeKey(ref.id)); err != nil {
 		return fmt.Errorf("%w: delete: %w", ErrStore, err)
 	}
 	return nil
 }
+
+// serverSide is true: the cookie names the record, which can change, or
+// go, without a new cookie.
+func (sm *storeMode) serverSide() bool { return true }
 
 // destroyUser deletes the user's records through the UserStore's index.
 func (sm *storeMode) destroyUser(ctx context.Context, userID string) error {
@@ -130,7 +202,7 @@ func (sm *storeMode) unsignID(value string) (string, time.Time, bool, error) {
 // newSessionID returns 256 random bits, base64url encoded.
 func newSessionID() string {
 	var b [32]byte
-	rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
+	crand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
 	return b64.EncodeToString(b[:])
 }
 

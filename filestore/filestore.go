@@ -140,28 +140,32 @@ func (s *Store) stripe(id string) *sync.Mutex {
 }
 
 // header is the first line of a session file:
-// "ctxsession1 <expiry unix ns> <user id in hex, or ->\n".
-const magic = "ctxsession1"
+// "ctxsession2 <expiry unix ms> <user id in hex, or -> <version>\n".
+// Milliseconds, so that any expiry a time.Time can hold fits.
+const magic = "ctxsession2"
 
-func encode(rec sessions.Record) []byte {
+func encode(rec sessions.Record, expiry time.Time, version uint64) []byte {
 	u := "-"
 	if rec.UserID != "" {
 		u = hex.EncodeToString([]byte(rec.UserID))
 	}
-	b := make([]byte, 0, len(magic)+len(u)+24+len(rec.Data))
+	b := make([]byte, 0, len(magic)+len(u)+48+len(rec.Data))
 	b = append(b, magic...)
 	b = append(b, ' ')
-	b = strconv.AppendInt(b, rec.Expiry.UnixNano(), 10)
+	b = strconv.AppendInt(b, expiry.UnixMilli(), 10)
 	b = append(b, ' ')
 	b = append(b, u...)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, version, 10)
 	b = append(b, '\n')
 	return append(b, rec.Data...)
 }
 
 type fileRec struct {
-	expiry time.Time
-	user   string
-	data   []byte
+	expiry  time.Time
+	user    string
+	version uint64
+	data    []byte
 }
 
 func decode(b []byte) (fileRec, error) {
@@ -170,14 +174,18 @@ func decode(b []byte) (fileRec, error) {
 		return fileRec{}, ErrCorrupt
 	}
 	f := strings.Fields(line)
-	if len(f) != 3 || f[0] != magic {
+	if len(f) != 4 || f[0] != magic {
 		return fileRec{}, ErrCorrupt
 	}
-	ns, err := strconv.ParseInt(f[1], 10, 64)
+	ms, err := strconv.ParseInt(f[1], 10, 64)
 	if err != nil {
 		return fileRec{}, ErrCorrupt
 	}
-	r := fileRec{expiry: time.Unix(0, ns), data: []byte(data)}
+	version, err := strconv.ParseUint(f[3], 10, 64)
+	if err != nil {
+		return fileRec{}, ErrCorrupt
+	}
+	r := fileRec{expiry: time.UnixMilli(ms), version: version, data: []byte(data)}
 	if f[2] != "-" {
 		u, err := hex.DecodeString(f[2])
 		if err != nil || len(u) == 0 {
@@ -191,28 +199,28 @@ func decode(b []byte) (fileRec, error) {
 func (s *Store) live(r fileRec) bool { return s.now().Before(r.expiry) }
 
 // Find reads a session file. A missing, expired or invalid id is not found.
-func (s *Store) Find(ctx context.Context, id string) ([]byte, bool, error) {
+func (s *Store) Find(ctx context.Context, id string) (sessions.Record, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, false, err
+		return sessions.Record{}, false, err
 	}
 	if !validID(id) {
-		return nil, false, nil
+		return sessions.Record{}, false, nil
 	}
 	b, err := os.ReadFile(s.path(id))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
+		return sessions.Record{}, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("filestore: %w", err)
+		return sessions.Record{}, false, fmt.Errorf("filestore: %w", err)
 	}
 	r, err := decode(b)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %s", err, id)
+		return sessions.Record{}, false, fmt.Errorf("%w: %s", err, id)
 	}
 	if !s.live(r) {
-		return nil, false, nil
+		return sessions.Record{}, false, nil
 	}
-	return r.data, true, nil
+	return sessions.Record{ID: id, Data: r.data, UserID: r.user, Version: r.version}, true, nil
 }
 
 // writeTemp writes b to a new synced file in tmp/ and returns its name.
@@ -269,7 +277,7 @@ func (s *Store) removeMarker(user, id string) {
 
 // Create writes a new session file. It returns sessions.ErrExists if a live
 // session has the id, and ErrInvalidID for an id outside the pattern. A
-// record whose Expiry has passed is not written.
+// record whose TTL is not positive is not written.
 func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -277,7 +285,7 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	if !validID(rec.ID) {
 		return fmt.Errorf("%w: %.40q", ErrInvalidID, rec.ID)
 	}
-	if !s.now().Before(rec.Expiry) {
+	if rec.TTL <= 0 {
 		return nil
 	}
 	mu := s.stripe(rec.ID)
@@ -288,7 +296,7 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	if err := s.addMarker(rec.UserID, rec.ID); err != nil {
 		return fmt.Errorf("filestore: %w", err)
 	}
-	tmp, err := s.writeTemp(encode(rec))
+	tmp, err := s.writeTemp(encode(rec, s.now().Add(rec.TTL), 1))
 	if err != nil {
 		s.removeMarker(rec.UserID, rec.ID)
 		return fmt.Errorf("filestore: %w", err)
@@ -406,8 +414,10 @@ func (s *Store) remove(id string, onlyExpired bool) (bool, error) {
 	return true, nil
 }
 
-// Update replaces a live session file. It reports found=false, writing
-// nothing, when there is none (never recreating one that was deleted).
+// Update replaces a live session file whose version is rec.Version, as the
+// next version, under the file's lock. It reports found=false, writing
+// nothing, when there is none (never recreating one that was deleted), and
+// sessions.ErrConflict when the version differs.
 func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -430,7 +440,10 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 		return false, fmt.Errorf("%w: %s", l.bad, rec.ID)
 	}
 	old := l.rec
-	if !s.live(old) || !s.now().Before(rec.Expiry) {
+	if s.live(old) && old.version != rec.Version {
+		return true, sessions.ErrConflict
+	}
+	if !s.live(old) || rec.TTL <= 0 {
 		if err := os.Remove(s.path(rec.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Errorf("filestore: %w", err)
 		}
@@ -442,7 +455,7 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 			return false, fmt.Errorf("filestore: %w", err)
 		}
 	}
-	tmp, err := s.writeTemp(encode(rec))
+	tmp, err := s.writeTemp(encode(rec, s.now().Add(rec.TTL), old.version+1))
 	if err != nil {
 		return false, fmt.Errorf("filestore: %w", err)
 	}

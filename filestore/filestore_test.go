@@ -36,6 +36,13 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestMerge: overlapping requests through the middleware lose nothing.
+func TestMerge(t *testing.T) {
+	sessionstest.RunMiddleware(t, func(t *testing.T) sessions.Store {
+		return newStore(t, t.TempDir())
+	})
+}
+
 // TestConformanceSharedDir runs the suite with every subtest on one
 // directory, through separate Store values, as several processes would.
 func TestConformanceSharedDir(t *testing.T) {
@@ -44,7 +51,7 @@ func TestConformanceSharedDir(t *testing.T) {
 }
 
 func rec(id, data string, ttl time.Duration) sessions.Record {
-	return sessions.Record{ID: id, Data: []byte(data), Expiry: time.Now().Add(ttl)}
+	return sessions.Record{ID: id, Data: []byte(data), TTL: ttl}
 }
 
 // snapshot lists every file under root with its content.
@@ -114,6 +121,7 @@ func TestFileModeAndLayout(t *testing.T) {
 		assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm(), "session file mode after %s", after)
 	}
 	check("Create")
+	r.Version = 1
 	found, err := s.Update(ctx, r)
 	require.NoError(t, err)
 	require.True(t, found)
@@ -138,9 +146,9 @@ func TestCleanupAndList(t *testing.T) {
 	var short, long []string
 	for i := range 6 {
 		id := sessionstest.NewID()
-		r := sessions.Record{ID: id, Data: []byte("x"), UserID: "u", Expiry: now.Add(time.Hour)}
+		r := sessions.Record{ID: id, Data: []byte("x"), UserID: "u", TTL: time.Hour}
 		if i%2 == 0 {
-			r.Expiry = now.Add(time.Minute)
+			r.TTL = time.Minute
 			short = append(short, id)
 		} else {
 			long = append(long, id)
@@ -214,6 +222,7 @@ func TestUpdateDeleteRaceAcrossInstances(t *testing.T) {
 		r := rec(id, "v", time.Hour)
 		r.UserID = "u"
 		require.NoError(t, a.Create(ctx, r))
+		r.Version = 1
 		var wg sync.WaitGroup
 		var found bool
 		var uerr, derr error
@@ -397,6 +406,7 @@ func runUpdater(dir string) error {
 		for _, id := range ids {
 			r := rec(id, "child", time.Hour)
 			r.UserID = "u"
+			r.Version = uint64(round) + 1 // the child is the only writer
 			if _, err := s.Update(context.Background(), r); err != nil {
 				return fmt.Errorf("round %d: Update: %w", round, err)
 			}
@@ -535,9 +545,8 @@ func (tr *sfxTree) hostile(t testing.TB, id string, createUser bool) {
 	t.Helper()
 	ctx := context.Background()
 	s := tr.store
-	exp := time.Now().Add(time.Hour)
 	valid := validPattern(id)
-	rec := sessions.Record{ID: id, Data: []byte(`{"k":"v"}`), Expiry: exp, UserID: "alice"}
+	rec := sessions.Record{ID: id, Data: []byte(`{"k":"v"}`), TTL: time.Hour, UserID: "alice"}
 
 	err := s.Create(ctx, rec)
 	if !valid && !errors.Is(err, filestore.ErrInvalidID) {
@@ -555,7 +564,7 @@ func (tr *sfxTree) hostile(t testing.TB, id string, createUser bool) {
 	// The id as a user id: users are indexed by a hash of the id.
 	uid := "u" + strings.Repeat("0", 63)
 	if createUser {
-		err := s.Create(ctx, sessions.Record{ID: uid, Data: []byte(`{}`), Expiry: exp, UserID: id})
+		err := s.Create(ctx, sessions.Record{ID: uid, Data: []byte(`{}`), TTL: time.Hour, UserID: id})
 		if err != nil && !errors.Is(err, sessions.ErrExists) {
 			t.Fatalf("Create with user %.40q: %v", id, err)
 		}
@@ -594,7 +603,7 @@ func TestSecurityFileStoreHostileIDs(t *testing.T) {
 	}
 	// Valid ids do work: the check above is not vacuous.
 	ctx := context.Background()
-	require.NoError(t, tr.store.Create(ctx, sessions.Record{ID: "abc_-123", Data: []byte(`{}`), Expiry: time.Now().Add(time.Hour)}), "Create(valid id)")
+	require.NoError(t, tr.store.Create(ctx, sessions.Record{ID: "abc_-123", Data: []byte(`{}`), TTL: time.Hour}), "Create(valid id)")
 	_, found, err := tr.store.Find(ctx, "abc_-123")
 	require.NoError(t, err, "Find(valid id)")
 	assert.True(t, found, "Find(valid id)")

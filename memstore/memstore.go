@@ -6,7 +6,8 @@
 //	defer store.Close()
 //	mw, err := sessions.New(sessions.SessionConfig{SecretKey: key, Store: store})
 //
-// Records expire at their Expiry: an expired record is never returned, and a
+// Records live for their TTL from each write, by the store's clock (see
+// WithClock): an expired record is never returned, and a
 // background goroutine removes them (every minute by default, see
 // WithCleanupInterval). Close stops that goroutine; a Store that becomes
 // unreachable stops it too, so forgetting Close leaks nothing for long.
@@ -91,9 +92,10 @@ type core struct {
 }
 
 type record struct {
-	data   []byte
-	expiry time.Time
-	user   string
+	data    []byte
+	expiry  time.Time
+	user    string
+	version uint64
 }
 
 var _ sessions.UserStore = (*Store)(nil)
@@ -179,22 +181,23 @@ func (s *Store) Len() int {
 	return len(s.recs)
 }
 
-// Find returns a copy of the record's data.
-func (s *Store) Find(ctx context.Context, id string) ([]byte, bool, error) {
+// Find returns the record, with a copy of its data.
+func (s *Store) Find(ctx context.Context, id string) (sessions.Record, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, false, err
+		return sessions.Record{}, false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.recs[id]
 	if !ok || !s.now().Before(r.expiry) {
-		return nil, false, nil
+		return sessions.Record{}, false, nil
 	}
-	return append([]byte(nil), r.data...), true, nil
+	return sessions.Record{ID: id, Data: append([]byte(nil), r.data...), UserID: r.user, Version: r.version}, true, nil
 }
 
-// Create stores a copy of rec. It returns sessions.ErrExists when a live
-// record has the same id. A record whose Expiry has passed is not stored.
+// Create stores a copy of rec, as version 1. It returns sessions.ErrExists
+// when a live record has the same id. A record whose TTL is not positive
+// is not stored.
 func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -208,7 +211,7 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 		}
 		s.removeLocked(rec.ID, old)
 	}
-	if !now.Before(rec.Expiry) {
+	if rec.TTL <= 0 {
 		return nil
 	}
 	if s.limit > 0 && len(s.recs) >= s.limit {
@@ -217,12 +220,14 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 			return ErrFull
 		}
 	}
-	s.putLocked(rec)
+	s.putLocked(rec, now, 1)
 	return nil
 }
 
-// Update replaces a live record. It reports found=false, and stores
-// nothing, when there is none. An Expiry in the past removes the record.
+// Update replaces a live record whose version is rec.Version, as the next
+// version. It reports found=false, and stores nothing, when there is none,
+// and sessions.ErrConflict when the version differs. A TTL that is not
+// positive removes the record.
 func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -238,11 +243,13 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 		s.removeLocked(rec.ID, old)
 		return false, nil
 	}
-	s.removeLocked(rec.ID, old)
-	if !now.Before(rec.Expiry) {
-		return true, nil
+	if old.version != rec.Version {
+		return true, sessions.ErrConflict
 	}
-	s.putLocked(rec)
+	s.removeLocked(rec.ID, old)
+	if rec.TTL > 0 {
+		s.putLocked(rec, now, old.version+1)
+	}
 	return true, nil
 }
 
@@ -292,10 +299,10 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	return nil
 }
 
-// putLocked stores a copy of rec and adds it to its user's index. The id
-// must not be in the store.
-func (c *core) putLocked(rec sessions.Record) {
-	c.recs[rec.ID] = record{data: append([]byte(nil), rec.Data...), expiry: rec.Expiry, user: rec.UserID}
+// putLocked stores a copy of rec, written at now, as version, and adds it
+// to its user's index. The id must not be in the store.
+func (c *core) putLocked(rec sessions.Record, now time.Time, version uint64) {
+	c.recs[rec.ID] = record{data: append([]byte(nil), rec.Data...), expiry: now.Add(rec.TTL), user: rec.UserID, version: version}
 	if rec.UserID == "" {
 		return
 	}

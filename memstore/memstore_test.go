@@ -22,6 +22,15 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestMerge: overlapping requests through the middleware lose nothing.
+func TestMerge(t *testing.T) {
+	sessionstest.RunMiddleware(t, func(t *testing.T) sessions.Store {
+		s := New()
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func TestConformanceNoCleanup(t *testing.T) {
 	sessionstest.Run(t, func(t *testing.T) sessions.Store {
 		return New(WithCleanupInterval(0))
@@ -45,7 +54,7 @@ func TestCleanupRemovesExpired(t *testing.T) {
 	s := New(WithClock(clk.Now), WithCleanupInterval(0))
 	ctx := context.Background()
 	for i, ttl := range []time.Duration{time.Minute, time.Hour, 2 * time.Hour} {
-		r := sessions.Record{ID: sessionstest.NewID(), Data: []byte{byte(i)}, Expiry: clk.Now().Add(ttl), UserID: "u"}
+		r := sessions.Record{ID: sessionstest.NewID(), Data: []byte{byte(i)}, TTL: ttl, UserID: "u"}
 		require.NoError(t, s.Create(ctx, r))
 	}
 	require.Equal(t, 0, s.Cleanup(), "Cleanup before anything expired")
@@ -61,7 +70,7 @@ func TestCleanupRemovesExpired(t *testing.T) {
 func TestBackgroundCleanup(t *testing.T) {
 	s := New(WithCleanupInterval(5 * time.Millisecond))
 	defer s.Close()
-	r := sessions.Record{ID: sessionstest.NewID(), Data: []byte("x"), Expiry: time.Now().Add(20 * time.Millisecond)}
+	r := sessions.Record{ID: sessionstest.NewID(), Data: []byte("x"), TTL: 20 * time.Millisecond}
 	require.NoError(t, s.Create(context.Background(), r))
 	// Wait for the goroutine to remove it; this checks that it runs, not
 	// how fast.
@@ -100,7 +109,7 @@ func TestCloseStopsGoroutine(t *testing.T) {
 	}
 	assert.LessOrEqual(t, goroutines(), before, "goroutines after Close (leak)")
 	// A closed store still works, without background cleanup.
-	r := sessions.Record{ID: "k", Data: []byte("v"), Expiry: time.Now().Add(time.Hour)}
+	r := sessions.Record{ID: "k", Data: []byte("v"), TTL: time.Hour}
 	require.NoError(t, stores[0].Create(context.Background(), r))
 }
 
@@ -126,7 +135,7 @@ func TestLimit(t *testing.T) {
 	ctx := context.Background()
 	mk := func(ttl time.Duration) (string, error) {
 		id := sessionstest.NewID()
-		return id, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), Expiry: clk.Now().Add(ttl)})
+		return id, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), TTL: ttl})
 	}
 	short, err := mk(time.Minute)
 	require.NoError(t, err)
@@ -139,7 +148,7 @@ func TestLimit(t *testing.T) {
 	_, err = mk(time.Hour)
 	require.ErrorIs(t, err, ErrFull, "Create beyond the limit")
 	// Updates and deletes still work when full.
-	found, err := s.Update(ctx, sessions.Record{ID: ids[0], Data: []byte("y"), Expiry: clk.Now().Add(time.Hour)})
+	found, err := s.Update(ctx, sessions.Record{ID: ids[0], Data: []byte("y"), TTL: time.Hour, Version: 1})
 	require.NoError(t, err, "Update when full")
 	require.True(t, found, "Update when full")
 	// An expired record makes room.
@@ -162,7 +171,11 @@ func TestUserIndex(t *testing.T) {
 	s := New(WithClock(func() time.Time { return now }), WithCleanupInterval(0))
 	ctx := context.Background()
 	rec := func(user string) sessions.Record {
-		return sessions.Record{ID: "id1", Data: []byte("x"), UserID: user, Expiry: now.Add(time.Hour)}
+		r := sessions.Record{ID: "id1", Data: []byte("x"), UserID: user, TTL: time.Hour}
+		if cur, found, _ := s.Find(ctx, r.ID); found {
+			r.Version = cur.Version // an Update of what is there
+		}
+		return r
 	}
 	check := func(step, want string) {
 		t.Helper()

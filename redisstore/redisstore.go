@@ -6,17 +6,23 @@
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 //	mw, err := sessions.New(sessions.SessionConfig{SecretKey: key, Store: redisstore.New(rdb)})
 //
-// Each session is one string key, prefix + "s:" + id, whose TTL follows the
-// record's Expiry; the id is the storage key the middleware derives from the
-// session id (a SHA-256 hash), so the keys in Redis cannot be used as
-// cookies. Create is SET NX, and Update is SET XX: an Update never
-// recreates a session that Logout or DestroyUser deleted meanwhile.
+// Each session is one string key, prefix + "s:" + id, whose TTL is the
+// record's TTL (Redis keeps the time); the id is the storage key the
+// middleware derives from the session id (a SHA-256 hash), so the keys in
+// Redis cannot be used as cookies. Create is SET NX. Update is one script
+// that compares the stored version with the one the caller read and only
+// then writes: an Update never recreates a session that Logout or
+// DestroyUser deleted meanwhile, and never overwrites a write it did not
+// see. Every key has a TTL, so a maxmemory-policy of volatile-lru bounds
+// the memory sessions take.
 //
 // Each user has an index set, prefix + "u:" + sha256(user id), holding the
 // ids of their sessions, with a TTL at least as long as their longest
 // session. Every command touches one key, so nothing needs hash tags in a
-// cluster. DeleteUser pops the set's members and deletes their sessions;
-// a session the same user creates while it runs may survive it.
+// cluster. DeleteUser reads the set's members, deletes their sessions, and
+// only then removes the members, so a failure at any point leaves every
+// session either deleted or still indexed; a session the same user creates
+// while it runs may survive it.
 //
 // Set ContextTimeoutEnabled on the client so that a request's deadline also
 // bounds its Redis commands; ReadTimeout and WriteTimeout bound them in any
@@ -90,11 +96,14 @@ func (s *Store) userKey(user string) string {
 	return s.prefix + "u:" + hex.EncodeToString(sum[:])
 }
 
-// The value of a session key: the user id's length in decimal, ':', the
-// user id, then the data.
-func encode(rec sessions.Record) string {
+// The value of a session key: 'v', the version in decimal, ':', the user
+// id's length in decimal, ':', the user id, then the data.
+func encode(rec sessions.Record, version uint64) string {
 	var b strings.Builder
-	b.Grow(len(rec.UserID) + len(rec.Data) + 4)
+	b.Grow(len(rec.UserID) + len(rec.Data) + 24)
+	b.WriteByte('v')
+	b.WriteString(strconv.FormatUint(version, 10))
+	b.WriteByte(':')
 	b.WriteString(strconv.Itoa(len(rec.UserID)))
 	b.WriteByte(':')
 	b.WriteString(rec.UserID)
@@ -102,50 +111,70 @@ func encode(rec sessions.Record) string {
 	return b.String()
 }
 
-func decode(v string) (user string, data []byte, err error) {
-	n, rest, ok := strings.Cut(v, ":")
+func decode(v string) (user string, data []byte, version uint64, err error) {
+	ver, rest, ok := strings.Cut(v, ":")
+	if !ok || len(ver) < 2 || ver[0] != 'v' {
+		return "", nil, 0, ErrCorrupt
+	}
+	version, err = strconv.ParseUint(ver[1:], 10, 64)
+	if err != nil {
+		return "", nil, 0, ErrCorrupt
+	}
+	n, rest, ok := strings.Cut(rest, ":")
 	if !ok {
-		return "", nil, ErrCorrupt
+		return "", nil, 0, ErrCorrupt
 	}
 	l, err := strconv.Atoi(n)
 	if err != nil || l < 0 || l > len(rest) {
-		return "", nil, ErrCorrupt
+		return "", nil, 0, ErrCorrupt
 	}
-	return rest[:l], []byte(rest[l:]), nil
+	return rest[:l], []byte(rest[l:]), version, nil
 }
 
 func wrap(op string, err error) error { return fmt.Errorf("redisstore: %s: %w", op, err) }
 
-// Find returns the session's data; a missing or expired key is not found.
-func (s *Store) Find(ctx context.Context, id string) ([]byte, bool, error) {
+// Find returns the session (one GET); a missing or expired key is not
+// found.
+func (s *Store) Find(ctx context.Context, id string) (sessions.Record, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, false, err
+		return sessions.Record{}, false, err
 	}
 	if !validID(id) {
-		return nil, false, nil
+		return sessions.Record{}, false, nil
 	}
 	v, err := s.rdb.Get(ctx, s.key(id)).Result()
 	if errors.Is(err, redis.Nil) {
-		return nil, false, nil
+		return sessions.Record{}, false, nil
 	}
 	if err != nil {
-		return nil, false, wrap("get", err)
+		return sessions.Record{}, false, wrap("get", err)
 	}
-	_, data, err := decode(v)
+	user, data, version, err := decode(v)
 	if err != nil {
-		return nil, false, err
+		return sessions.Record{}, false, err
 	}
-	return data, true, nil
+	return sessions.Record{ID: id, Data: data, UserID: user, Version: version}, true, nil
 }
 
-// ttl is the time left until exp, rounded up to the millisecond.
-func ttl(exp time.Time) time.Duration {
-	d := time.Until(exp)
+// ttl is d rounded up to the millisecond, 0 for none.
+func ttl(d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
 	}
 	return (d + time.Millisecond - 1).Truncate(time.Millisecond)
 }
+
+// casScript is Update: it writes ARGV[2] with a TTL of ARGV[3] ms if the
+// key holds version ARGV[1], and returns 1; 0 if the key is gone; -1 if it
+// holds another version (or something the store did not write). One key:
+// cluster-safe.
+var casScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local c = string.find(v, ':', 1, true)
+if not c or string.sub(v, 1, 1) ~= 'v' or string.sub(v, 2, c - 1) ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`)
 
 // indexScript adds a member to a user's set and makes the set live at
 // least as long as that member's session. One key: cluster-safe.
@@ -157,49 +186,69 @@ return 1`
 
 var indexScriptRun = redis.NewScript(indexScript)
 
-// write runs SET with mode "NX" or "XX", preceded (in the same round trip)
-// by the user's index update. It reports whether the SET happened.
-func (s *Store) write(ctx context.Context, rec sessions.Record, mode string, d time.Duration) (bool, error) {
-	key, val := s.key(rec.ID), encode(rec)
-	if rec.UserID == "" {
-		if mode == "NX" {
-			return s.rdb.SetNX(ctx, key, val, d).Result()
-		}
-		return s.rdb.SetXX(ctx, key, val, d).Result()
-	}
-	// The index entry goes first, so DeleteUser can find every session
-	// that exists. An entry whose SET did not happen is harmless: index
-	// readers check the session's owner.
-	uk := s.userKey(rec.UserID)
+// Results of write.
+const (
+	written  = 1
+	gone     = 0
+	conflict = -1
+)
+
+// write stores rec in one round trip, preceded by the user's index update
+// when there is a user: SET NX for a Create (written, or gone meaning
+// taken), the version check and SET for an Update of rec.Version.
+func (s *Store) write(ctx context.Context, rec sessions.Record, create bool, d time.Duration) (int64, error) {
+	key := s.key(rec.ID)
 	pipe := s.rdb.Pipeline()
-	idx := indexScriptRun.EvalSha(ctx, pipe, []string{uk}, rec.ID, d.Milliseconds())
+	var idx *redis.Cmd
+	if rec.UserID != "" {
+		// The index entry goes first, so DeleteUser can find every
+		// session that exists. An entry whose write did not happen is
+		// harmless: index readers check the session's owner.
+		idx = indexScriptRun.EvalSha(ctx, pipe, []string{s.userKey(rec.UserID)}, rec.ID, d.Milliseconds())
+	}
 	var set *redis.BoolCmd
-	if mode == "NX" {
-		set = pipe.SetNX(ctx, key, val, d)
+	var cas *redis.Cmd
+	version := strconv.FormatUint(rec.Version, 10)
+	if create {
+		set = pipe.SetNX(ctx, key, encode(rec, 1), d)
 	} else {
-		set = pipe.SetXX(ctx, key, val, d)
+		cas = casScript.EvalSha(ctx, pipe, []string{key}, version, encode(rec, rec.Version+1), d.Milliseconds())
 	}
 	pipe.Exec(ctx)
-	if redis.HasErrorPrefix(idx.Err(), "NOSCRIPT") {
-		// First use on this server (or after SCRIPT FLUSH): Run sends
-		// the script itself.
-		idx = indexScriptRun.Run(ctx, s.rdb, []string{uk}, rec.ID, d.Milliseconds())
+	// First use on this server (or after SCRIPT FLUSH): Run sends the
+	// script itself.
+	if idx != nil && redis.HasErrorPrefix(idx.Err(), "NOSCRIPT") {
+		idx = indexScriptRun.Run(ctx, s.rdb, []string{s.userKey(rec.UserID)}, rec.ID, d.Milliseconds())
 	}
-	if err := set.Err(); err != nil {
-		return false, err
+	if cas != nil && redis.HasErrorPrefix(cas.Err(), "NOSCRIPT") {
+		cas = casScript.Run(ctx, s.rdb, []string{key}, version, encode(rec, rec.Version+1), d.Milliseconds())
 	}
-	if err := idx.Err(); err != nil {
-		if set.Val() && mode == "NX" {
+	var res int64
+	var err error
+	if set != nil {
+		var ok bool
+		if ok, err = set.Result(); ok {
+			res = written
+		}
+	} else {
+		res, err = cas.Int64()
+	}
+	if err != nil {
+		return 0, err
+	}
+	if idx != nil && idx.Err() != nil {
+		if res == written && create {
 			// Do not leave a session DeleteUser cannot find.
 			s.rdb.Del(context.WithoutCancel(ctx), key)
 		}
-		return false, err
+		return 0, idx.Err()
 	}
-	return set.Val(), nil
+	return res, nil
 }
 
-// Create stores a new session with SET NX. It returns sessions.ErrExists if
-// the key exists. A record whose Expiry has passed is not written.
+// Create stores a new session, as version 1, with SET NX. It returns
+// sessions.ErrExists if the key exists. A record whose TTL is not positive
+// is not written.
 func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -207,15 +256,15 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	if !validID(rec.ID) {
 		return fmt.Errorf("%w: %d bytes", ErrInvalidID, len(rec.ID))
 	}
-	d := ttl(rec.Expiry)
+	d := ttl(rec.TTL)
 	if d == 0 {
 		return nil
 	}
-	ok, err := s.write(ctx, rec, "NX", d)
+	res, err := s.write(ctx, rec, true, d)
 	if err != nil {
 		return wrap("set nx", err)
 	}
-	if !ok {
+	if res != written {
 		if rec.UserID != "" {
 			// Take back the index entry unless the existing record is
 			// the same user's. A failed GET keeps the entry: an extra
@@ -233,15 +282,17 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 
 // owner returns the user id in a session value, "" if none or corrupt.
 func owner(v string) string {
-	u, _, err := decode(v)
+	u, _, _, err := decode(v)
 	if err != nil {
 		return ""
 	}
 	return u
 }
 
-// Update replaces a live session with SET XX: it reports found=false, and
-// writes nothing, when the key is gone. An Expiry in the past deletes it.
+// Update replaces a live session of version rec.Version, as the next
+// version, in one round trip: it reports found=false, and writes nothing,
+// when the key is gone, and sessions.ErrConflict when another write came
+// first. A TTL that is not positive deletes the session.
 func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -249,16 +300,19 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 	if !validID(rec.ID) {
 		return false, nil
 	}
-	d := ttl(rec.Expiry)
+	d := ttl(rec.TTL)
 	if d == 0 {
 		found, err := s.remove(ctx, rec.ID)
 		return found, err
 	}
-	ok, err := s.write(ctx, rec, "XX", d)
-	if err != nil {
-		return false, wrap("set xx", err)
+	res, err := s.write(ctx, rec, false, d)
+	switch {
+	case err != nil:
+		return false, wrap("update", err)
+	case res == conflict:
+		return true, sessions.ErrConflict
 	}
-	return ok, nil
+	return res == written, nil
 }
 
 // Delete removes a session and its index entry; a missing id is not an
@@ -282,7 +336,7 @@ func (s *Store) remove(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, wrap("getdel", err)
 	}
-	if user, _, err := decode(v); err == nil && user != "" {
+	if user := owner(v); user != "" {
 		if err := s.rdb.SRem(ctx, s.userKey(user), id).Err(); err != nil {
 			return true, wrap("srem", err)
 		}
@@ -347,6 +401,9 @@ local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local c = string.find(v, ':', 1, true)
 if not c then return 0 end
+v = string.sub(v, c + 1)
+c = string.find(v, ':', 1, true)
+if not c then return 0 end
 local n = tonumber(string.sub(v, 1, c - 1))
 if n and string.sub(v, c + 1, c + n) == ARGV[1] then
   redis.call('DEL', KEYS[1])
@@ -354,30 +411,32 @@ if n and string.sub(v, c + 1, c + n) == ARGV[1] then
 end
 return 0`
 
-// DeleteUser deletes every session in userID's index. Each member is
-// popped from the set before its session is deleted (if it is still that
-// user's), so concurrent calls share the work and none is deleted twice.
+// DeleteUser deletes every session in userID's index (if it is still that
+// user's), then removes those members from the index: a failure at any
+// point leaves each session deleted or still indexed, so a retry finishes
+// the job, and the index keeps its TTL.
 func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	uk := s.userKey(userID)
-	for {
-		ids, err := s.rdb.SPopN(ctx, uk, 256).Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return wrap("spop", err)
-		}
-		if len(ids) == 0 {
-			return nil
-		}
+	ids, err := s.rdb.SMembers(ctx, uk).Result()
+	if err != nil {
+		return wrap("smembers", err)
+	}
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 256)]
+		ids = ids[len(batch):]
 		pipe := s.rdb.Pipeline()
-		for _, id := range ids {
+		for _, id := range batch {
 			pipe.Eval(ctx, delIfOwner, []string{s.key(id)}, userID)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			// Put the members back so a retry finds them.
-			s.rdb.SAdd(context.WithoutCancel(ctx), uk, ids)
 			return wrap("del", err)
 		}
+		if err := s.rdb.SRem(ctx, uk, batch).Err(); err != nil {
+			return wrap("srem", err)
+		}
 	}
+	return nil
 }

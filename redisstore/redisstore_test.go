@@ -77,6 +77,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestMerge: overlapping requests through the middleware, on the real
+// Redis, lose nothing.
+func TestMerge(t *testing.T) {
+	rdb := sharedClient(t)
+	prefix := testPrefix(t, rdb)
+	sessionstest.RunMiddleware(t, func(t *testing.T) sessions.Store {
+		return redisstore.New(rdb, redisstore.WithPrefix(prefix))
+	})
+}
+
 // TestConformanceUniversalClient runs the suite through the client type
 // NewUniversalClient returns for a single address.
 func TestConformanceUniversalClient(t *testing.T) {
@@ -95,7 +105,7 @@ func TestKeysAndTTL(t *testing.T) {
 	s := redisstore.New(rdb, redisstore.WithPrefix(prefix))
 	ctx := context.Background()
 	id := sessionstest.NewID()
-	rec := sessions.Record{ID: id, Data: []byte(`{"a":1}`), UserID: "alice", Expiry: time.Now().Add(90 * time.Minute)}
+	rec := sessions.Record{ID: id, Data: []byte(`{"a":1}`), UserID: "alice", TTL: 90 * time.Minute}
 	require.NoError(t, s.Create(ctx, rec))
 	keys, err := rdb.Keys(ctx, prefix+"*").Result()
 	require.NoError(t, err)
@@ -118,8 +128,8 @@ func TestKeysAndTTL(t *testing.T) {
 		require.NoError(t, err)
 		assertBetween(t, d, 89*time.Minute, 90*time.Minute, "PTTL(%s)", k)
 	}
-	// Update moves the TTL with the Expiry, and never shortens the index's.
-	rec.Expiry = time.Now().Add(10 * time.Minute)
+	// Update moves the key's TTL with the record's, and never shortens the index's.
+	rec.TTL, rec.Version = 10*time.Minute, 1
 	found, err := s.Update(ctx, rec)
 	require.NoError(t, err)
 	require.True(t, found)
@@ -152,7 +162,7 @@ func TestInvalidIDs(t *testing.T) {
 	rdb := sharedClient(t)
 	s := redisstore.New(rdb, redisstore.WithPrefix(testPrefix(t, rdb)))
 	for _, id := range []string{"", strings.Repeat("a", redisstore.MaxIDLength+1)} {
-		err := s.Create(context.Background(), sessions.Record{ID: id, Expiry: time.Now().Add(time.Hour)})
+		err := s.Create(context.Background(), sessions.Record{ID: id, TTL: time.Hour})
 		assert.ErrorIs(t, err, redisstore.ErrInvalidID, "Create(%d bytes)", len(id))
 	}
 }
@@ -231,7 +241,7 @@ func TestOwnRedisStoreBasics(t *testing.T) {
 	defer rdb.Close()
 	s := redisstore.New(rdb)
 	id := sessionstest.NewID()
-	require.NoError(t, s.Create(context.Background(), sessions.Record{ID: id, Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}))
+	require.NoError(t, s.Create(context.Background(), sessions.Record{ID: id, Data: []byte("x"), TTL: time.Hour}))
 	n, err := rdb.Exists(context.Background(), redisstore.DefaultPrefix+"s:"+id).Result()
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n, "key with DefaultPrefix exists")
@@ -241,10 +251,10 @@ func TestOwnRedisStoreBasics(t *testing.T) {
 	for i := range 3 {
 		require.NoError(t, rdb.ScriptFlush(ctx).Err())
 		uid := sessionstest.NewID()
-		err := s.Create(ctx, sessions.Record{ID: uid, Data: []byte("u"), UserID: "erin", Expiry: time.Now().Add(time.Hour)})
+		err := s.Create(ctx, sessions.Record{ID: uid, Data: []byte("u"), UserID: "erin", TTL: time.Hour})
 		require.NoError(t, err, "Create after SCRIPT FLUSH")
 		require.NoError(t, rdb.ScriptFlush(ctx).Err())
-		found, err := s.Update(ctx, sessions.Record{ID: uid, Data: []byte("u2"), UserID: "erin", Expiry: time.Now().Add(time.Hour)})
+		found, err := s.Update(ctx, sessions.Record{ID: uid, Data: []byte("u2"), UserID: "erin", TTL: time.Hour, Version: 1})
 		require.NoError(t, err, "Update after SCRIPT FLUSH")
 		require.True(t, found, "Update after SCRIPT FLUSH")
 		ids, err := s.UserSessions(ctx, "erin")
@@ -323,7 +333,7 @@ func TestUserSessionsGetFails(t *testing.T) {
 			ctx := context.Background()
 			live, gone := sessionstest.NewID(), sessionstest.NewID()
 			for _, id := range []string{live, gone} {
-				rec := sessions.Record{ID: id, Data: []byte("x"), UserID: "dave", Expiry: time.Now().Add(time.Hour)}
+				rec := sessions.Record{ID: id, Data: []byte("x"), UserID: "dave", TTL: time.Hour}
 				require.NoError(t, s.Create(ctx, rec))
 			}
 			// An index entry whose session is gone: its GET misses.
@@ -358,7 +368,7 @@ func TestCreateExistsGetFails(t *testing.T) {
 	s := redisstore.New(rdb, redisstore.WithPrefix(prefix))
 	ctx := context.Background()
 	id := sessionstest.NewID()
-	rec := sessions.Record{ID: id, Data: []byte("x"), UserID: "erin", Expiry: time.Now().Add(time.Hour)}
+	rec := sessions.Record{ID: id, Data: []byte("x"), UserID: "erin", TTL: time.Hour}
 	require.NoError(t, s.Create(ctx, rec))
 	key := prefix + "s:" + id
 	h.key.Store(&key)
@@ -727,6 +737,18 @@ func newResetProxy(t *testing.T, target string) *resetProxy {
 	return p
 }
 
+// isWrite reports whether b holds a command that writes a session: SET
+// (Create) or EVALSHA/EVAL (Update's version check and write).
+func isWrite(b []byte) bool {
+	b = bytes.ToLower(b)
+	for _, cmd := range []string{"set", "evalsha", "eval"} {
+		if bytes.Contains(b, []byte("\r\n"+cmd+"\r\n")) {
+			return true
+		}
+	}
+	return false
+}
+
 func reset(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetLinger(0)
@@ -745,7 +767,7 @@ func (p *resetProxy) handle(c net.Conn) {
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
-			if p.armed.Load() && bytes.Contains(bytes.ToLower(buf[:n]), []byte("\r\nset\r\n")) {
+			if p.armed.Load() && isWrite(buf[:n]) {
 				up.Write(buf[:n/2])
 				p.resets.Add(1)
 				reset(up)

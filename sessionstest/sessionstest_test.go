@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,18 +34,29 @@ func (s recreating) Update(ctx context.Context, r sessions.Record) (bool, error)
 	return true, s.Store.Create(ctx, r)
 }
 
+// conflictWhenGone reports a missing record as a conflict.
+type conflictWhenGone struct{ *memstore.Store }
+
+func (s conflictWhenGone) Update(ctx context.Context, r sessions.Record) (bool, error) {
+	found, err := s.Store.Update(ctx, r)
+	if err == nil && !found {
+		return false, sessions.ErrConflict
+	}
+	return found, err
+}
+
 // deaf ignores cancellation.
 type deaf struct{ *memstore.Store }
 
-func (s deaf) Find(_ context.Context, id string) ([]byte, bool, error) {
+func (s deaf) Find(_ context.Context, id string) (sessions.Record, bool, error) {
 	return s.Store.Find(context.Background(), id)
 }
 
-// immortal ignores expiry.
+// immortal ignores the TTL.
 type immortal struct{ *memstore.Store }
 
 func (s immortal) Create(ctx context.Context, r sessions.Record) error {
-	r.Expiry = time.Now().Add(time.Hour)
+	r.TTL = time.Hour
 	return s.Store.Create(ctx, r)
 }
 
@@ -56,20 +68,95 @@ func (s overwriting) Create(ctx context.Context, r sessions.Record) error {
 	return s.Store.Create(ctx, r)
 }
 
+// blind ignores the version Update is given: the last writer wins.
+type blind struct{ *memstore.Store }
+
+func (s blind) Update(ctx context.Context, r sessions.Record) (bool, error) {
+	cur, found, err := s.Store.Find(ctx, r.ID)
+	if err != nil || !found {
+		return found, err
+	}
+	r.Version = cur.Version
+	return s.Store.Update(ctx, r)
+}
+
+// racy compares the version, then writes, with a gap between the two.
+type racy struct{ *memstore.Store }
+
+func (s racy) Update(ctx context.Context, r sessions.Record) (bool, error) {
+	cur, found, err := s.Store.Find(ctx, r.ID)
+	if err != nil || !found {
+		return found, err
+	}
+	if cur.Version != r.Version {
+		return true, sessions.ErrConflict
+	}
+	time.Sleep(20 * time.Millisecond)
+	return blind(s).Update(ctx, r)
+}
+
+// unversioned never reports a record's version.
+type unversioned struct{ *memstore.Store }
+
+func (s unversioned) Find(ctx context.Context, id string) (sessions.Record, bool, error) {
+	r, found, err := s.Store.Find(ctx, id)
+	r.Version = 0
+	return r, found, err
+}
+
 // leakyIndex forgets to delete records in DeleteUser.
 type leakyIndex struct{ *memstore.Store }
 
 func (s leakyIndex) DeleteUser(context.Context, string) error { return nil }
 
+// unpruned lists every session a user ever created, live or not.
+type unpruned struct {
+	*memstore.Store
+	mu   *sync.Mutex
+	seen map[string][]string
+}
+
+func newUnpruned() unpruned {
+	return unpruned{memstore.New(), new(sync.Mutex), make(map[string][]string)}
+}
+
+func (s unpruned) Create(ctx context.Context, r sessions.Record) error {
+	err := s.Store.Create(ctx, r)
+	if err == nil && r.UserID != "" {
+		s.mu.Lock()
+		s.seen[r.UserID] = append(s.seen[r.UserID], r.ID)
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func (s unpruned) UserSessions(ctx context.Context, user string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.seen[user]...), nil
+}
+
+func (s unpruned) DeleteUser(ctx context.Context, user string) error {
+	return s.Store.DeleteUser(ctx, user)
+}
+
 var broken = map[string]struct {
 	store    func() sessions.Store
 	failures []string // subtests that must fail
 }{
-	"recreating":  {func() sessions.Store { return recreating{memstore.New()} }, []string{"UpdateNeverRecreates"}},
-	"deaf":        {func() sessions.Store { return deaf{memstore.New()} }, []string{"CanceledContext"}},
-	"immortal":    {func() sessions.Store { return immortal{memstore.New()} }, []string{"ExpiredNotReturned", "ExpiresInTime"}},
-	"overwriting": {func() sessions.Store { return overwriting{memstore.New()} }, []string{"CreateExists", "ConcurrentCreateOneWins"}},
-	"leakyIndex":  {func() sessions.Store { return leakyIndex{memstore.New()} }, []string{"UserIndex"}},
+	"recreating":       {func() sessions.Store { return recreating{memstore.New()} }, []string{"UpdateNeverRecreates"}},
+	"conflictWhenGone": {func() sessions.Store { return conflictWhenGone{memstore.New()} }, []string{"UpdateNeverRecreates", "ExpiresAfterTTL"}},
+	"deaf":             {func() sessions.Store { return deaf{memstore.New()} }, []string{"CanceledContext"}},
+	"immortal":         {func() sessions.Store { return immortal{memstore.New()} }, []string{"ExpiresAfterTTL", "UserIndexPruned"}},
+	"overwriting":      {func() sessions.Store { return overwriting{memstore.New()} }, []string{"CreateExists", "ConcurrentCreateOneWins"}},
+	"blind":            {func() sessions.Store { return blind{memstore.New()} }, []string{"UpdateStaleVersion", "ConcurrentUpdateOneWins"}},
+	"racy":             {func() sessions.Store { return racy{memstore.New()} }, []string{"ConcurrentUpdateOneWins"}},
+	"unversioned":      {func() sessions.Store { return unversioned{memstore.New()} }, []string{"CreateVersionOne", "UpdateReplaces", "ConcurrentIncrements"}},
+	"leakyIndex":       {func() sessions.Store { return leakyIndex{memstore.New()} }, []string{"UserIndex"}},
+	"unpruned":         {func() sessions.Store { return newUnpruned() }, []string{"UserIndexPruned"}},
 }
 
 // TestBrokenStoreHelper runs the suite on one broken store when asked to

@@ -1,8 +1,10 @@
 package strictjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -10,7 +12,11 @@ import (
 	"unicode/utf8"
 )
 
-var errKeyNotUTF8 = errors.New("not valid UTF-8")
+var (
+	errKeyNotUTF8    = errors.New("not valid UTF-8")
+	errStringNotUTF8 = errors.New("string is not valid UTF-8")
+	errTooDeep       = errors.New("nesting deeper than " + strconv.Itoa(MaxDepth) + " levels (or a value that contains itself)")
+)
 
 // An encodeError reports a value AppendValue cannot encode, and the object
 // keys that lead to it. It unwraps to its cause, which may be an error of
@@ -50,14 +56,25 @@ func withKey(err error, k string) error {
 
 // AppendValue appends the compact JSON encoding of v. The types DecodeObject
 // returns (and the common Go scalars) are encoded here; anything else goes
-// through encoding/json. Object keys are sorted, so equal values encode to
-// equal bytes. An error names the object keys that lead to the value that
+// through encoding/json, and its output is checked by the decoder's rules.
+// Object keys are sorted, so equal values encode to equal bytes. It never
+// writes what DecodeObject would refuse: a string or key that is not valid
+// UTF-8, nesting deeper than MaxDepth (a value that contains itself among
+// them), duplicate keys (a map whose keys collide once stringified) are
+// errors. An error names the object keys that lead to the value that
 // cannot be encoded.
-func AppendValue(dst []byte, v any) ([]byte, error) {
+func AppendValue(dst []byte, v any) ([]byte, error) { return appendValue(dst, v, 0) }
+
+// appendValue is AppendValue for a value inside depth arrays and objects
+// (as DecodeObject counts: the value of a top-level key has depth 1).
+func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	switch v := v.(type) {
 	case nil:
 		return append(dst, "null"...), nil
 	case string:
+		if !utf8.ValidString(v) {
+			return dst, &encodeError{err: errStringNotUTF8}
+		}
 		return AppendString(dst, v), nil
 	case bool:
 		return strconv.AppendBool(dst, v), nil
@@ -81,14 +98,20 @@ func AppendValue(dst []byte, v any) ([]byte, error) {
 			return strconv.AppendInt(dst, int64(v), 10), nil
 		}
 	case map[string]any:
-		return AppendObject(dst, v)
+		return appendObject(dst, v, depth)
 	case []any:
-		return appendArray(dst, v)
+		return appendArray(dst, v, depth)
 	case []string:
+		if depth >= MaxDepth {
+			return dst, &encodeError{err: errTooDeep}
+		}
 		dst = append(dst, '[')
 		for i, e := range v {
 			if i > 0 {
 				dst = append(dst, ',')
+			}
+			if !utf8.ValidString(e) {
+				return dst, &encodeError{err: errStringNotUTF8}
 			}
 			dst = AppendString(dst, e)
 		}
@@ -97,6 +120,15 @@ func AppendValue(dst []byte, v any) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return dst, &encodeError{err: err}
+	}
+	// encoding/json replaces invalid UTF-8 silently, lets map keys collide
+	// once stringified and nests as deep as the value does: what it wrote
+	// must pass the decoder.
+	if err := checkValue(b, depth); err != nil {
+		return dst, &encodeError{err: fmt.Errorf("encoding/json wrote what the decoder refuses: %w", err)}
+	}
+	if bytes.Contains(b, []byte(`\ufffd`)) {
+		return dst, &encodeError{err: errors.New("a string or key is not valid UTF-8")}
 	}
 	return append(dst, b...), nil
 }
@@ -112,14 +144,17 @@ func appendNumber(dst []byte, n json.Number) ([]byte, error) {
 	return append(dst, n...), nil
 }
 
-func appendArray(dst []byte, a []any) ([]byte, error) {
+func appendArray(dst []byte, a []any, depth int) ([]byte, error) {
+	if depth >= MaxDepth {
+		return dst, &encodeError{err: errTooDeep}
+	}
 	dst = append(dst, '[')
 	for i, e := range a {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		var err error
-		if dst, err = AppendValue(dst, e); err != nil {
+		if dst, err = appendValue(dst, e, depth+1); err != nil {
 			return dst, err
 		}
 	}
@@ -130,7 +165,13 @@ func appendArray(dst []byte, a []any) ([]byte, error) {
 // that is not valid UTF-8 is an error: its invalid bytes would encode as
 // U+FFFD, so two keys could collide into a duplicate that DecodeObject
 // rejects.
-func AppendObject(dst []byte, m map[string]any) ([]byte, error) {
+func AppendObject(dst []byte, m map[string]any) ([]byte, error) { return appendObject(dst, m, 0) }
+
+// appendObject is AppendObject for an object inside depth others.
+func appendObject(dst []byte, m map[string]any, depth int) ([]byte, error) {
+	if depth >= MaxDepth {
+		return dst, &encodeError{err: errTooDeep}
+	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		if !utf8.ValidString(k) {
@@ -147,7 +188,7 @@ func AppendObject(dst []byte, m map[string]any) ([]byte, error) {
 		dst = AppendString(dst, k)
 		dst = append(dst, ':')
 		var err error
-		if dst, err = AppendValue(dst, m[k]); err != nil {
+		if dst, err = appendValue(dst, m[k], depth+1); err != nil {
 			return dst, withKey(err, k)
 		}
 	}

@@ -21,7 +21,6 @@ func TestAppendValue(t *testing.T) {
 		{nil, `null`},
 		{"a\"\\\n\r\t\x01<>&", `"a\"\\\n\r\t\u0001<>&"`},
 		{"\u2028\u2029é", `"\u2028\u2029é"`},
-		{"bad\xffutf8", `"bad\ufffdutf8"`},
 		{true, `true`},
 		{json.Number("1.50"), `1.50`},
 		{json.Number(""), `0`},
@@ -67,11 +66,65 @@ func TestAppendValueErrors(t *testing.T) {
 		{map[string]any{"a": map[string]any{"b": []any{1, json.Number("--")}}}, `strictjson: key "a"."b": invalid json.Number "--"`},
 		{map[string]any{"ok": 1, "bad\xff": 2}, `strictjson: key "bad\xff": not valid UTF-8`},
 		{map[string]any{"a": map[string]any{"\xc3": 1}}, `strictjson: key "a"."\xc3": not valid UTF-8`},
+		// What the decoder would refuse is never written.
+		{map[string]any{"s": "bad\xffutf8"}, `strictjson: key "s": string is not valid UTF-8`},
+		{[]string{"ok", "\xfe"}, `strictjson: string is not valid UTF-8`},
+		{map[string]any{"m": map[string]int{"\xff": 1, "\xfe": 2}}, `strictjson: key "m": encoding/json wrote what the decoder refuses: strictjson: duplicate key in JSON object at byte offset 12`},
+		{map[string]any{"t": struct{ S string }{"\xff"}}, `strictjson: key "t": a string or key is not valid UTF-8`},
+		{deep(MaxDepth + 1), `strictjson: key "k": nesting deeper than 32 levels (or a value that contains itself)`},
+		{map[string]any{"k": nested{N: deepStruct(MaxDepth + 1)}}, `strictjson: key "k": encoding/json wrote what the decoder refuses: strictjson: JSON nested too deeply at byte offset 155`},
 	}
-	for _, tt := range tests {
+	for i, tt := range tests {
 		_, err := AppendValue(nil, tt.in)
-		assert.EqualError(t, err, tt.want, "AppendValue(%#v)", tt.in)
+		assert.EqualError(t, err, tt.want, "case %d", i) // a cyclic value cannot be printed
 	}
+}
+
+// deep returns {"k":[[...[]...]]}, n levels of nesting in all (the object
+// and n-1 arrays).
+func deep(n int) map[string]any {
+	var v any = []any{}
+	for range n - 2 {
+		v = []any{v}
+	}
+	return map[string]any{"k": v}
+}
+
+// nested is a struct encoding/json writes, n levels deep.
+type nested struct {
+	N *nested `json:"n,omitempty"`
+}
+
+func deepStruct(n int) *nested {
+	var v *nested
+	for range n - 1 {
+		v = &nested{N: v}
+	}
+	return v
+}
+
+// cyclic returns a map that contains itself.
+func cyclic() map[string]any {
+	m := map[string]any{}
+	m["self"] = m
+	return m
+}
+
+// A value that contains itself is an error, not a stack overflow.
+func TestAppendValueCycle(t *testing.T) {
+	_, err := AppendValue(nil, cyclic())
+	require.ErrorContains(t, err, `strictjson: key "self"."self".`)
+	require.ErrorContains(t, err, "nesting deeper than 32 levels (or a value that contains itself)")
+}
+
+// The deepest value the encoder writes, the decoder reads.
+func TestAppendValueDepthLimit(t *testing.T) {
+	b, err := AppendValue(nil, deep(MaxDepth))
+	require.NoError(t, err)
+	_, err = DecodeObject(b)
+	require.NoError(t, err)
+	_, err = AppendValue(nil, deep(MaxDepth+1))
+	require.Error(t, err, "one level more is refused")
 }
 
 // An error from encoding/json stays reachable through errors.As.

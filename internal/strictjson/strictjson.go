@@ -85,6 +85,21 @@ func DecodeObject(data []byte) (map[string]any, error) {
 	return v.(map[string]any), nil
 }
 
+// checkValue reports whether data is exactly one JSON value that
+// DecodeObject would accept at nesting depth (0 at the top level).
+func checkValue(data []byte, depth int) error {
+	d := decoder{data: data, src: string(data), depth: depth}
+	d.value()
+	d.skipSpace()
+	if d.err == nil && d.pos != len(d.data) {
+		d.fail("trailing data after JSON value")
+	}
+	if d.err != nil {
+		return d.err
+	}
+	return nil
+}
+
 // ValidNumber reports whether s is a JSON number (RFC 8259 grammar).
 func ValidNumber(s string) bool {
 	d := decoder{data: []byte(s), src: s}
