@@ -33,8 +33,8 @@ type backend interface {
 	// cookie value to send. It returns errRecordGone, having written
 	// nothing, when the session was ended meanwhile (Logout or
 	// DestroyUser in another request). A save that had to merge into
-	// another request's write sets snap.merged.
-	save(ctx context.Context, ref sessionRef, snap *snapshot, now, exp time.Time) (newRef sessionRef, value string, err error)
+	// another request's write returns the merged session (else nil).
+	save(ctx context.Context, ref sessionRef, snap snapshot, now, exp time.Time) (newRef sessionRef, value string, merged *loaded, err error)
 	// discard ends the server-side state of ref; the zero ref is a no-op.
 	discard(ctx context.Context, ref sessionRef) error
 	// serverSide reports whether the session lives on the server, so that

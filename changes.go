@@ -14,7 +14,10 @@ import (
 // wrote meanwhile. Session owns it; every method here is called with s.mu
 // held.
 type changes struct {
-	keys map[string]struct{} // top-level keys set, deleted or cleared
+	// keys are the top-level keys set, deleted or cleared, each once; a
+	// snapshot may share its array (elements are only ever appended).
+	keys    []string
+	keysBuf [4]string // keys' first array, so that a few changes cost nothing
 	// watched holds, for each key whose map, slice or pointer value a
 	// caller may change in place, the value's encoding when it was handed
 	// out or last saved; a different encoding now means a change.
@@ -52,13 +55,18 @@ type snapshot struct {
 func (snap *snapshot) unchanged() bool { return len(snap.keys) == 0 && !snap.meta }
 
 func (s *Session) changedKey(key string) {
-	if s.track.keys == nil {
-		s.track.keys = make(map[string]struct{})
+	if !s.track.changedKey(key) {
+		if s.track.keys == nil {
+			s.track.keys = s.track.keysBuf[:0]
+		}
+		s.track.keys = append(s.track.keys, key)
 	}
-	s.track.keys[key] = struct{}{}
 	delete(s.track.watched, key)
 	s.track.gen++
 }
+
+// changedKey reports whether key is among the changed keys.
+func (c *changes) changedKey(key string) bool { return slices.Contains(c.keys, key) }
 
 func (s *Session) changedMeta() {
 	s.track.meta = true
@@ -80,7 +88,7 @@ func (s *Session) watch(key string, v any) {
 	if !mutable(v) {
 		return
 	}
-	if _, ok := s.track.keys[key]; ok {
+	if s.track.changedKey(key) {
 		return // changed already: saved whatever it holds
 	}
 	if _, ok := s.track.watched[key]; ok {
@@ -98,15 +106,14 @@ func (s *Session) watch(key string, v any) {
 }
 
 // diff returns the keys changed since the last save, in-place changes to
-// watched values included, sorted, and the current encodings of the
-// watched values.
+// watched values included, and the current encodings of the watched values.
 func (s *Session) diff() ([]string, map[string][]byte) {
-	keys := slices.Collect(maps.Keys(s.track.keys))
+	keys := s.track.keys
 	var encs map[string][]byte
 	for k, was := range s.track.watched {
 		now, err := appendJSON(nil, s.values[k])
 		if err != nil || !bytes.Equal(now, was) {
-			keys = append(keys, k)
+			keys = append(slices.Clip(keys), k) // never into s.track.keys' array
 			continue
 		}
 		if encs == nil {
@@ -114,7 +121,6 @@ func (s *Session) diff() ([]string, map[string][]byte) {
 		}
 		encs[k] = now
 	}
-	slices.Sort(keys)
 	return keys, encs
 }
 
@@ -133,6 +139,7 @@ func (s *Session) changedNames() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keys, _ := s.diff()
+	keys = slices.Sorted(slices.Values(keys))
 	if s.track.meta {
 		keys = append(keys, "(flashes)")
 	}
@@ -273,8 +280,8 @@ func applyChanges(values map[string]any, md *meta, ours map[string]any, snap *sn
 }
 
 // closeRequest closes the session when its request is over: a later change
-// is reported through report.
-func (s *Session) closeRequest(report func(what string)) {
+// is reported to report.
+func (s *Session) closeRequest(report lateReporter) {
 	s.mu.Lock()
 	s.done = report
 	s.mu.Unlock()
@@ -301,7 +308,7 @@ func (s *Session) adopt(key string, gen uint64, v any) {
 		return
 	}
 	s.values[key] = v
-	if _, ok := s.track.keys[key]; ok {
+	if s.track.changedKey(key) {
 		return
 	}
 	delete(s.track.watched, key)

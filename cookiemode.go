@@ -47,19 +47,25 @@ func (c cookieMode) load(ctx context.Context, value string, now time.Time) (load
 // save encodes the session into a cookie value.
 // A payload over maxPayload is refused even when it would compress into a
 // cookie: the decoder would not inflate it.
-func (c cookieMode) save(_ context.Context, _ sessionRef, snap *snapshot, now, _ time.Time) (sessionRef, string, error) {
-	if len(snap.payload) > maxPayload {
-		return sessionRef{}, "", c.m.tooLargeError("payload", len(snap.payload), maxPayload, snap.payload)
+func (c cookieMode) save(_ context.Context, _ sessionRef, snap snapshot, now, _ time.Time) (sessionRef, string, *loaded, error) {
+	value, err := c.encode(snap.payload, now)
+	return sessionRef{}, value, nil, err
+}
+
+// encode turns a payload into a cookie value.
+func (c cookieMode) encode(payload []byte, now time.Time) (string, error) {
+	if len(payload) > maxPayload {
+		return "", c.m.tooLargeError("payload", len(payload), maxPayload, payload)
 	}
-	value, err := c.m.codec.Encode(snap.payload, now)
+	value, err := c.m.codec.Encode(payload, now)
 	if err != nil {
-		return sessionRef{}, "", fmt.Errorf("sessions: encoding cookie: %w", err)
+		return "", fmt.Errorf("sessions: encoding cookie: %w", err)
 	}
 	if c.m.tooLarge(value) {
 		size := len(c.m.cfg.CookieName) + 1 + len(value)
-		return sessionRef{}, "", c.m.tooLargeError("cookie", size, MaxCookieSize, snap.payload)
+		return "", c.m.tooLargeError("cookie", size, MaxCookieSize, payload)
 	}
-	return sessionRef{}, value, nil
+	return value, nil
 }
 
 // discard has nothing to do: the server keeps nothing of a cookie session.

@@ -21,7 +21,7 @@ func (m *Middleware) Encode(values map[string]any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, v, err := cookieMode{m}.save(context.Background(), sessionRef{}, &snapshot{payload: payload}, now, now)
+	v, err := cookieMode{m}.encode(payload, now)
 	if err != nil {
 		return "", err
 	}

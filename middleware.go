@@ -200,7 +200,8 @@ func (st *requestState) save(withCookie bool) error {
 		return nil
 	}
 	exp := m.expiry(snap.created, now)
-	ref, value, err := m.backend.save(ctx, st.ref, &snap, now, exp)
+	ref, value, merged, err := m.backend.save(ctx, st.ref, snap, now, exp)
+	snap.merged = merged
 	if errors.Is(err, errRecordGone) {
 		m.log.DebugContext(ctx, "sessions: not saved", "reason", err)
 		st.markSaved(snap)
@@ -316,7 +317,7 @@ func (st *requestState) close() (err error) {
 	if s == nil {
 		return nil
 	}
-	defer s.closeRequest(st.reportAfterDone)
+	defer s.closeRequest(st)
 	return st.saveLate("")
 }
 

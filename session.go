@@ -40,7 +40,7 @@ type Session struct {
 	track  changes // what this request changed; see changes.go
 	// done, once the request is over, reports a change that can no longer
 	// be saved; nil while the handler runs.
-	done func(what string)
+	done lateReporter
 }
 
 // meta is the library's own data in a session, kept under reserved keys.
@@ -106,7 +106,7 @@ func (s *Session) Set(key string, value any) {
 	}
 	s.values[key] = value
 	s.changedKey(key)
-	s.unlock("Set(" + strconv.Quote(key) + ")")
+	s.unlock("Set", key)
 }
 
 // Delete removes key. Deleting a missing key changes nothing.
@@ -118,7 +118,7 @@ func (s *Session) Delete(key string) {
 	}
 	delete(s.values, key)
 	s.changedKey(key)
-	s.unlock("Delete(" + strconv.Quote(key) + ")")
+	s.unlock("Delete", key)
 }
 
 // Clear removes every key. The user id (see Login) and flashes are kept;
@@ -133,7 +133,7 @@ func (s *Session) Clear() {
 		s.changedKey(k)
 	}
 	clear(s.values)
-	s.unlock("Clear()")
+	s.unlock("Clear", "")
 }
 
 // Keys returns the session's keys, sorted.
@@ -173,7 +173,7 @@ func (s *Session) AddFlash(category, message string) {
 	s.mu.Lock()
 	s.meta.Flashes = append(s.meta.Flashes, Flash{Category: category, Message: message})
 	s.changedMeta()
-	s.unlock("AddFlash")
+	s.unlock("AddFlash", "")
 }
 
 // Flashes returns the queued flash messages, oldest first, and removes them.
@@ -185,19 +185,27 @@ func (s *Session) Flashes() []Flash {
 		return f
 	}
 	s.takeFlashes()
-	s.unlock("Flashes()")
+	s.unlock("Flashes", "")
 	return f
 }
 
-// unlock releases s.mu after a change, and reports the change, named by
-// what, when it came after the request was over.
-func (s *Session) unlock(what string) {
+// unlock releases s.mu after a change, and reports the change (the call op,
+// with key if it has one) when it came after the request was over.
+func (s *Session) unlock(op, key string) {
 	done := s.done
 	s.mu.Unlock()
 	if done != nil {
-		done(what)
+		if key != "" {
+			op += "(" + strconv.Quote(key) + ")"
+		} else {
+			op += "()"
+		}
+		done.reportAfterDone(op)
 	}
 }
+
+// A lateReporter is told about a change made after the request was over.
+type lateReporter interface{ reportAfterDone(what string) }
 
 // isEmpty reports whether there is nothing worth a cookie or a record.
 // Call with s.mu held.

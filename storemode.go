@@ -75,69 +75,69 @@ func (sm *storeMode) load(ctx context.Context, value string, now time.Time) (loa
 // read again, this request's changes are applied to it, and the write is
 // tried again. A snapshot with no changes (an idle refresh) writes nothing
 // then: the other write has extended the record already.
-func (sm *storeMode) save(ctx context.Context, ref sessionRef, snap *snapshot, now, exp time.Time) (sessionRef, string, error) {
+func (sm *storeMode) save(ctx context.Context, ref sessionRef, snap snapshot, now, exp time.Time) (sessionRef, string, *loaded, error) {
 	rec := Record{Data: snap.payload, TTL: max(exp.Sub(now), time.Millisecond), UserID: snap.userID}
 	if ref.id == "" {
 		id := newSessionID()
 		rec.ID = storeKey(id)
 		if err := sm.store.Create(ctx, rec); err != nil {
-			return ref, "", fmt.Errorf("%w: create: %w", ErrStore, err)
+			return ref, "", nil, fmt.Errorf("%w: create: %w", ErrStore, err)
 		}
-		return sessionRef{id: id, version: 1}, sm.ids.sign([]byte(id), now), nil
+		return sessionRef{id: id, version: 1}, sm.ids.sign([]byte(id), now), nil, nil
 	}
 	rec.ID, rec.Version = storeKey(ref.id), ref.version
+	var merged *loaded
 	for attempt := 1; ; attempt++ {
 		found, err := sm.store.Update(ctx, rec)
 		switch {
 		case err == nil && !found:
-			return ref, "", errRecordGone
+			return ref, "", nil, errRecordGone
 		case err == nil:
 			ref.version = rec.Version + 1
-			return ref, sm.ids.sign([]byte(ref.id), now), nil
+			return ref, sm.ids.sign([]byte(ref.id), now), merged, nil
 		case !errors.Is(err, ErrConflict):
-			return ref, "", fmt.Errorf("%w: update: %w", ErrStore, err)
+			return ref, "", nil, fmt.Errorf("%w: update: %w", ErrStore, err)
 		case attempt == maxWriteAttempts:
-			return ref, "", fmt.Errorf("%w: update: %d attempts conflicted with other requests", ErrStore, attempt)
+			return ref, "", nil, fmt.Errorf("%w: update: %d attempts conflicted with other requests", ErrStore, attempt)
 		}
 		if err := backoff(ctx, attempt); err != nil {
-			return ref, "", fmt.Errorf("%w: update: %w", ErrStore, err)
+			return ref, "", nil, fmt.Errorf("%w: update: %w", ErrStore, err)
 		}
 		cur, found, err := sm.store.Find(ctx, rec.ID)
 		if err != nil {
-			return ref, "", fmt.Errorf("%w: find: %w", ErrStore, err)
+			return ref, "", nil, fmt.Errorf("%w: find: %w", ErrStore, err)
 		}
 		if !found {
-			return ref, "", errRecordGone
+			return ref, "", nil, errRecordGone
 		}
 		if snap.unchanged() {
 			ref.version = cur.Version
-			return ref, sm.ids.sign([]byte(ref.id), now), nil
+			return ref, sm.ids.sign([]byte(ref.id), now), nil, nil
 		}
-		if rec.Data, err = sm.merge(cur.Data, snap); err != nil {
-			return ref, "", err
+		if rec.Data, merged, err = sm.merge(cur.Data, snap); err != nil {
+			return ref, "", nil, err
 		}
 		rec.Version = cur.Version
 	}
 }
 
 // merge applies snap's changes to current, a record another request wrote,
-// and returns the payload to write; snap.merged gets the merged session.
-func (sm *storeMode) merge(current []byte, snap *snapshot) ([]byte, error) {
+// and returns the payload to write and the merged session.
+func (sm *storeMode) merge(current []byte, snap snapshot) ([]byte, *loaded, error) {
 	values, md, err := decodePayload(sm.m.scheme, current)
 	if err != nil {
-		return nil, fmt.Errorf("%w: merging into the stored session: %w", ErrStore, err)
+		return nil, nil, fmt.Errorf("%w: merging into the stored session: %w", ErrStore, err)
 	}
 	ours, _, err := decodePayload(sm.m.scheme, snap.payload)
 	if err != nil {
-		return nil, fmt.Errorf("sessions: merging: %w", err)
+		return nil, nil, fmt.Errorf("sessions: merging: %w", err)
 	}
-	applyChanges(values, &md, ours, snap)
+	applyChanges(values, &md, ours, &snap)
 	payload, err := encodePayload(make([]byte, 0, len(current)+64), sm.m.scheme, values, md)
 	if err != nil {
-		return nil, fmt.Errorf("sessions: merging: %w", err)
+		return nil, nil, fmt.Errorf("sessions: merging: %w", err)
 	}
-	snap.merged = &loaded{values: values, meta: md}
-	return payload, nil
+	return payload, &loaded{values: values, meta: md}, nil
 }
 
 // discard deletes the session's record.

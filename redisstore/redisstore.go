@@ -198,6 +198,17 @@ const (
 // taken), the version check and SET for an Update of rec.Version.
 func (s *Store) write(ctx context.Context, rec sessions.Record, create bool, d time.Duration) (int64, error) {
 	key := s.key(rec.ID)
+	version := strconv.FormatUint(rec.Version, 10)
+	if rec.UserID == "" { // no index: one command
+		if create {
+			ok, err := s.rdb.SetNX(ctx, key, encode(rec, 1), d).Result()
+			if ok {
+				return written, err
+			}
+			return gone, err
+		}
+		return casScript.Run(ctx, s.rdb, []string{key}, version, encode(rec, rec.Version+1), d.Milliseconds()).Int64()
+	}
 	pipe := s.rdb.Pipeline()
 	var idx *redis.Cmd
 	if rec.UserID != "" {
@@ -208,7 +219,6 @@ func (s *Store) write(ctx context.Context, rec sessions.Record, create bool, d t
 	}
 	var set *redis.BoolCmd
 	var cas *redis.Cmd
-	version := strconv.FormatUint(rec.Version, 10)
 	if create {
 		set = pipe.SetNX(ctx, key, encode(rec, 1), d)
 	} else {
