@@ -35,7 +35,7 @@ type changes struct {
 // snapshot is a session as a save captured it.
 type snapshot struct {
 	empty   bool      // nothing worth a cookie or a record
-	payload []byte    // the encoded values and metadata, unless empty
+	payload []byte    // the encoded values and metadata
 	created time.Time // the creation time the payload records
 	userID  string
 	keys    []string // keys changed: set when in the payload, deleted when not
@@ -166,9 +166,6 @@ func (s *Session) prepare(now time.Time, force bool) (snap snapshot, ok bool, er
 		took:    slices.Clone(s.track.took),
 		added:   slices.Clone(s.meta.Flashes[s.track.loadedFlashes:]),
 		gen:     s.track.gen,
-	}
-	if snap.empty {
-		return snap, true, nil
 	}
 	if snap.created.IsZero() {
 		snap.created = now

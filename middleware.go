@@ -188,7 +188,10 @@ func (st *requestState) save(withCookie bool) error {
 		return err
 	}
 	ctx := st.req.Context()
-	if snap.empty {
+	// An emptied session is deleted, unless it has a record in a store: an
+	// overlapping request may be adding to it, so the emptying is a change
+	// like any other, merged into the record (Logout deletes it instead).
+	if snap.empty && (st.ref.id == "" || !m.backend.serverSide()) {
 		if err := m.backend.discard(ctx, st.ref); err != nil {
 			return err
 		}

@@ -28,10 +28,17 @@ func testMergeDeleted(t *testing.T, h *harness) {
 }
 
 func testMergeDeletedSetAgain(t *testing.T, h *harness) {
-	// x keeps B's session from becoming empty, which would end it.
 	c := h.start("set", "k=1", "set", "x=0")
 	h.overlap(c, []string{"set", "k=2"}, []string{"del", "k"})
 	checkValues(t, "after B deleted k and A set it", h.must(c), map[string]string{"k": "2", "x": "0"})
+}
+
+// An emptied session is a change like any other: a key another request
+// adds meanwhile survives it.
+func testMergeEmptied(t *testing.T, h *harness) {
+	c := h.start("set", "k=1")
+	h.overlap(c, []string{"set", "j=2"}, []string{"del", "k"})
+	checkValues(t, "after B emptied the session and A set j", h.must(c), map[string]string{"j": "2"})
 }
 
 func testMergeReadOnly(t *testing.T, h *harness) {

@@ -34,6 +34,7 @@ func RunMiddleware(t *testing.T, newStore func(t *testing.T) sessions.Store) {
 		{"SameKeyLaterSaveWins", testMergeSameKey},
 		{"DeletedKeyStaysDeleted", testMergeDeleted},
 		{"DeletedKeySetAgain", testMergeDeletedSetAgain},
+		{"EmptiedWhileAdding", testMergeEmptied},
 		{"ReadOnlyWritesNothing", testMergeReadOnly},
 		{"LogoutWhileChanging", testMergeLogout},
 		{"ChangeAfterLogout", testMergeLogoutFirst},
