@@ -1,0 +1,45 @@
+package sqlitestore
+
+import (
+	"log/slog"
+	"time"
+)
+
+// DefaultTable is the table the store uses unless WithTable says otherwise.
+const DefaultTable = "sessions"
+
+// DefaultCleanupInterval is how often the background cleanup runs unless
+// WithCleanupInterval says otherwise.
+const DefaultCleanupInterval = 5 * time.Minute
+
+// An Option configures New.
+type Option func(*options)
+
+type options struct {
+	table    string
+	interval time.Duration
+	log      *slog.Logger
+}
+
+// WithTable sets the table's name, so that several applications can share
+// a database. Default DefaultTable. The name must be a letter or an
+// underscore followed by at most 47 letters, digits or underscores (ASCII);
+// New panics on any other, so no name can smuggle SQL into the queries. It
+// is quoted; its indexes are named after it.
+func WithTable(name string) Option { return func(o *options) { o.table = name } }
+
+// WithCleanupInterval sets how often the background cleanup deletes
+// expired rows. Zero or negative starts no cleanup: expired rows are then
+// only hidden, until Cleanup is called. Default DefaultCleanupInterval.
+// Several processes on one file may each run one; that is harmless.
+func WithCleanupInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
+
+// WithLogger sets the logger that receives the background cleanup's errors
+// (level error). Default slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.log = l
+		}
+	}
+}

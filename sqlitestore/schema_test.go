@@ -1,0 +1,40 @@
+package sqlitestore_test
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ctxsession/sessions/sqlitestore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestWithTableRefusesInvalidNames(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "s.db"))
+	bad := []string{
+		"", "1sessions", "sessions; DROP TABLE users; --", `sessions"`, `x" (id int); --`,
+		"main.sessions", "sess ions", "sessions\x00", "séssions", "sessions-1",
+		strings.Repeat("a", 49),
+	}
+	for _, name := range bad {
+		assert.PanicsWithError(t,
+			`sqlitestore: invalid table name `+strconv.Quote(name)+`: want a letter or underscore, then up to 47 letters, digits or underscores`,
+			func() { sqlitestore.New(db, sqlitestore.WithTable(name)) }, "WithTable(%q)", name)
+	}
+	for _, name := range []string{"s", "_s", "Sessions_2", strings.Repeat("a", 48)} {
+		s := sqlitestore.New(db, sqlitestore.WithTable(name), sqlitestore.WithCleanupInterval(0))
+		require.NoError(t, s.Migrate(ctxT(t)), "WithTable(%q)", name)
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	s, db, _ := newStore(t)
+	require.NoError(t, s.Migrate(ctxT(t)))
+	require.NoError(t, sqlitestore.New(db, sqlitestore.WithCleanupInterval(0)).Migrate(ctxT(t)))
+	var indexes string
+	require.NoError(t, db.QueryRowContext(ctxT(t), `SELECT group_concat(name, ' ') FROM
+		(SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'sessions' ORDER BY name)`).Scan(&indexes))
+	assert.Equal(t, "sessions_expires_idx sessions_user_id_idx", indexes, "the primary key is the table (WITHOUT ROWID)")
+}

@@ -1,0 +1,312 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/sessionstest"
+	"github.com/ctxsession/sessions/sqlitestore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// openDB opens path with sqlitestore.Open, closed when the test ends.
+func openDB(t testing.TB, path string) *sql.DB {
+	t.Helper()
+	db, err := sqlitestore.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newStore returns a migrated store on a new database file, and the file.
+func newStore(t testing.TB, opts ...sqlitestore.Option) (*sqlitestore.Store, *sql.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sessions.db")
+	db := openDB(t, path)
+	s := sqlitestore.New(db, opts...)
+	t.Cleanup(func() { s.Close() })
+	require.NoError(t, s.Migrate(ctxT(t)))
+	return s, db, path
+}
+
+func TestConformance(t *testing.T) {
+	_, db, _ := newStore(t)
+	sessionstest.Run(t, func(t *testing.T) sessions.Store {
+		s := sqlitestore.New(db)
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestMiddlewareMerge(t *testing.T) {
+	_, db, _ := newStore(t)
+	sessionstest.RunMiddleware(t, func(t *testing.T) sessions.Store {
+		s := sqlitestore.New(db, sqlitestore.WithCleanupInterval(0))
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestNewPanics(t *testing.T) {
+	assert.PanicsWithValue(t, "sqlitestore: nil db", func() { sqlitestore.New(nil) })
+}
+
+// TestSharedDatabase runs two stores, each with a db of its own, on one
+// file, as two processes would.
+func TestSharedDatabase(t *testing.T) {
+	a, _, path := newStore(t)
+	b := sqlitestore.New(openDB(t, path))
+	t.Cleanup(func() { b.Close() })
+	ctx := ctxT(t)
+	id := sessionstest.NewID()
+	require.NoError(t, a.Create(ctx, sessions.Record{ID: id, Data: []byte("from a"), TTL: time.Hour, UserID: "alice"}))
+
+	got, found, err := b.Find(ctx, id)
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, sessions.Record{ID: id, Data: []byte("from a"), UserID: "alice", Version: 1}, got)
+
+	got.Data, got.TTL = []byte("from b"), time.Hour
+	found, err = b.Update(ctx, got)
+	require.NoError(t, err)
+	require.True(t, found)
+	_, err = a.Update(ctx, sessions.Record{ID: id, Data: []byte("stale"), TTL: time.Hour, Version: 1})
+	require.ErrorIs(t, err, sessions.ErrConflict)
+	got, _, err = a.Find(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "from b", string(got.Data))
+	assert.Equal(t, uint64(2), got.Version)
+
+	ids, err := a.UserSessions(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, []string{id}, ids)
+	require.NoError(t, b.DeleteUser(ctx, "alice"))
+	_, found, err = a.Find(ctx, id)
+	require.NoError(t, err)
+	assert.False(t, found)
+}
+
+// TestWritersShareTheFile has goroutines of two dbs on one file, as of two
+// processes, increment a counter by read-modify-write: writers wait for
+// each other (busy timeout) instead of failing, and no increment is lost.
+func TestWritersShareTheFile(t *testing.T) {
+	_, _, path := newStore(t)
+	stores := []*sqlitestore.Store{sqlitestore.New(openDB(t, path)), sqlitestore.New(openDB(t, path))}
+	ctx := ctxT(t)
+	id := sessionstest.NewID()
+	require.NoError(t, stores[0].Create(ctx, sessions.Record{ID: id, Data: []byte("0"), TTL: time.Hour}))
+	const goroutines, each = 20, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines)
+	for g := range goroutines {
+		s := stores[g%2]
+		wg.Go(func() {
+			for range each {
+				if err := increment(ctx, s, id); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	got, found, err := stores[1].Find(ctx, id)
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, strconv.Itoa(goroutines*each), string(got.Data))
+	assert.Equal(t, uint64(goroutines*each+1), got.Version)
+}
+
+// increment adds one to the counter in id, retrying on conflict.
+func increment(ctx context.Context, s *sqlitestore.Store, id string) error {
+	for {
+		r, found, err := s.Find(ctx, id)
+		if err != nil || !found {
+			return fmt.Errorf("Find = %v, %v", found, err)
+		}
+		n, err := strconv.Atoi(string(r.Data))
+		if err != nil {
+			return err
+		}
+		r.Data, r.TTL = []byte(strconv.Itoa(n+1)), time.Hour
+		found, err = s.Update(ctx, r)
+		if errors.Is(err, sessions.ErrConflict) {
+			continue
+		}
+		if err != nil || !found {
+			return fmt.Errorf("Update = %v, %v", found, err)
+		}
+		return nil
+	}
+}
+
+// TestExpiryBySQLiteClock checks that expires is SQLite's clock plus the
+// TTL.
+func TestExpiryBySQLiteClock(t *testing.T) {
+	s, db, _ := newStore(t)
+	ctx := ctxT(t)
+	clock := `SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER)`
+	var before, after, expires int64
+	require.NoError(t, db.QueryRowContext(ctx, clock).Scan(&before))
+	id := sessionstest.NewID()
+	require.NoError(t, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), TTL: 90 * time.Minute}))
+	require.NoError(t, db.QueryRowContext(ctx, clock).Scan(&after))
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT expires FROM sessions WHERE id = ?`, []byte(id)).Scan(&expires))
+	ttl := (90 * time.Minute).Milliseconds()
+	assert.GreaterOrEqual(t, expires, before+ttl)
+	assert.LessOrEqual(t, expires, after+ttl)
+}
+
+// TestDestroyUser ends every session of one user through the middleware,
+// and only those.
+func TestDestroyUser(t *testing.T) {
+	s, _, _ := newStore(t)
+	mw, err := sessions.New(sessions.SessionConfig{SecretKey: strings.Repeat("k", 32), Store: s})
+	require.NoError(t, err)
+	srv := httptest.NewServer(mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := r.URL.Query().Get("login"); u != "" {
+			require.NoError(t, sessions.Login(r.Context(), u))
+			sess, err := sessions.GetSession(r.Context())
+			require.NoError(t, err)
+			sess.Set("n", 1)
+		}
+		u, _ := sessions.UserID(r.Context())
+		w.Write([]byte(u))
+	})))
+	t.Cleanup(srv.Close)
+	login := func(user string) *http.Cookie {
+		resp, err := http.Get(srv.URL + "/?login=" + user)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Len(t, resp.Cookies(), 1)
+		return resp.Cookies()[0]
+	}
+	whoami := func(c *http.Cookie) string {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.AddCookie(c)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(b)
+	}
+	a1, a2, b1 := login("alice"), login("alice"), login("bob")
+	require.Equal(t, "alice", whoami(a1))
+	ids, err := mw.UserSessions(ctxT(t), "alice")
+	require.NoError(t, err)
+	assert.Len(t, ids, 2)
+
+	require.NoError(t, mw.DestroyUser(ctxT(t), "alice"))
+	assert.Equal(t, "", whoami(a1))
+	assert.Equal(t, "", whoami(a2))
+	assert.Equal(t, "bob", whoami(b1))
+	ids, err = mw.UserSessions(ctxT(t), "alice")
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+}
+
+// counting wraps the SQLite driver and counts the statements executed.
+type counting struct {
+	drv driver.Driver
+	dsn string
+	n   *atomic.Int64
+}
+
+func (c counting) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.drv.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{conn, c.n}, nil
+}
+
+func (c counting) Driver() driver.Driver { return c.drv }
+
+type countingConn struct {
+	driver.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Prepare(query string) (driver.Stmt, error) {
+	st, err := c.Conn.Prepare(query)
+	return countingStmt{st, c.n}, err
+}
+
+type countingStmt struct {
+	driver.Stmt
+	n *atomic.Int64
+}
+
+func (s countingStmt) Exec(args []driver.Value) (driver.Result, error) {
+	s.n.Add(1)
+	return s.Stmt.Exec(args) //nolint:staticcheck // the driver.Stmt interface
+}
+
+func (s countingStmt) Query(args []driver.Value) (driver.Rows, error) {
+	s.n.Add(1)
+	return s.Stmt.Query(args) //nolint:staticcheck // the driver.Stmt interface
+}
+
+// TestStatementsPerCall pins how many statements each method executes.
+func TestStatementsPerCall(t *testing.T) {
+	_, db, path := newStore(t)
+	var n atomic.Int64
+	cdb := sql.OpenDB(counting{db.Driver(), "file:" + path + "?_pragma=busy_timeout(5000)", &n})
+	t.Cleanup(func() { cdb.Close() })
+	s := sqlitestore.New(cdb, sqlitestore.WithCleanupInterval(0))
+	t.Cleanup(func() { s.Close() })
+	ctx := ctxT(t)
+	id, user := sessionstest.NewID(), "rt-user"
+	rec := sessions.Record{ID: id, Data: []byte("x"), TTL: time.Hour, UserID: user}
+	ops := []struct {
+		name string
+		want int64
+		fn   func() error
+	}{
+		{"Create", 1, func() error { return s.Create(ctx, rec) }},
+		{"Find", 1, func() error { _, _, err := s.Find(ctx, id); return err }},
+		{"Update", 1, func() error { rec.Version++; _, err := s.Update(ctx, rec); return err }},
+		{"UpdateConflict", 2, func() error {
+			_, err := s.Update(ctx, sessions.Record{ID: id, Data: []byte("y"), TTL: time.Hour, Version: 99})
+			if !errors.Is(err, sessions.ErrConflict) {
+				return fmt.Errorf("want a conflict, got %v", err)
+			}
+			return nil
+		}},
+		{"UserSessions", 1, func() error { _, err := s.UserSessions(ctx, user); return err }},
+		{"Delete", 1, func() error { return s.Delete(ctx, id) }},
+		{"UpdateGone", 2, func() error { _, err := s.Update(ctx, rec); return err }},
+		{"DeleteUser", 1, func() error { return s.DeleteUser(ctx, user) }},
+	}
+	for _, op := range ops {
+		before := n.Load()
+		require.NoError(t, op.fn(), op.name)
+		assert.Equal(t, op.want, n.Load()-before, "statements of %s", op.name)
+	}
+}
