@@ -14,6 +14,7 @@
 package memstore
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"runtime"
@@ -36,23 +37,23 @@ type options struct {
 	limit    int
 }
 
-// ErrFull is returned by Create when the store holds WithLimit live
-// records. The middleware reports it as a store failure (500), so a flood
-// of new sessions cannot exhaust the process's memory.
+// DefaultLimit is the number of records a store holds at most unless
+// WithLimit says otherwise: about a gigabyte of small sessions.
+const DefaultLimit = 1_000_000
+
+// ErrFull is returned by Create when the store holds its limit of records
+// and none can be evicted: every record belongs to a logged-in user. The
+// middleware reports it as a store failure (500), so a flood of new
+// sessions cannot exhaust the process's memory.
 var ErrFull = errors.New("memstore: record limit reached")
 
-// WithLimit caps the number of records. When the store is full, Create
-// first removes expired records and then, if none were, fails with
-// ErrFull; Update and Delete keep working. Zero or negative means no
-// limit (the default).
-//
-// Every record counts, anonymous ones included: any client that gets a
-// session (often any visitor) takes a slot until its record expires,
-// which with the default 14-day MaxAge is a long time, so one client
-// sending requests without cookies can fill the store and lock everyone
-// else out of new sessions. The limit is a memory cap that turns
-// exhaustion into ErrFull, not a fairness control; rate-limit session
-// creation in front of the store if that matters.
+// WithLimit caps the number of records (default DefaultLimit). When the
+// store is full, Create removes expired records, then evicts anonymous
+// sessions (those without a user), soonest-expiring first, and only when
+// none is left fails with ErrFull; Update and Delete keep working. So a
+// flood of cookieless visitors that each get a session (a CSRF token, say)
+// pushes out other anonymous sessions but never makes a Login fail. Zero
+// or negative means no limit.
 func WithLimit(n int) Option {
 	return func(o *options) { o.limit = n }
 }
@@ -85,6 +86,10 @@ type core struct {
 	mu    sync.Mutex
 	recs  map[string]record
 	users map[string]map[string]struct{} // user id -> storage keys
+	// anon orders the anonymous records by expiry, for eviction. It may
+	// hold stale entries (a record since updated, deleted or logged in);
+	// eviction skips those, and cleanup rebuilds it.
+	anon expiryHeap
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -103,7 +108,7 @@ var _ sessions.UserStore = (*Store)(nil)
 // New returns an empty store and, unless the cleanup interval is zero,
 // starts its cleanup goroutine.
 func New(opts ...Option) *Store {
-	o := options{interval: DefaultCleanupInterval, now: time.Now}
+	o := options{interval: DefaultCleanupInterval, now: time.Now, limit: DefaultLimit}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -170,7 +175,55 @@ func (c *core) cleanupLocked(now time.Time) int {
 			n++
 		}
 	}
+	c.rebuildAnonLocked()
 	return n
+}
+
+// rebuildAnonLocked makes anon hold exactly the anonymous records.
+func (c *core) rebuildAnonLocked() {
+	c.anon = c.anon[:0]
+	if c.limit <= 0 {
+		return
+	}
+	for id, r := range c.recs {
+		if r.user == "" {
+			c.anon = append(c.anon, anonEntry{expiry: r.expiry, id: id})
+		}
+	}
+	heap.Init(&c.anon)
+}
+
+// evictLocked removes the anonymous record that expires soonest and
+// reports whether there was one.
+func (c *core) evictLocked() bool {
+	for c.anon.Len() > 0 {
+		e := heap.Pop(&c.anon).(anonEntry)
+		if r, ok := c.recs[e.id]; ok && r.user == "" && r.expiry.Equal(e.expiry) {
+			c.removeLocked(e.id, r)
+			return true
+		}
+	}
+	return false
+}
+
+// anonEntry is an anonymous record's place in expiryHeap.
+type anonEntry struct {
+	expiry time.Time
+	id     string
+}
+
+// expiryHeap is a container/heap of anonEntry, soonest expiry first.
+type expiryHeap []anonEntry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].expiry.Before(h[j].expiry) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(anonEntry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }
 
 // Len returns the number of records held, expired ones not yet removed
@@ -216,8 +269,10 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	}
 	if s.limit > 0 && len(s.recs) >= s.limit {
 		s.cleanupLocked(now)
-		if len(s.recs) >= s.limit {
-			return ErrFull
+		for len(s.recs) >= s.limit {
+			if !s.evictLocked() {
+				return ErrFull
+			}
 		}
 	}
 	s.putLocked(rec, now, 1)
@@ -302,8 +357,15 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 // putLocked stores a copy of rec, written at now, as version, and adds it
 // to its user's index. The id must not be in the store.
 func (c *core) putLocked(rec sessions.Record, now time.Time, version uint64) {
-	c.recs[rec.ID] = record{data: append([]byte(nil), rec.Data...), expiry: now.Add(rec.TTL), user: rec.UserID, version: version}
+	r := record{data: append([]byte(nil), rec.Data...), expiry: now.Add(rec.TTL), user: rec.UserID, version: version}
+	c.recs[rec.ID] = r
 	if rec.UserID == "" {
+		if c.limit > 0 {
+			heap.Push(&c.anon, anonEntry{expiry: r.expiry, id: rec.ID})
+			if c.anon.Len() > 2*len(c.recs)+1024 {
+				c.rebuildAnonLocked() // mostly stale entries: amortized O(1)
+			}
+		}
 		return
 	}
 	set := c.users[rec.UserID]

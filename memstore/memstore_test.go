@@ -129,38 +129,63 @@ func TestUnreachableStoreStopsGoroutine(t *testing.T) {
 	}
 }
 
+// TestLimit: a full store evicts anonymous sessions, soonest-expiring
+// first, so a flood of anonymous visitors never makes a Login fail; only a
+// store full of logged-in sessions refuses (ErrFull).
 func TestLimit(t *testing.T) {
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	s := New(WithLimit(3), WithClock(clk.Now), WithCleanupInterval(0))
 	ctx := context.Background()
-	mk := func(ttl time.Duration) (string, error) {
+	mk := func(user string, ttl time.Duration) (string, error) {
 		id := sessionstest.NewID()
-		return id, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), TTL: ttl})
+		return id, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), UserID: user, TTL: ttl})
 	}
-	short, err := mk(time.Minute)
-	require.NoError(t, err)
-	var ids []string
-	for range 2 {
-		id, err := mk(time.Hour)
+	found := func(id string) bool {
+		_, ok, err := s.Find(ctx, id)
 		require.NoError(t, err)
-		ids = append(ids, id)
+		return ok
 	}
-	_, err = mk(time.Hour)
-	require.ErrorIs(t, err, ErrFull, "Create beyond the limit")
-	// Updates and deletes still work when full.
-	found, err := s.Update(ctx, sessions.Record{ID: ids[0], Data: []byte("y"), TTL: time.Hour, Version: 1})
-	require.NoError(t, err, "Update when full")
-	require.True(t, found, "Update when full")
-	// An expired record makes room.
-	clk.Add(2 * time.Minute)
-	_, err = mk(time.Hour)
-	require.NoError(t, err, "Create after a record expired")
-	_, found, err = s.Find(ctx, short)
+	alice, err := mk("alice", time.Hour)
 	require.NoError(t, err)
-	assert.False(t, found, "expired record still found")
-	require.NoError(t, s.Delete(ctx, ids[1]))
-	_, err = mk(time.Hour)
-	require.NoError(t, err, "Create after Delete")
+	// A flood of anonymous sessions fills the store and pushes out the
+	// anonymous ones that expire soonest.
+	var anon []string
+	for i := range 50 {
+		id, err := mk("", time.Duration(100+i)*time.Minute)
+		require.NoError(t, err, "anonymous Create %d", i)
+		anon = append(anon, id)
+	}
+	assert.Equal(t, 3, s.Len())
+	assert.True(t, found(alice), "a logged-in session was evicted")
+	assert.True(t, found(anon[49]) && found(anon[48]), "the latest-expiring anonymous sessions stay")
+	assert.False(t, found(anon[0]), "the soonest-expiring anonymous session stays")
+	// A Login succeeds, evicting an anonymous session.
+	bob, err := mk("bob", time.Hour)
+	require.NoError(t, err, "Create of a logged-in session in a store full of anonymous ones")
+	assert.True(t, found(bob) && found(alice) && found(anon[49]) && !found(anon[48]))
+	carol, err := mk("carol", time.Hour)
+	require.NoError(t, err)
+	assert.True(t, found(carol) && !found(anon[49]))
+	// Full of logged-in sessions: nothing to evict.
+	_, err = mk("dave", time.Hour)
+	require.ErrorIs(t, err, ErrFull, "Create beyond the limit, no anonymous session left")
+	_, err = mk("", time.Hour)
+	require.ErrorIs(t, err, ErrFull, "anonymous Create beyond the limit")
+	// Updates and deletes still work when full.
+	ok, err := s.Update(ctx, sessions.Record{ID: alice, Data: []byte("y"), UserID: "alice", TTL: time.Hour, Version: 1})
+	require.NoError(t, err, "Update when full")
+	require.True(t, ok, "Update when full")
+	// An expired record makes room.
+	clk.Add(2 * time.Hour)
+	_, err = mk("dave", time.Hour)
+	require.NoError(t, err, "Create after a record expired")
+	assert.False(t, found(bob), "expired record still found")
+}
+
+// TestDefaultLimit: New has a record limit unless told otherwise.
+func TestDefaultLimit(t *testing.T) {
+	assert.Equal(t, DefaultLimit, New(WithCleanupInterval(0)).limit)
+	assert.Zero(t, New(WithCleanupInterval(0), WithLimit(0)).limit)
 }
 
 // TestUserIndex walks one record through every way Create and Update can
