@@ -16,9 +16,11 @@
 // see. Every key has a TTL, so a maxmemory-policy of volatile-lru bounds
 // the memory sessions take.
 //
-// Each user has an index set, prefix + "u:" + sha256(user id), holding the
-// ids of their sessions, with a TTL at least as long as their longest
-// session. Every command touches one key, so nothing needs hash tags in a
+// Each user has an index, a sorted set at prefix + "x:" + sha256(user id),
+// holding the ids of their sessions scored by when each expires, with a
+// TTL at least as long as their longest session; every write to it first
+// drops the members whose sessions have expired, so it never grows beyond
+// the user's live sessions. Every command touches one key, so nothing needs hash tags in a
 // cluster. DeleteUser reads the set's members, deletes their sessions, and
 // only then removes the members, so a failure at any point leaves every
 // session either deleted or still indexed; a session the same user creates
@@ -93,7 +95,7 @@ func (s *Store) key(id string) string { return s.prefix + "s:" + id }
 
 func (s *Store) userKey(user string) string {
 	sum := sha256.Sum256([]byte(user))
-	return s.prefix + "u:" + hex.EncodeToString(sum[:])
+	return s.prefix + "x:" + hex.EncodeToString(sum[:])
 }
 
 // The value of a session key: 'v', the version in decimal, ':', the user
@@ -176,12 +178,17 @@ if not c or string.sub(v, 1, 1) ~= 'v' or string.sub(v, 2, c - 1) ~= ARGV[1] the
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`)
 
-// indexScript adds a member to a user's set and makes the set live at
-// least as long as that member's session. One key: cluster-safe.
+// indexScript records that session ARGV[1] of the user whose index is
+// KEYS[1] lives ARGV[2] more milliseconds: it drops the members that have
+// expired by the server's clock, adds (or moves) this one, and makes the
+// index live at least as long. One key: cluster-safe.
 const indexScript = `
-redis.call('SADD', KEYS[1], ARGV[1])
-local t = redis.call('PTTL', KEYS[1])
-if t < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`
 
 var indexScriptRun = redis.NewScript(indexScript)
@@ -282,7 +289,7 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 			// DeleteUser.
 			v, err := s.rdb.Get(ctx, s.key(rec.ID)).Result()
 			if errors.Is(err, redis.Nil) || err == nil && owner(v) != rec.UserID {
-				s.rdb.SRem(ctx, s.userKey(rec.UserID), rec.ID)
+				s.rdb.ZRem(ctx, s.userKey(rec.UserID), rec.ID)
 			}
 		}
 		return sessions.ErrExists
@@ -347,8 +354,8 @@ func (s *Store) remove(ctx context.Context, id string) (bool, error) {
 		return false, wrap("getdel", err)
 	}
 	if user := owner(v); user != "" {
-		if err := s.rdb.SRem(ctx, s.userKey(user), id).Err(); err != nil {
-			return true, wrap("srem", err)
+		if err := s.rdb.ZRem(ctx, s.userKey(user), id).Err(); err != nil {
+			return true, wrap("zrem", err)
 		}
 	}
 	return true, nil
@@ -363,9 +370,9 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, erro
 		return nil, err
 	}
 	uk := s.userKey(userID)
-	ids, err := s.rdb.SMembers(ctx, uk).Result()
+	ids, err := s.rdb.ZRange(ctx, uk, 0, -1).Result()
 	if err != nil {
-		return nil, wrap("smembers", err)
+		return nil, wrap("zrange", err)
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -397,8 +404,8 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, erro
 		}
 	}
 	if len(dead) > 0 {
-		if err := s.rdb.SRem(ctx, uk, dead).Err(); err != nil {
-			return nil, wrap("srem", err)
+		if err := s.rdb.ZRem(ctx, uk, dead).Err(); err != nil {
+			return nil, wrap("zrem", err)
 		}
 	}
 	return live, nil
@@ -430,9 +437,9 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 		return err
 	}
 	uk := s.userKey(userID)
-	ids, err := s.rdb.SMembers(ctx, uk).Result()
+	ids, err := s.rdb.ZRange(ctx, uk, 0, -1).Result()
 	if err != nil {
-		return wrap("smembers", err)
+		return wrap("zrange", err)
 	}
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), 256)]
@@ -444,8 +451,8 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 		if _, err := pipe.Exec(ctx); err != nil {
 			return wrap("del", err)
 		}
-		if err := s.rdb.SRem(ctx, uk, batch).Err(); err != nil {
-			return wrap("srem", err)
+		if err := s.rdb.ZRem(ctx, uk, batch).Err(); err != nil {
+			return wrap("zrem", err)
 		}
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,7 +115,7 @@ func TestKeysAndTTL(t *testing.T) {
 		switch {
 		case k == prefix+"s:"+id:
 			sessKey = k
-		case strings.HasPrefix(k, prefix+"u:"):
+		case strings.HasPrefix(k, prefix+"x:"):
 			userKey = k
 		default:
 			assert.Fail(t, "unexpected key", "%q", k)
@@ -142,6 +143,83 @@ func TestKeysAndTTL(t *testing.T) {
 }
 
 // assertBetween checks that lo <= d <= hi.
+// userIndex returns the members of the only user index under prefix, and
+// the index's TTL.
+func userIndex(t *testing.T, rdb *redis.Client, prefix string) ([]string, time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, prefix+"x:*").Result()
+	require.NoError(t, err)
+	require.Len(t, keys, 1, "user index keys")
+	ids, err := rdb.ZRange(ctx, keys[0], 0, -1).Result()
+	require.NoError(t, err)
+	ttl, err := rdb.PTTL(ctx, keys[0]).Result()
+	require.NoError(t, err)
+	return ids, ttl
+}
+
+// TestIndexPrunedOnSave: a save of a user's session drops the user's
+// sessions that have expired from the index, so it never outgrows the
+// user's live sessions.
+func TestIndexPrunedOnSave(t *testing.T) {
+	rdb := sharedClient(t)
+	prefix := testPrefix(t, rdb)
+	s := redisstore.New(rdb, redisstore.WithPrefix(prefix))
+	ctx := context.Background()
+	first := sessionstest.NewID()
+	require.NoError(t, s.Create(ctx, sessions.Record{ID: first, Data: []byte("x"), UserID: "frank", TTL: time.Hour}))
+	short := sessionstest.NewID()
+	require.NoError(t, s.Create(ctx, sessions.Record{ID: short, Data: []byte("x"), UserID: "frank", TTL: 30 * time.Millisecond}))
+	require.Eventually(t, func() bool {
+		_, found, err := s.Find(ctx, short)
+		return err == nil && !found
+	}, 5*time.Second, 5*time.Millisecond, "the short session expires")
+	long := sessionstest.NewID()
+	require.NoError(t, s.Create(ctx, sessions.Record{ID: long, Data: []byte("x"), UserID: "frank", TTL: time.Hour}))
+	ids, ttl := userIndex(t, rdb, prefix)
+	assert.ElementsMatch(t, []string{first, long}, ids, "the expired session is pruned from the index")
+	assert.Greater(t, ttl, 59*time.Minute, "index TTL")
+}
+
+// TestDeleteUserFailureKeepsIndex: DeleteUser failing after it read the
+// index leaves every session either deleted or still indexed, the index
+// with its TTL, and a retry finishes the job.
+func TestDeleteUserFailureKeepsIndex(t *testing.T) {
+	shared := sharedClient(t)
+	prefix := testPrefix(t, shared)
+	p := newResetProxy(t, sharedAddr)
+	rdb := redis.NewClient(&redis.Options{Addr: p.ln.Addr().String(), MaxRetries: -1})
+	defer rdb.Close()
+	s := redisstore.New(rdb, redisstore.WithPrefix(prefix))
+	ctx := context.Background()
+	var ids []string
+	for range 3 {
+		id := sessionstest.NewID()
+		require.NoError(t, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), UserID: "gina", TTL: time.Hour}))
+		ids = append(ids, id)
+	}
+	p.armed.Store(true) // the deletions (scripts) are cut off
+	require.Error(t, s.DeleteUser(ctx, "gina"))
+	p.armed.Store(false)
+	require.NotZero(t, p.resets.Load(), "the proxy never reset a connection")
+	indexed, ttl := userIndex(t, shared, prefix)
+	for _, id := range ids {
+		n, err := shared.Exists(ctx, prefix+"s:"+id).Result()
+		require.NoError(t, err)
+		assert.True(t, n == 0 || slices.Contains(indexed, id), "session %s is alive but no longer indexed", id)
+	}
+	assert.Greater(t, ttl, time.Duration(0), "the index lost its TTL")
+	require.NoError(t, s.DeleteUser(ctx, "gina"), "retry")
+	live, err := s.UserSessions(ctx, "gina")
+	require.NoError(t, err)
+	assert.Empty(t, live)
+	for _, id := range ids {
+		n, err := shared.Exists(ctx, prefix+"s:"+id).Result()
+		require.NoError(t, err)
+		assert.Zero(t, n, "session %s survived the retried DeleteUser", id)
+	}
+}
+
 func assertBetween(t *testing.T, d, lo, hi time.Duration, msg string, args ...any) {
 	t.Helper()
 	assert.GreaterOrEqual(t, d, lo, append([]any{msg}, args...)...)
