@@ -40,6 +40,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,8 +59,20 @@ var ErrInvalidID = errors.New("filestore: invalid session id")
 // ErrCorrupt is returned when a session file is not in the store's format.
 var ErrCorrupt = errors.New("filestore: corrupt session file")
 
+// ErrFull is returned by Create when the store holds its WithLimit of
+// sessions and none can be evicted: every one belongs to a logged-in user.
+var ErrFull = errors.New("filestore: session limit reached")
+
 // An Option configures New.
 type Option func(*Store)
+
+// WithLimit caps the number of session files. When the directory holds n,
+// Create removes expired sessions, then evicts anonymous ones (without a
+// user), soonest-expiring first, and fails with ErrFull only when every
+// session belongs to a logged-in user: anonymous visitors can never make a
+// Login fail. Checking costs a directory listing per Create, and making room
+// reads every session file. Zero or negative (the default) means no limit.
+func WithLimit(n int) Option { return func(s *Store) { s.limit = n } }
 
 // WithClock sets the clock that decides expiry. Default time.Now.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
@@ -71,6 +84,8 @@ type Store struct {
 	now   func() time.Time
 	seed  maphash.Seed
 	locks [64]sync.Mutex // in-process exclusion per id stripe
+	limit int
+	room  sync.Mutex // one Create at a time makes room
 }
 
 var _ sessions.UserStore = (*Store)(nil)
@@ -287,6 +302,11 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	}
 	if rec.TTL <= 0 {
 		return nil
+	}
+	if s.limit > 0 {
+		if err := s.makeRoom(ctx); err != nil {
+			return err
+		}
 	}
 	mu := s.stripe(rec.ID)
 	mu.Lock()
@@ -614,6 +634,58 @@ func (s *Store) walk(ctx context.Context, fn func(id string, r fileRec)) error {
 			continue // reported by Find; Cleanup leaves it for inspection
 		}
 		fn(id, r)
+	}
+	return nil
+}
+
+// makeRoom ensures there is room for one more session under the limit.
+func (s *Store) makeRoom(ctx context.Context) error {
+	s.room.Lock()
+	defer s.room.Unlock()
+	ents, err := os.ReadDir(s.sub("sessions"))
+	if err != nil {
+		return fmt.Errorf("filestore: %w", err)
+	}
+	if len(ents) < s.limit {
+		return nil
+	}
+	type candidate struct {
+		id     string
+		expiry time.Time
+	}
+	var expired, anon []candidate
+	live := 0
+	if err := s.walk(ctx, func(id string, r fileRec) {
+		switch {
+		case !s.live(r):
+			expired = append(expired, candidate{id, r.expiry})
+		case r.user == "":
+			anon = append(anon, candidate{id, r.expiry})
+			live++
+		default:
+			live++
+		}
+	}); err != nil {
+		return err
+	}
+	slices.SortFunc(anon, func(a, b candidate) int { return a.expiry.Compare(b.expiry) })
+	for _, c := range append(expired, anon...) {
+		if live < s.limit && s.live(fileRec{expiry: c.expiry}) {
+			break
+		}
+		mu := s.stripe(c.id)
+		mu.Lock()
+		removed, err := s.remove(c.id, false)
+		mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("filestore: %w", err)
+		}
+		if removed && s.live(fileRec{expiry: c.expiry}) {
+			live--
+		}
+	}
+	if live >= s.limit {
+		return ErrFull
 	}
 	return nil
 }

@@ -620,3 +620,41 @@ func FuzzFileStoreID(f *testing.F) {
 		tr.hostile(t, id, false)
 	})
 }
+
+// TestLimit: with WithLimit, a full directory evicts anonymous sessions,
+// soonest-expiring first, so anonymous visitors never make a Login fail;
+// only a directory full of logged-in sessions refuses (ErrFull).
+func TestLimit(t *testing.T) {
+	s, err := filestore.New(t.TempDir(), filestore.WithLimit(3))
+	require.NoError(t, err)
+	ctx := context.Background()
+	mk := func(user string, ttl time.Duration) (string, error) {
+		id := sessionstest.NewID()
+		return id, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), UserID: user, TTL: ttl})
+	}
+	found := func(id string) bool {
+		_, ok, err := s.Find(ctx, id)
+		require.NoError(t, err)
+		return ok
+	}
+	alice, err := mk("alice", time.Hour)
+	require.NoError(t, err)
+	var anon []string
+	for i := range 6 {
+		id, err := mk("", time.Duration(100+i)*time.Minute)
+		require.NoError(t, err, "anonymous Create %d", i)
+		anon = append(anon, id)
+	}
+	ids, err := s.List(ctx)
+	require.NoError(t, err)
+	assert.Len(t, ids, 3)
+	assert.True(t, found(alice), "a logged-in session was evicted")
+	assert.True(t, found(anon[5]) && found(anon[4]) && !found(anon[0]), "the soonest-expiring anonymous sessions go first")
+	bob, err := mk("bob", time.Hour)
+	require.NoError(t, err, "a Login in a directory full of anonymous sessions")
+	carol, err := mk("carol", time.Hour)
+	require.NoError(t, err)
+	assert.True(t, found(alice) && found(bob) && found(carol))
+	_, err = mk("dave", time.Hour)
+	require.ErrorIs(t, err, filestore.ErrFull, "full of logged-in sessions")
+}
