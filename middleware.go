@@ -243,6 +243,15 @@ func (st *requestState) regenerate(call string, keep []string, userID string, fr
 	if late && (userID != "" || !st.m.backend.serverSide()) {
 		return &LateChangeError{Call: call}
 	}
+	var gen string
+	if userID != "" {
+		// The revocation generation to stamp (cookie mode with a
+		// RevocationStore), read before anything changes.
+		if gen, err = st.loginGeneration(s, userID); err != nil {
+			st.regenErr = err
+			return err
+		}
+	}
 	// End the old session first: if this fails, it is untouched and still
 	// usable, never half-replaced.
 	if err := st.m.backend.discard(st.req.Context(), st.ref); err != nil {
@@ -252,6 +261,9 @@ func (st *requestState) regenerate(call string, keep []string, userID string, fr
 	st.ref = sessionRef{}
 	st.regenErr = nil
 	s.resetTo(keep, userID, fresh, st.m.now())
+	if gen != "" {
+		s.setGeneration(gen)
+	}
 	if late {
 		s.markSaved(snapshot{gen: s.track.gen}) // ended; nothing to write
 		return nil
