@@ -1,10 +1,14 @@
 package sessions
 
 import (
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // Defaults and limits.
@@ -21,6 +25,15 @@ const (
 	MaxCookieSize = 4096
 	// MinKeyLength is the shortest SecretKey or FallbackKey New accepts.
 	MinKeyLength = 32
+	// MinKeyDistinctBytes is the fewest distinct byte values a key may
+	// hold: 32 × "a" or 32 NUL bytes are not keys.
+	MinKeyDistinctBytes = 10
+	// MaxMaxAge is the longest MaxAge New accepts: 400 days, the longest
+	// browsers keep a cookie (RFC 6265bis).
+	MaxMaxAge = 400 * 24 * time.Hour
+	// MaxClockSkew is the largest ClockSkew New accepts. Clocks further
+	// apart than an hour need fixing, not tolerating.
+	MaxClockSkew = time.Hour
 )
 
 // SessionConfig configures a Middleware. Only SecretKey is required; every
@@ -30,12 +43,14 @@ const (
 type SessionConfig struct {
 	// SecretKey signs the session cookie. Required: New fails with
 	// ErrNoSecretKey when it is empty and ErrWeakKey when it is shorter
-	// than MinKeyLength bytes. `sessionctl keygen` prints a good one.
+	// than MinKeyLength bytes, holds fewer than MinKeyDistinctBytes
+	// distinct bytes, or is a shorter unit repeated ("password" × 4).
+	// `sessionctl keygen` prints a good one.
 	SecretKey string
 	// FallbackKeys are older keys, newest first: a cookie signed with one
 	// of them is still accepted, and re-signed with SecretKey on the same
 	// response, so a key can be retired once MaxAge has passed. They never
-	// sign.
+	// sign. Each must pass SecretKey's rules and differ from SecretKey.
 	FallbackKeys []string
 
 	// CookieName is the cookie's name. Default "session". A name starting
@@ -51,7 +66,7 @@ type SessionConfig struct {
 	// MaxAge is the longest a session cookie stays valid after it was last
 	// written. The server rejects an older signed timestamp, whatever the
 	// browser sends; the cookie's Max-Age attribute is set to match.
-	// Default 14 days.
+	// Default 14 days; at most MaxMaxAge (400 days).
 	MaxAge time.Duration
 	// IdleTimeout, when positive, ends a session that sees no request for
 	// that long. A session in use is re-signed (and its store record
@@ -59,10 +74,13 @@ type SessionConfig struct {
 	// written, not on every request. Default 0: off. Must not exceed MaxAge.
 	IdleTimeout time.Duration
 	// AbsoluteTimeout, when positive, ends a session that long after it was
-	// created or last logged in, however active it is. Default 0: off.
+	// created or last logged in, however active it is. Default 0: off. It
+	// is only compared with ages, never added to MaxAge, so any positive
+	// value is safe.
 	AbsoluteTimeout time.Duration
 	// ClockSkew is how far in the future a signed timestamp may be (for
-	// servers whose clocks disagree). Default one minute; negative means 0.
+	// servers whose clocks disagree). Default one minute; negative means 0;
+	// at most MaxClockSkew (one hour).
 	ClockSkew time.Duration
 	// BrowserSession leaves Max-Age off the cookie, so the browser drops it
 	// when it closes. MaxAge still applies on the server.
@@ -71,7 +89,9 @@ type SessionConfig struct {
 	// Path is the cookie's Path. Default "/".
 	Path string
 	// Domain is the cookie's Domain. Default empty: the cookie goes to the
-	// host that set it only, which is the safest choice.
+	// host that set it only, which is the safest choice. A public suffix
+	// ("com", "co.uk", "github.io", by golang.org/x/net/publicsuffix) is
+	// refused: browsers drop such a cookie.
 	Domain string
 	// Secure sends the cookie over HTTPS only. Default false so that plain
 	// HTTP development works; set it in production (OWASP ASVS V3.4.1).
@@ -91,7 +111,8 @@ type SessionConfig struct {
 	Store Store
 	// RevocationStore, in cookie mode (Store nil), lets DestroyUser end a
 	// user's outstanding signed cookies: each request of a logged-in user
-	// then costs one lookup in it. Default nil: cookies cannot be revoked.
+	// then costs one lookup in it, and so does each Login of another user
+	// than the session's. Default nil: cookies cannot be revoked.
 	RevocationStore Store
 
 	// ErrorHandler writes the response when the session cannot be loaded or
@@ -109,19 +130,29 @@ type SessionConfig struct {
 }
 
 // New validates cfg and returns a Middleware. Every configuration mistake is
-// reported here, as an error matching ErrInvalidConfig: an empty or short
-// key, a cookie name, path or domain that net/http would drop or rewrite,
+// reported here, as an error matching ErrInvalidConfig: an empty or weak
+// key (ErrWeakKey, naming the key), a cookie name, path or domain that
+// net/http would drop or rewrite, a Domain that is a public suffix,
 // SameSite=None or Partitioned without Secure, a "__Host-" or "__Secure-"
-// name whose rules the other fields break, negative durations, or an
-// IdleTimeout longer than MaxAge.
+// name whose rules the other fields break, negative durations, a MaxAge
+// over MaxMaxAge, a ClockSkew over MaxClockSkew, or an IdleTimeout longer
+// than MaxAge.
 func New(cfg SessionConfig) (*Middleware, error) {
 	if cfg.SecretKey == "" {
 		return nil, ErrNoSecretKey
 	}
 	keys := make([][]byte, 0, 1+len(cfg.FallbackKeys))
-	for _, k := range append([]string{cfg.SecretKey}, cfg.FallbackKeys...) {
-		if len(k) < MinKeyLength {
-			return nil, ErrWeakKey
+	if err := checkKey("SecretKey", cfg.SecretKey); err != nil {
+		return nil, err
+	}
+	keys = append(keys, []byte(cfg.SecretKey))
+	for i, k := range cfg.FallbackKeys {
+		name := fmt.Sprintf("FallbackKeys[%d]", i)
+		if err := checkKey(name, k); err != nil {
+			return nil, err
+		}
+		if k == cfg.SecretKey {
+			return nil, fmt.Errorf("%w: %s equals SecretKey; a fallback is an older key (a new one: sessionctl keygen)", ErrWeakKey, name)
 		}
 		keys = append(keys, []byte(k))
 	}
@@ -147,6 +178,10 @@ func New(cfg SessionConfig) (*Middleware, error) {
 	switch {
 	case cfg.MaxAge < time.Second:
 		return nil, configErr("MaxAge %v is below one second", cfg.MaxAge)
+	case cfg.MaxAge > MaxMaxAge:
+		return nil, configErr("MaxAge %v exceeds 400 days (MaxMaxAge), the longest browsers keep a cookie", cfg.MaxAge)
+	case cfg.ClockSkew > MaxClockSkew:
+		return nil, configErr("ClockSkew %v exceeds one hour (MaxClockSkew)", cfg.ClockSkew)
 	case cfg.IdleTimeout < 0:
 		return nil, configErr("IdleTimeout %v is negative", cfg.IdleTimeout)
 	case cfg.AbsoluteTimeout < 0:
@@ -234,6 +269,13 @@ func checkCookieAttrs(cfg SessionConfig) error {
 	if cfg.Domain != "" && back.Domain != strings.TrimPrefix(cfg.Domain, ".") {
 		return configErr("Domain %q would not be written as given", cfg.Domain)
 	}
+	if d := strings.ToLower(back.Domain); d != "" && net.ParseIP(d) == nil {
+		// A cookie for a public suffix would go to every site under it;
+		// browsers refuse it, so every session would silently break.
+		if ps, _ := publicsuffix.PublicSuffix(d); ps == d {
+			return configErr("Domain %q is a public suffix: use a domain you own (or leave Domain empty)", cfg.Domain)
+		}
+	}
 	// Browsers match the prefixes case-insensitively (RFC 6265bis), so
 	// "__host-" carries the same rules as "__Host-".
 	switch {
@@ -251,4 +293,33 @@ func checkCookieAttrs(cfg SessionConfig) error {
 
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// checkKey rejects key material that is short or has little variety: fewer
+// than MinKeyLength bytes, fewer than MinKeyDistinctBytes distinct bytes, or
+// a shorter unit repeated. name says which key it is.
+func checkKey(name, k string) error {
+	const fix = "make one with `sessionctl keygen`"
+	if len(k) < MinKeyLength {
+		return fmt.Errorf("%w: %s is shorter than %d bytes (%d); %s", ErrWeakKey, name, MinKeyLength, len(k), fix)
+	}
+	var seen [256]bool
+	distinct := 0
+	for i := 0; i < len(k); i++ {
+		if !seen[k[i]] {
+			seen[k[i]] = true
+			distinct++
+		}
+	}
+	if distinct < MinKeyDistinctBytes {
+		return fmt.Errorf("%w: %s has only %d distinct bytes (at least %d needed); %s", ErrWeakKey, name, distinct, MinKeyDistinctBytes, fix)
+	}
+	// A key whose first len-p bytes equal its last len-p bytes, for some p
+	// up to half its length, is a unit of p bytes repeated.
+	for p := 1; p <= len(k)/2; p++ {
+		if k[p:] == k[:len(k)-p] {
+			return fmt.Errorf("%w: %s repeats a %d-byte unit; %s", ErrWeakKey, name, p, fix)
+		}
+	}
+	return nil
 }

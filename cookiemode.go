@@ -2,11 +2,13 @@ package sessions
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -37,7 +39,7 @@ func (c cookieMode) load(ctx context.Context, value string, now time.Time) (load
 	if m.cfg.RevocationStore != nil && l.meta.UserID != "" {
 		// DestroyUser may have revoked this user's cookies; a lookup
 		// failure is a store failure, never an anonymous session.
-		if err := c.checkRevoked(ctx, l.meta.UserID, l.meta.Created); err != nil {
+		if err := c.checkRevoked(ctx, l.meta.UserID, l.meta.Generation); err != nil {
 			return loaded{}, err
 		}
 	}
@@ -74,32 +76,77 @@ func (cookieMode) discard(context.Context, sessionRef) error { return nil }
 // serverSide is false: every change needs a new cookie.
 func (cookieMode) serverSide() bool { return false }
 
-// destroyUser records in the RevocationStore that every session of userID
-// created up to now is revoked, for MaxAge (plus ClockSkew), after which
-// every such cookie has expired anyway.
+// Revocation in cookie mode does not compare clocks. The RevocationStore
+// keeps, per user, a generation "<epoch>.<n>": epoch is random, chosen when
+// DestroyUser first creates the record, and n counts the DestroyUser calls
+// since, each one an Update that compares and sets the record's Version.
+// Login stamps the generation it finds into the session (meta.Generation,
+// ReservedKey's "g"; nothing when there is no record), and a logged-in
+// cookie is revoked when the user has a record and the cookie's stamp is
+// of another epoch or of a lower n. The epoch keeps this true across a
+// record's expiry: a record created anew has an epoch no cookie carries,
+// so every cookie issued before it is revoked, whatever counter it holds.
+
+// generation is a parsed revocation generation.
+type generation struct {
+	epoch string
+	n     uint64
+}
+
+func (g generation) String() string { return g.epoch + "." + strconv.FormatUint(g.n, 10) }
+
+// parseGeneration reads "<epoch>.<n>". A record of version 0.1.0 holds a
+// revocation time in Unix nanoseconds instead: it reads as the epoch of
+// that number with n 0, which revokes every cookie logged in before this
+// version, as that record meant to revoke the cookies logged in before it.
+func parseGeneration(s string) (generation, bool) {
+	epoch, num, ok := strings.Cut(s, ".")
+	if !ok {
+		_, err := strconv.ParseInt(s, 10, 64)
+		return generation{epoch: s}, err == nil
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || epoch == "" {
+		return generation{}, false
+	}
+	return generation{epoch: epoch, n: n}, true
+}
+
+// revocationTTL is how long a revocation record lives after DestroyUser:
+// MaxAge plus ClockSkew, after which every cookie written before it has
+// expired anyway (a revoked cookie is never re-signed).
+func (m *Middleware) revocationTTL() time.Duration {
+	return addDurations(m.cfg.MaxAge, m.cfg.ClockSkew)
+}
+
+// destroyUser moves userID's generation on in the RevocationStore, which
+// revokes every cookie of userID logged in before.
 func (c cookieMode) destroyUser(ctx context.Context, userID string) error {
 	m := c.m
 	rs := m.cfg.RevocationStore
 	if rs == nil {
 		return fmt.Errorf("%w: DestroyUser in cookie mode needs SessionConfig.RevocationStore", ErrNotSupported)
 	}
-	rec := Record{
-		ID:   revocationKey(userID),
-		Data: strconv.AppendInt(nil, m.now().UnixNano(), 10),
-		TTL:  m.cfg.MaxAge + m.cfg.ClockSkew,
-	}
+	id := revocationKey(userID)
 	// Update the record of a user revoked before, else Create it; a
 	// concurrent DestroyUser may write it in between, hence the retry.
 	for range maxWriteAttempts {
-		cur, found, err := rs.Find(ctx, rec.ID)
+		cur, found, err := rs.Find(ctx, id)
 		if err != nil {
 			return fmt.Errorf("%w: revoke: %w", ErrStore, err)
 		}
 		if !found {
-			err = rs.Create(ctx, rec)
+			var e [8]byte
+			rand.Read(e[:])
+			g := generation{epoch: hex.EncodeToString(e[:]), n: 1}
+			err = rs.Create(ctx, Record{ID: id, Data: []byte(g.String()), TTL: m.revocationTTL()})
 		} else {
-			rec.Version = cur.Version
-			found, err = rs.Update(ctx, rec)
+			g, ok := parseGeneration(string(cur.Data))
+			if !ok {
+				return fmt.Errorf("%w: revocation record is corrupt: %q", ErrStore, cur.Data)
+			}
+			g.n++
+			found, err = rs.Update(ctx, Record{ID: id, Data: []byte(g.String()), TTL: m.revocationTTL(), Version: cur.Version})
 			if err == nil && !found {
 				continue // expired in between
 			}
@@ -125,25 +172,65 @@ func revocationKey(userID string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// checkRevoked returns ErrRevoked when DestroyUser revoked userID's
-// sessions created at or before created, and an ErrStore error when the
-// RevocationStore fails or holds something unreadable.
-func (c cookieMode) checkRevoked(ctx context.Context, userID string, created time.Time) error {
+// currentGeneration returns userID's generation in the RevocationStore,
+// or "" when it has no record; an unreadable record is an ErrStore error.
+func (c cookieMode) currentGeneration(ctx context.Context, userID string) (generation, bool, error) {
 	rec, found, err := c.m.cfg.RevocationStore.Find(ctx, revocationKey(userID))
 	if err != nil {
-		return fmt.Errorf("%w: revocation lookup: %w", ErrStore, err)
+		return generation{}, false, fmt.Errorf("%w: revocation lookup: %w", ErrStore, err)
 	}
 	if !found {
-		return nil
+		return generation{}, false, nil
 	}
-	ns, err := strconv.ParseInt(string(rec.Data), 10, 64)
-	if err != nil {
-		return fmt.Errorf("%w: revocation record is corrupt: %q", ErrStore, rec.Data)
+	g, ok := parseGeneration(string(rec.Data))
+	if !ok {
+		return generation{}, false, fmt.Errorf("%w: revocation record is corrupt: %q", ErrStore, rec.Data)
 	}
-	// created has whole seconds: a session created in the second of the
-	// revocation counts as before it.
-	if created.IsZero() || !created.After(time.Unix(0, ns)) {
+	return g, true, nil
+}
+
+// checkRevoked returns ErrRevoked when DestroyUser moved userID's
+// generation past stamp, the one Login stamped into the cookie, and an
+// ErrStore error when the RevocationStore fails or holds something
+// unreadable.
+func (c cookieMode) checkRevoked(ctx context.Context, userID, stamp string) error {
+	cur, found, err := c.currentGeneration(ctx, userID)
+	if err != nil || !found {
+		return err
+	}
+	g, ok := parseGeneration(stamp)
+	if !ok || g.epoch != cur.epoch || g.n < cur.n {
 		return ErrRevoked
 	}
 	return nil
+}
+
+// loginGeneration returns the generation Login stamps into the session it
+// gives userID, in cookie mode with a RevocationStore ("" otherwise, or
+// when userID has no record). When the session already belongs to userID
+// (a Login that renews the identity), its stamp passed checkRevoked in this
+// request and is reused: no second lookup.
+func (st *requestState) loginGeneration(s *Session, userID string) (string, error) {
+	c, ok := st.m.backend.(cookieMode)
+	if !ok || st.m.cfg.RevocationStore == nil {
+		return "", nil
+	}
+	s.mu.Lock()
+	prev := s.meta
+	s.mu.Unlock()
+	if prev.UserID == userID {
+		return prev.Generation, nil
+	}
+	g, found, err := c.currentGeneration(st.req.Context(), userID)
+	if err != nil || !found {
+		return "", err
+	}
+	return g.String(), nil
+}
+
+// setGeneration records the generation Login found (see loginGeneration).
+func (s *Session) setGeneration(g string) {
+	s.mu.Lock()
+	s.meta.Generation = g
+	s.mu.Unlock()
 }

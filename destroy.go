@@ -11,14 +11,14 @@ import "context"
 // recreate its record. It returns ErrNotSupported when the Store is not a
 // UserStore.
 //
-// In cookie mode it needs SessionConfig.RevocationStore: it records there
-// that every session of userID created (logged in) up to now is revoked,
-// and from then on the middleware rejects such cookies (ErrRevoked; the
-// request gets a new, empty session). A login in the same second as
-// DestroyUser is revoked too, since cookies record their login time in
-// whole seconds. The revocation is kept for MaxAge, after which every such
-// cookie has expired anyway. Without a RevocationStore it returns
-// ErrNotSupported: signed cookies cannot be recalled.
+// In cookie mode it needs SessionConfig.RevocationStore: it moves the
+// user's revocation generation on there, and from then on the middleware
+// rejects every cookie of userID logged in before (ErrRevoked; the request
+// gets a new, empty session). Login stamps the generation into the cookie,
+// so no clocks are compared: a login on a server whose clock runs ahead is
+// revoked too. The record is kept for MaxAge plus ClockSkew, after which
+// every revoked cookie has expired anyway. Without a RevocationStore it
+// returns ErrNotSupported: signed cookies cannot be recalled.
 //
 // A store failure is returned wrapped in ErrStore.
 func (m *Middleware) DestroyUser(ctx context.Context, userID string) error {

@@ -14,8 +14,10 @@ var (
 	ErrInvalidConfig = errors.New("sessions: invalid configuration")
 	// ErrNoSecretKey means SessionConfig.SecretKey is empty.
 	ErrNoSecretKey error = &configError{"sessions: SecretKey is empty"}
-	// ErrWeakKey means SecretKey or a FallbackKey is shorter than MinKeyLength bytes.
-	ErrWeakKey error = &configError{fmt.Sprintf("sessions: key is shorter than %d bytes", MinKeyLength)}
+	// ErrWeakKey means SecretKey or a FallbackKey is too weak to be a key:
+	// shorter than MinKeyLength bytes, too little variety, or a fallback
+	// equal to SecretKey. The error New returns names the key.
+	ErrWeakKey error = &configError{"sessions: weak key"}
 )
 
 // Request-time errors.

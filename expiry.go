@@ -1,9 +1,24 @@
 package sessions
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // This file holds the time rules both modes share: MaxAge, IdleTimeout,
-// AbsoluteTimeout and ClockSkew.
+// AbsoluteTimeout and ClockSkew. New bounds MaxAge (MaxMaxAge) and
+// ClockSkew (MaxClockSkew); the arithmetic here saturates all the same, so
+// no duration or date can wrap around: time.Time.Sub saturates, and sums of
+// durations go through addDurations.
+
+// addDurations returns a+b for non-negative a and b, or the largest
+// time.Duration when the sum would overflow.
+func addDurations(a, b time.Duration) time.Duration {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
 
 // checkAge applies MaxAge, IdleTimeout and ClockSkew to a signed timestamp.
 func (m *Middleware) checkAge(issued, now time.Time) error {
@@ -36,10 +51,16 @@ func (m *Middleware) expiry(created, now time.Time) time.Time {
 }
 
 // cookieMaxAge is the cookie's Max-Age for a session ending at exp: 0 (no
-// attribute) for BrowserSession, else whole seconds rounded up, at least 1.
+// attribute) for BrowserSession, else whole seconds rounded up, at least 1
+// and at most MaxMaxAge's.
 func (m *Middleware) cookieMaxAge(exp, now time.Time) int {
 	if m.cfg.BrowserSession {
 		return 0
 	}
-	return max(int((exp.Sub(now)+time.Second-1)/time.Second), 1)
+	d := exp.Sub(now) // saturates
+	secs := d / time.Second
+	if d%time.Second > 0 {
+		secs++
+	}
+	return int(min(max(secs, 1), MaxMaxAge/time.Second))
 }

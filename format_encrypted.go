@@ -95,9 +95,10 @@ func (c *encryptedCodec) Encode(payload []byte, now time.Time) (string, error) {
 }
 
 func (c *encryptedCodec) Decode(value string, _ time.Time) (Decoded, error) {
-	// securecookie's base64 ignores the unused bits of the last character;
-	// only the canonical encoding of a value is accepted here.
-	if _, err := base64.URLEncoding.Strict().DecodeString(value); err != nil {
+	// Go's base64 decoders skip CR and LF, and securecookie's ignores the
+	// unused bits of the last character: only the canonical encoding of a
+	// value is accepted here, so no two strings decode to one cookie.
+	if !canonicalBase64URL(value) {
 		return Decoded{}, malformed("bad base64")
 	}
 	for i, sc := range c.codecs {
@@ -122,4 +123,21 @@ func (c *encryptedCodec) Decode(value string, _ time.Time) (Decoded, error) {
 		return Decoded{Payload: plain[8:], Issued: time.Unix(int64(ts), 0), Stale: i > 0}, nil
 	}
 	return Decoded{}, ErrBadSignature
+}
+
+// canonicalBase64URL reports whether v is the one padded base64url
+// encoding of some bytes: only the alphabet and '=' padding, a length that
+// is a multiple of four, and zero unused bits.
+func canonicalBase64URL(v string) bool {
+	if len(v)%4 != 0 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '=') {
+			return false
+		}
+	}
+	_, err := base64.URLEncoding.Strict().DecodeString(v)
+	return err == nil
 }

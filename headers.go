@@ -129,11 +129,106 @@ func (st *requestState) setCookie(line string) {
 		if i := slices.Index(h["Set-Cookie"], st.sentCookie); i >= 0 {
 			h["Set-Cookie"] = slices.Delete(h["Set-Cookie"], i, i+1)
 		}
-	} else {
-		st.addHeader(h, "Cache-Control", `no-cache="Set-Cookie"`, 1)
 	}
+	st.guardCacheControl(h)
 	st.addHeader(h, "Set-Cookie", line, 2)
 	st.sentCookie = line
+}
+
+// Cache-Control directives of a response that sets the session cookie.
+const (
+	cacheNoCacheCookie = `no-cache="Set-Cookie"`
+	cachePrivate       = "private"
+)
+
+// guardCacheControl makes the Cache-Control of a response carrying our
+// Set-Cookie one that no shared cache may store the cookie under: with no
+// Cache-Control it adds no-cache="Set-Cookie"; when the handler set one,
+// "public" becomes "private", "private" is added unless "private" or
+// "no-store" is there, and no-cache="Set-Cookie" is added unless there.
+// It runs when the cookie is set and again just before the headers go out.
+func (st *requestState) guardCacheControl(h http.Header) {
+	lines := h["Cache-Control"]
+	if len(lines) == 0 {
+		st.addHeader(h, "Cache-Control", cacheNoCacheCookie, 1)
+		return
+	}
+	safe, ours, others := false, false, false
+	for i, line := range lines {
+		public := false
+		for d := range directives(line) {
+			if d == cacheNoCacheCookie {
+				ours = true
+				continue
+			}
+			others = true
+			switch name, _, _ := strings.Cut(d, "="); {
+			case strings.EqualFold(name, "public"):
+				public = true
+			case strings.EqualFold(name, "private"), strings.EqualFold(name, "no-store"):
+				safe = true
+			}
+		}
+		if public {
+			lines[i] = publicToPrivate(line)
+			safe = true
+		}
+	}
+	switch {
+	case !others:
+		// Only ours: what this function added, or nothing at all.
+		if !ours {
+			h["Cache-Control"] = append(lines, cacheNoCacheCookie)
+		}
+	case !safe && !ours:
+		h["Cache-Control"] = append(lines, cachePrivate+", "+cacheNoCacheCookie)
+	case !safe:
+		h["Cache-Control"] = append(lines, cachePrivate)
+	case !ours:
+		h["Cache-Control"] = append(lines, cacheNoCacheCookie)
+	}
+}
+
+// directives yields the comma-separated directives of a Cache-Control
+// line, trimmed; a comma inside a quoted string does not separate.
+func directives(line string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		start, quoted := 0, false
+		for i := 0; i <= len(line); i++ {
+			if i < len(line) {
+				switch c := line[i]; {
+				case c == '"':
+					quoted = !quoted
+					continue
+				case c == '\\' && quoted:
+					i++
+					continue
+				case c != ',' || quoted:
+					continue
+				}
+			}
+			if d := strings.TrimSpace(line[start:i]); d != "" && !yield(d) {
+				return
+			}
+			start = i + 1
+		}
+	}
+}
+
+// publicToPrivate returns line with each "public" directive replaced by
+// "private".
+func publicToPrivate(line string) string {
+	var b strings.Builder
+	for d := range directives(line) {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		if name, _, _ := strings.Cut(d, "="); strings.EqualFold(name, "public") {
+			d = cachePrivate
+		}
+		b.WriteString(d)
+	}
+	return b.String()
 }
 
 func (st *requestState) addVary(h http.Header) {

@@ -8,7 +8,8 @@ import (
 
 // ReservedKey is the top-level JSON key under which the default format keeps
 // the library's metadata: {"uid": user id, "c": creation time in Unix
-// seconds, "f": [[category, message], ...]}. It is not a session key.
+// seconds, "f": [[category, message], ...], "g": the user's revocation
+// generation at login}. It is not a session key.
 const ReservedKey = "_ctxsession"
 
 // A scheme maps the library's metadata to and from reserved keys of the
@@ -72,7 +73,32 @@ func (defaultScheme) split(values map[string]any) (meta, error) {
 		}
 		m.Flashes = f
 	}
+	if err := splitGeneration(obj, &m); err != nil {
+		return meta{}, err
+	}
 	return m, nil
+}
+
+// splitGeneration reads the revocation generation ("g") of a ReservedKey
+// object, which every format keeps there.
+func splitGeneration(obj map[string]any, m *meta) error {
+	v, ok := obj["g"]
+	if !ok {
+		return nil
+	}
+	if m.Generation, ok = v.(string); !ok || m.Generation == "" {
+		return malformed(ReservedKey + ".g is not a generation")
+	}
+	return nil
+}
+
+// appendGeneration appends the "g" member of a ReservedKey object, if any.
+func appendGeneration(dst []byte, m meta) []byte {
+	if m.Generation == "" {
+		return dst
+	}
+	dst = append(dst, `,"g":`...)
+	return appendString(dst, m.Generation)
 }
 
 func (defaultScheme) appendMeta(dst []byte, m meta) []byte {
@@ -85,6 +111,7 @@ func (defaultScheme) appendMeta(dst []byte, m meta) []byte {
 	if m.Fresh {
 		dst = append(dst, `,"fresh":true`...)
 	}
+	dst = appendGeneration(dst, m)
 	if m.UserID != "" {
 		dst = append(dst, `,"uid":`...)
 		dst = appendString(dst, m.UserID)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -37,6 +38,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		// One allocation holds the state, the context that carries it and
 		// the ResponseWriter wrapper; r.WithContext makes the other.
 		st := &requestState{Context: r.Context(), m: m, req: r, w: w}
+		st.noteOuterHeaders(w.Header())
 		next.ServeHTTP(st.wrap(w), r.WithContext(st))
 		st.finish()
 	})
@@ -65,6 +67,12 @@ type requestState struct {
 	w   http.ResponseWriter // the writer the middleware was given
 	rw  responseWriter      // the wrapper around w that next gets
 	hdr [3]string           // storage for the Vary, Cache-Control and Set-Cookie values we add
+	// The header keys w held when the middleware was called (HSTS, CSP,
+	// CORS from middleware outside ours), which an error reply keeps:
+	// the first len(outer) inline, the rest in outerMore.
+	outer     [8]string
+	nOuter    int
+	outerMore []string
 
 	mu          sync.Mutex
 	sess        *Session   // nil until loaded
@@ -247,6 +255,15 @@ func (st *requestState) regenerate(call string, keep []string, userID string, fr
 	if late && (userID != "" || !st.m.backend.serverSide()) {
 		return &LateChangeError{Call: call}
 	}
+	var gen string
+	if userID != "" {
+		// The revocation generation to stamp (cookie mode with a
+		// RevocationStore), read before anything changes.
+		if gen, err = st.loginGeneration(s, userID); err != nil {
+			st.regenErr = err
+			return err
+		}
+	}
 	// End the old session first: if this fails, it is untouched and still
 	// usable, never half-replaced.
 	if err := st.m.backend.discard(st.req.Context(), st.ref); err != nil {
@@ -256,6 +273,9 @@ func (st *requestState) regenerate(call string, keep []string, userID string, fr
 	st.ref = sessionRef{}
 	st.regenErr = nil
 	s.resetTo(keep, userID, fresh, st.m.now())
+	if gen != "" {
+		s.setGeneration(gen)
+	}
 	if late {
 		s.markSaved(snapshot{gen: s.track.gen}) // ended; nothing to write
 		return nil
@@ -270,13 +290,38 @@ func (st *requestState) regenerate(call string, keep []string, userID string, fr
 func (st *requestState) beforeHeaders() error {
 	err, first := st.commitOnce()
 	if err != nil && first {
-		// The handler's headers belong to the response being replaced.
-		// (Headers an outer middleware set before this one cannot be told
-		// apart from them without a copy on every request; they go too.)
-		clear(st.w.Header())
+		// The handler's headers belong to the response being replaced;
+		// the keys set before the middleware ran stay.
+		st.clearHandlerHeaders(st.w.Header())
 		st.m.errHandler(st.w, st.req, err)
 	}
 	return err
+}
+
+// noteOuterHeaders records the keys of h, the headers set before the
+// middleware ran. An empty h, the usual case, costs nothing.
+func (st *requestState) noteOuterHeaders(h http.Header) {
+	for k := range h {
+		if st.nOuter < len(st.outer) {
+			st.outer[st.nOuter] = k
+			st.nOuter++
+		} else {
+			st.outerMore = append(st.outerMore, k)
+		}
+	}
+}
+
+// clearHandlerHeaders deletes from h every key that noteOuterHeaders did
+// not record, and our session cookie should an outer key hold it.
+func (st *requestState) clearHandlerHeaders(h http.Header) {
+	for k := range h {
+		if !slices.Contains(st.outer[:st.nOuter], k) && !slices.Contains(st.outerMore, k) {
+			delete(h, k)
+		}
+	}
+	if i := slices.Index(h["Set-Cookie"], st.sentCookie); st.sentCookie != "" && i >= 0 {
+		h["Set-Cookie"] = slices.Delete(h["Set-Cookie"], i, i+1)
+	}
 }
 
 // commitOnce commits the session the first time it is called and returns
@@ -289,7 +334,14 @@ func (st *requestState) commitOnce() (err error, first bool) {
 		return st.failed, false
 	}
 	st.headersSent = true
+	prior := st.sentCookie
 	st.failed = st.commitLocked()
+	if st.failed == nil && prior != "" {
+		// An explicit Commit set the cookie earlier; the handler (or
+		// net/http's ServeContent error path) may have changed
+		// Cache-Control since.
+		st.guardCacheControl(st.w.Header())
+	}
 	return st.failed, true
 }
 

@@ -49,6 +49,9 @@ type meta struct {
 	Created time.Time // creation of the session, reset by Login and RegenerateSession
 	Fresh   bool      // set by Login (Flask-Login's _fresh)
 	Flashes []Flash
+	// Generation is the user's revocation generation when Login ran
+	// (cookie mode with a RevocationStore; "" when none was recorded).
+	Generation string
 }
 
 // A Flash is a one-time message, shown on the next page a user sees.

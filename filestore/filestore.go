@@ -91,7 +91,12 @@ type Store struct {
 var _ sessions.UserStore = (*Store)(nil)
 
 // New returns a store keeping its files under dir, which it creates (mode
-// 0700) if needed. It fails if dir cannot be created or written.
+// 0700) if needed. It fails if dir cannot be created or written, and, on
+// Unix, if dir or one of its subdirectories is writable by group or others
+// or owned by another user than this process's (root excepted), as
+// OpenSSH treats ~/.ssh: whoever can write there can edit a session and
+// become its user. A directory another local user created first (in a
+// shared /tmp, say) is refused.
 func New(dir string, opts ...Option) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("filestore: empty directory name")
@@ -108,8 +113,16 @@ func New(dir string, opts ...Option) (*Store, error) {
 		s.now = time.Now
 	}
 	for _, d := range []string{abs, s.sub("sessions"), s.sub("users"), s.sub("tmp")} {
+		// Each is checked before anything is created inside it.
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("filestore: %w", err)
+		}
+		why, err := checkDir(d)
+		if err != nil {
+			return nil, fmt.Errorf("filestore: %w", err)
+		}
+		if why != "" {
+			return nil, fmt.Errorf("filestore: refusing directory %s: it %s", d, why)
 		}
 	}
 	// Fail now, not at the first request, if the directory is not writable.
@@ -120,6 +133,24 @@ func New(dir string, opts ...Option) (*Store, error) {
 	f.Close()
 	os.Remove(f.Name())
 	return s, nil
+}
+
+// checkDir returns why the directory d is unsafe, or "": d itself (as a
+// symbolic link, only who owns it) and what it resolves to.
+func checkDir(d string) (string, error) {
+	fi, err := os.Lstat(d)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if why := unsafeOwner(fi); why != "" {
+			return "is a symbolic link that " + why, nil
+		}
+		if fi, err = os.Stat(d); err != nil {
+			return "", err
+		}
+	}
+	return unsafeDir(fi), nil
 }
 
 // Dir returns the store's directory, as an absolute path.

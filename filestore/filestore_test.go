@@ -658,3 +658,106 @@ func TestLimit(t *testing.T) {
 	_, err = mk("dave", time.Hour)
 	require.ErrorIs(t, err, filestore.ErrFull, "full of logged-in sessions")
 }
+
+// unsafeDirCase is a directory New must refuse: setup makes it from dir
+// (an empty 0700 directory) and returns the path to give New.
+type unsafeDirCase struct {
+	name  string
+	setup func(t *testing.T, dir string) string
+	why   string
+}
+
+// checkRefused runs New on each case: it must fail naming the directory and
+// why, having created nothing in a refused top directory.
+func checkRefused(t *testing.T, cases []unsafeDirCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "store")
+			require.NoError(t, os.Mkdir(dir, 0o700))
+			path := tc.setup(t, dir)
+			s, err := filestore.New(path)
+			require.Error(t, err)
+			assert.Nil(t, s)
+			assert.Contains(t, err.Error(), "refusing directory")
+			assert.Contains(t, err.Error(), tc.why)
+			if !strings.HasPrefix(tc.name, "subdirectory") {
+				ents, err := os.ReadDir(dir)
+				require.NoError(t, err)
+				assert.Empty(t, ents, "files created in a refused directory")
+			}
+		})
+	}
+}
+
+// TestSecurityFileStoreRefusesUnsafeDir: New refuses a directory (or a
+// subdirectory of it) that group or others can write, as OpenSSH treats
+// ~/.ssh: whoever can write there can edit a session and become its user.
+// The error names the directory and says why. What New creates is 0700.
+func TestSecurityFileStoreRefusesUnsafeDir(t *testing.T) {
+	checkRefused(t, []unsafeDirCase{
+		{"group-writable", func(t *testing.T, dir string) string {
+			require.NoError(t, os.Chmod(dir, 0o770))
+			return dir
+		}, "writable by group or others"},
+		{"world-writable", func(t *testing.T, dir string) string {
+			require.NoError(t, os.Chmod(dir, 0o707))
+			return dir
+		}, "writable by group or others"},
+		{"world-writable sticky, as /tmp", func(t *testing.T, dir string) string {
+			require.NoError(t, os.Chmod(dir, 0o777|fs.ModeSticky))
+			return dir
+		}, "writable by group or others"},
+		{"subdirectory writable by others", func(t *testing.T, dir string) string {
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "sessions"), 0o700))
+			require.NoError(t, os.Chmod(filepath.Join(dir, "sessions"), 0o777))
+			return dir
+		}, "writable by group or others"},
+		{"symbolic link to a world-writable directory", func(t *testing.T, dir string) string {
+			require.NoError(t, os.Chmod(dir, 0o777))
+			link := filepath.Join(t.TempDir(), "link")
+			require.NoError(t, os.Symlink(dir, link))
+			return link
+		}, "writable by group or others"},
+	})
+
+	// What New creates, parents included, is 0700; a safe directory that
+	// exists (0700, or 0755 owned by this user) is accepted.
+	base := t.TempDir()
+	newStore(t, filepath.Join(base, "a", "b"))
+	for _, d := range []string{"a", "a/b", "a/b/sessions", "a/b/users", "a/b/tmp"} {
+		fi, err := os.Stat(filepath.Join(base, d))
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o700), fi.Mode().Perm(), d)
+	}
+	ok := filepath.Join(base, "readable")
+	require.NoError(t, os.Mkdir(ok, 0o755))
+	require.NoError(t, os.Chmod(ok, 0o755))
+	newStore(t, ok)
+}
+
+// TestSecurityFileStoreRefusesOtherOwner: New refuses a directory, a
+// subdirectory or a symbolic link owned by another user (a directory
+// another local user created first in a shared /tmp). Making files owned
+// by another user needs root; .ci/run runs as root.
+func TestSecurityFileStoreRefusesOtherOwner(t *testing.T) {
+	require.Equal(t, 0, os.Geteuid(), "this test needs root, to create files owned by another user")
+	const other = 65534 // nobody
+	checkRefused(t, []unsafeDirCase{
+		{"owned by another user", func(t *testing.T, dir string) string {
+			require.NoError(t, os.Chown(dir, other, other))
+			return dir
+		}, "owned by another user (uid 65534"},
+		{"subdirectory owned by another user", func(t *testing.T, dir string) string {
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "users"), 0o700))
+			require.NoError(t, os.Chown(filepath.Join(dir, "users"), other, other))
+			return dir
+		}, "owned by another user"},
+		{"symbolic link owned by another user", func(t *testing.T, dir string) string {
+			link := filepath.Join(t.TempDir(), "link")
+			require.NoError(t, os.Symlink(dir, link))
+			require.NoError(t, os.Lchown(link, other, other))
+			return link
+		}, "is a symbolic link that is owned by another user"},
+	})
+}

@@ -126,7 +126,7 @@ func build(ctx context.Context, o options) (*app, func(), error) {
 	if err != nil {
 		closeStore()
 		if errors.Is(err, sessions.ErrWeakKey) {
-			return nil, nil, fmt.Errorf("key: %w (sessionctl keygen prints a good one)", err)
+			return nil, nil, fmt.Errorf("key: %w", err) // the error says how to make one
 		}
 		return nil, nil, err
 	}
