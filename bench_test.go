@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -121,4 +122,33 @@ func BenchmarkWrite(b *testing.B) {
 		s.Set("last", time.Unix(1700000000, 0).Unix())
 		io.WriteString(w, "ok")
 	})), benchCookie(b, m))
+}
+
+// FuzzFormatsDecode feeds arbitrary values to every format: no panic, and
+// either a session or an error matching ErrInvalidCookie.
+func BenchmarkFormats(b *testing.B) {
+	values := map[string]any{"user": "ann", "cart": []any{"apple", "pear"}, "n": 42, "theme": "dark"}
+	for _, f := range allFormats {
+		m := ixNew(b, SessionConfig{Format: f})
+		v, err := m.Encode(values)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(f.String()+"/encode", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Encode(values); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(f.String()+"/decode", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Decode(context.Background(), v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

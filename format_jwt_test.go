@@ -110,3 +110,57 @@ func TestJWTWrite(t *testing.T) {
 		t.Errorf("Encode accepted a JSON array")
 	}
 }
+
+// FormatJWT accepts HS256 only: "none", another HMAC size under the same
+// key, and tokens with bad time claims are rejected.
+func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
+	clk := newTestClock(secT0)
+	m := secNew(t, SessionConfig{Format: FormatJWT, Now: clk.Now})
+	claims := func(extra map[string]any) jwt.MapClaims {
+		c := jwt.MapClaims{"k": "v", ReservedKey: map[string]any{"c": secT0.Unix(), "uid": "alice"}, "iat": secT0.Unix(), "exp": secT0.Add(time.Hour).Unix()}
+		for k, v := range extra {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		return c
+	}
+	sign := func(method jwt.SigningMethod, key any, c jwt.MapClaims) string {
+		v, err := jwt.NewWithClaims(method, c).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	key := []byte(secKey)
+	if _, err := m.Decode(context.Background(), sign(jwt.SigningMethodHS256, key, claims(nil))); err != nil {
+		t.Fatalf("genuine HS256 token rejected: %v", err)
+	}
+	cases := []struct {
+		name  string
+		token string
+		want  error
+	}{
+		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims(nil)), ErrInvalidCookie},
+		{"HS384 same key", sign(jwt.SigningMethodHS384, key, claims(nil)), ErrInvalidCookie},
+		{"HS512 same key", sign(jwt.SigningMethodHS512, key, claims(nil)), ErrInvalidCookie},
+		{"HS256 other key", sign(jwt.SigningMethodHS256, []byte(secOtherKey), claims(nil)), ErrBadSignature},
+		{"expired", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"exp": secT0.Add(-time.Hour).Unix()})), ErrExpired},
+		{"issued in the future", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": secT0.Add(time.Hour).Unix()})), ErrFuture},
+		{"not valid yet", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"nbf": secT0.Add(time.Hour).Unix()})), ErrFuture},
+		{"iat a string", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": "yesterday"})), ErrInvalidCookie},
+		{"exp a string", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"exp": "never"})), ErrInvalidCookie},
+		{"older than MaxAge", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": secT0.Add(-DefaultMaxAge - time.Second).Unix(), "exp": nil})), ErrExpired},
+	}
+	for _, c := range cases {
+		_, err := m.Decode(context.Background(), c.token)
+		if !errors.Is(err, c.want) || !errors.Is(err, ErrInvalidCookie) {
+			t.Errorf("%s: Decode = %v, want %v", c.name, err, c.want)
+		}
+		if seen := secLoad(t, m, "session="+c.token); seen.UserID != "" {
+			t.Errorf("%s: middleware accepted it as user %q", c.name, seen.UserID)
+		}
+	}
+}

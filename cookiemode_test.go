@@ -1,0 +1,233 @@
+package sessions
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzDecodeCookie feeds arbitrary strings to the default codec and the
+// payload decoder, both as a cookie value and as the signed part of one (so
+// that base64, zlib and JSON are reached behind a valid signature). It must
+// never panic, and anything accepted must re-encode and decode to the same
+// values and metadata.
+func FuzzDecodeCookie(f *testing.F) {
+	for _, v := range cookieVectors {
+		f.Add(v.cookie)
+	}
+	for _, v := range compressedVectors {
+		f.Add(v.cookie)
+	}
+	f.Add("eyJhIjoxfQ")
+	f.Add(".eJyrVkpUslIqSc0tBgA")
+	f.Add("")
+	m, err := New(SessionConfig{SecretKey: vectorKey, MaxAge: 100 * 365 * 24 * time.Hour})
+	if err != nil {
+		f.Fatal(err)
+	}
+	c := m.codec.(*itsdangerousCodec)
+	f.Fuzz(func(t *testing.T, s string) {
+		now := vectorTime
+		for _, value := range []string{s, c.s.sign([]byte(s), now)} {
+			d, err := m.codec.Decode(value, now)
+			if err != nil {
+				if !errors.Is(err, ErrInvalidCookie) {
+					t.Fatalf("Decode(%q): error %v does not match ErrInvalidCookie", value, err)
+				}
+				continue
+			}
+			values, md, err := decodePayload(m.scheme, d.Payload)
+			if err != nil {
+				if !errors.Is(err, ErrInvalidCookie) {
+					t.Fatalf("decodePayload(%q): error %v does not match ErrInvalidCookie", d.Payload, err)
+				}
+				continue
+			}
+			payload, err := encodePayload(nil, m.scheme, values, md)
+			if err != nil {
+				t.Fatalf("encodePayload(%#v): %v", values, err)
+			}
+			enc, err := m.codec.Encode(payload, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d2, err := m.codec.Decode(enc, now)
+			if err != nil {
+				t.Fatalf("Decode(Encode(%s)): %v", payload, err)
+			}
+			values2, md2, err := decodePayload(m.scheme, d2.Payload)
+			if err != nil {
+				t.Fatalf("decodePayload(%s): %v", d2.Payload, err)
+			}
+			if !reflect.DeepEqual(values2, values) {
+				t.Fatalf("values changed in a round trip:\n got %#v\nwant %#v", values2, values)
+			}
+			if md2.UserID != md.UserID || !md2.Created.Equal(md.Created) || md2.Fresh != md.Fresh || !slices.Equal(md2.Flashes, md.Flashes) {
+				t.Fatalf("metadata changed in a round trip:\n got %+v\nwant %+v", md2, md)
+			}
+		}
+	})
+}
+
+func TestCookieTooLarge(t *testing.T) {
+	// Default error handler: 500, the handler's headers dropped.
+	m, err := New(SessionConfig{SecretKey: mwKey, Logger: slog.New(&mwLogs{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := mwGetSession(t, r)
+		switch r.URL.Path {
+		case "/small":
+			s.Set("v", "small")
+		case "/big":
+			s.Set("v", mwIncompressible(MaxCookieSize))
+			w.Header().Set("X-Handler", "1")
+			io.WriteString(w, "handler body")
+			return
+		}
+		v, _ := GetAs[string](s, "v")
+		io.WriteString(w, v)
+	})))
+	defer srv.Close()
+	client := &http.Client{Jar: jar}
+	get := func(path string) (int, string, http.Header) {
+		resp, err := client.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	get("/small")
+	code, body, h := get("/big")
+	if code != http.StatusInternalServerError || strings.Contains(body, "handler body") || h.Get("X-Handler") != "" || h.Get("Set-Cookie") != "" {
+		t.Errorf("oversized session: %d %q %v; want a plain 500 without the handler's headers or a cookie", code, body, h)
+	}
+	if _, body, _ := get("/"); body != "small" {
+		t.Errorf("previous cookie lost: read %q, want small", body)
+	}
+
+	// A custom error handler receives ErrCookieTooLarge.
+	e := mwNew(t, SessionConfig{})
+	rec := e.do(func(w http.ResponseWriter, r *http.Request) {
+		mwGetSession(t, r).Set("v", mwIncompressible(MaxCookieSize))
+	}, "")
+	if errs := e.errors(); len(errs) != 1 || !errors.Is(errs[0], ErrCookieTooLarge) || rec.Code != 500 {
+		t.Errorf("error handler got %v (status %d), want [ErrCookieTooLarge]", errs, rec.Code)
+	}
+	// Just under the limit is fine.
+	e = mwNew(t, SessionConfig{})
+	rec = e.do(func(w http.ResponseWriter, r *http.Request) {
+		mwGetSession(t, r).Set("v", mwIncompressible(2900))
+	}, "")
+	if c := mwSessionCookie(t, rec.Header(), "session"); c == nil || len(e.errors()) != 0 {
+		t.Errorf("2900-byte value: cookie %v, errors %v", c != nil, e.errors())
+	} else if n := len("session=") + len(c.Value); n > MaxCookieSize {
+		t.Errorf("cookie of %d bytes sent", n)
+	}
+}
+
+func TestBadCookiesGiveEmptySession(t *testing.T) {
+	e := mwNew(t, SessionConfig{})
+	codec := e.m.codec
+	now := e.clock.Now()
+	sign := func(payload string) string {
+		v, err := codec.Encode([]byte(payload), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	good := e.mint(map[string]any{"k": "v"})
+	payload, rest, _ := strings.Cut(good, ".")
+	tsPart, _, _ := strings.Cut(rest, ".")
+	signRaw := func(value string) string { return codec.(*itsdangerousCodec).s.signRaw([]byte(value)) }
+	wrongKey, _ := encodeAt(mwNew(t, SessionConfig{SecretKey: mwOtherKey}).m, map[string]any{"k": "v"}, now)
+	oversized := sign(`{"v":"` + mwIncompressible(MaxCookieSize) + `"}`)
+	expired, _ := encodeAt(e.m, map[string]any{"k": "v"}, now.Add(-DefaultMaxAge-time.Second))
+	future, _ := encodeAt(e.m, map[string]any{"k": "v"}, now.Add(time.Hour))
+
+	tests := []struct {
+		name   string
+		cookie string
+		want   error
+	}{
+		{"tampered payload", b64.EncodeToString([]byte(`{"k":"w"}`)) + "." + rest, ErrBadSignature},
+		{"truncated", good[:len(good)-5], ErrBadSignature},
+		{"only payload", payload, ErrMalformed},
+		{"wrong key", wrongKey, ErrBadSignature},
+		{"bad base64", signRaw("eyJr*IjoidiJ9." + tsPart), ErrMalformed},
+		{"base64 padding", signRaw(payload + "==." + tsPart), ErrMalformed},
+		{"array JSON", sign(`[1,2]`), ErrMalformed},
+		{"string JSON", sign(`"s"`), ErrMalformed},
+		{"not JSON", sign(`k=v`), ErrMalformed},
+		{"deep nesting", sign(`{"a":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`), ErrMalformed},
+		{"duplicate keys", sign(`{"k":"v","k":"w"}`), ErrMalformed},
+		{"invalid UTF-8", sign("{\"k\":\"\xff\"}"), ErrMalformed},
+		{"metadata not an object", sign(`{"_ctxsession":[]}`), ErrMalformed},
+		{"user id not a string", sign(`{"_ctxsession":{"uid":42}}`), ErrMalformed},
+		{"bad created time", sign(`{"_ctxsession":{"c":"yesterday"}}`), ErrMalformed},
+		{"bad flashes", sign(`{"_ctxsession":{"f":[["only one"]]}}`), ErrMalformed},
+		{"oversized", oversized, ErrMalformed},
+		{"bad timestamp", signRaw(payload + ".!!!"), ErrMalformed},
+		{"timestamp with padding", signRaw(payload + "." + tsPart + "=="), ErrMalformed},
+		{"expired", expired, ErrExpired},
+		{"future", future, ErrFuture},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(e.logs.rejections())
+			var keys []string
+			var user string
+			var gotErr error
+			rec := e.do(func(w http.ResponseWriter, r *http.Request) {
+				var s *Session
+				s, gotErr = GetSession(r.Context())
+				if s != nil {
+					keys, user = s.Keys(), s.UserID()
+				}
+			}, tt.cookie)
+			if gotErr != nil || len(keys) != 0 || user != "" {
+				t.Errorf("handler saw keys %v, user %q, err %v; want a fresh empty session", keys, user, gotErr)
+			}
+			if rec.Code != http.StatusOK {
+				t.Errorf("status %d, want 200", rec.Code)
+			}
+			rej := e.logs.rejections()[before:]
+			if len(rej) != 1 || !errors.Is(rej[0], tt.want) || !errors.Is(rej[0], ErrInvalidCookie) {
+				t.Errorf("logged rejections %v, want one matching %v", rej, tt.want)
+			}
+		})
+	}
+
+	// With several cookies of the name, the first that verifies wins.
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Add("Cookie", "session="+wrongKey+"; other=1")
+	r.Header.Add("Cookie", `session="`+good+`"`)
+	var got string
+	e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = GetAs[string](mwGetSession(t, r), "k")
+	})).ServeHTTP(httptest.NewRecorder(), r)
+	if got != "v" {
+		t.Errorf("bad cookie then a good one: k = %q, want v", got)
+	}
+	// A fresh session replacing a bad cookie is written once it holds data.
+	rec := e.do(func(w http.ResponseWriter, r *http.Request) { mwGetSession(t, r).Set("n", 1) }, wrongKey)
+	if c := mwSessionCookie(t, rec.Header(), "session"); c == nil {
+		t.Error("no cookie replaces the bad one")
+	} else if v, err := e.m.Decode(context.Background(), c.Value); err != nil || len(v) != 1 {
+		t.Errorf("replacement cookie holds %v, %v", v, err)
+	}
+}

@@ -1,0 +1,147 @@
+package sessions
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+func TestGetAs(t *testing.T) {
+	type profile struct {
+		Name string   `json:"name"`
+		Age  int      `json:"age"`
+		Tags []string `json:"tags"`
+	}
+	e := mwNew(t, SessionConfig{})
+	cookie := e.mint(map[string]any{
+		"int": 42, "neg": -7, "big": json.Number("300"), "huge": json.Number("123456789012345678901234567890"),
+		"float": 1.5, "intfloat": 2.0, "exp": json.Number("1e3"), "str": "hi", "bool": true, "null": nil,
+		"list": []string{"a", "b"}, "profile": map[string]any{"name": "Ann", "age": 30, "tags": []any{"x"}},
+		"maxint64": json.Number("9223372036854775807"), "maxuint64": json.Number("18446744073709551615"),
+	})
+	e.do(func(w http.ResponseWriter, r *http.Request) {
+		s := mwGetSession(t, r)
+		check := func(name string, got any, ok bool, want any, wantOK bool) {
+			t.Helper()
+			if ok != wantOK || (wantOK && fmt.Sprint(got) != fmt.Sprint(want)) {
+				t.Errorf("%s = %v, %v; want %v, %v", name, got, ok, want, wantOK)
+			}
+		}
+		v1, ok := GetAs[int](s, "int")
+		check("GetAs[int](int)", v1, ok, 42, true)
+		v2, ok := GetAs[int64](s, "neg")
+		check("GetAs[int64](neg)", v2, ok, -7, true)
+		v3, ok := GetAs[int8](s, "big")
+		check("GetAs[int8](300)", v3, ok, 0, false)
+		v4, ok := GetAs[uint8](s, "neg")
+		check("GetAs[uint8](-7)", v4, ok, 0, false)
+		v5, ok := GetAs[int](s, "huge")
+		check("GetAs[int](huge)", v5, ok, 0, false)
+		v6, ok := GetAs[int](s, "float")
+		check("GetAs[int](1.5)", v6, ok, 0, false)
+		v7, ok := GetAs[int](s, "intfloat")
+		check("GetAs[int](2.0)", v7, ok, 2, true)
+		v8, ok := GetAs[int](s, "exp")
+		check("GetAs[int](1e3)", v8, ok, 1000, true)
+		v9, ok := GetAs[float64](s, "float")
+		check("GetAs[float64](1.5)", v9, ok, 1.5, true)
+		v10, ok := GetAs[float64](s, "int")
+		check("GetAs[float64](42)", v10, ok, 42, true)
+		v11, ok := GetAs[string](s, "int")
+		check("GetAs[string](42)", v11, ok, "", false)
+		v12, ok := GetAs[int](s, "str")
+		check("GetAs[int](hi)", v12, ok, 0, false)
+		v13, ok := GetAs[bool](s, "bool")
+		check("GetAs[bool]", v13, ok, true, true)
+		v14, ok := GetAs[[]string](s, "list")
+		check("GetAs[[]string]", v14, ok, []string{"a", "b"}, true)
+		v15, ok := GetAs[profile](s, "profile")
+		check("GetAs[profile]", v15, ok, profile{"Ann", 30, []string{"x"}}, true)
+		v16, ok := GetAs[int](s, "missing")
+		check("GetAs[int](missing)", v16, ok, 0, false)
+		v17, ok := GetAs[string](s, "null")
+		check("GetAs[string](null)", v17, ok, "", false)
+		v18, ok := GetAs[json.Number](s, "huge")
+		check("GetAs[json.Number](huge)", v18, ok, "123456789012345678901234567890", true)
+		v19, ok := GetAs[int64](s, "maxint64")
+		check("GetAs[int64](max)", v19, ok, int64(9223372036854775807), true)
+		v20, ok := GetAs[uint64](s, "maxuint64")
+		check("GetAs[uint64](max)", v20, ok, uint64(18446744073709551615), true)
+		v21, ok := GetAs[int64](s, "maxuint64")
+		check("GetAs[int64](max uint64)", v21, ok, 0, false)
+		v22, ok := GetAs[any](s, "str")
+		check("GetAs[any]", v22, ok, "hi", true)
+		v23, ok := GetAs[map[string]any](s, "profile")
+		check("GetAs[map]", v23["name"], ok, "Ann", true)
+		v24, ok := GetAs[[]int](s, "list")
+		check("GetAs[[]int](strings)", v24, ok, nil, false)
+		// A value set in this request keeps its Go type.
+		s.Set("p", profile{Name: "Bo"})
+		v25, ok := GetAs[profile](s, "p")
+		check("GetAs[profile](set)", v25.Name, ok, "Bo", true)
+	}, cookie)
+}
+
+// TestGetAsIntegers: the json.Number fast path of GetAs[int] and
+// GetAs[int64] answers as the general conversion does.
+func TestGetAsIntegers(t *testing.T) {
+	tests := []struct {
+		in    json.Number
+		want  int64
+		ok    bool
+		okInt bool // int is 64 bits here; kept separate for clarity
+	}{
+		{"0", 0, true, true},
+		{"42", 42, true, true},
+		{"-7", -7, true, true},
+		{"9223372036854775807", 9223372036854775807, true, true},
+		{"9223372036854775808", 0, false, false},
+		{"1e3", 1000, true, true},
+		{"2.0", 2, true, true},
+		{"1.5", 0, false, false},
+		{"-0", 0, true, true},
+	}
+	for _, tc := range tests {
+		s := &Session{scheme: defaultScheme{}, values: map[string]any{"k": tc.in}}
+		got64, ok := GetAs[int64](s, "k")
+		if ok != tc.ok || got64 != tc.want {
+			t.Errorf("GetAs[int64](%s) = %d, %v; want %d, %v", tc.in, got64, ok, tc.want, tc.ok)
+		}
+		got, ok := GetAs[int](s, "k")
+		if ok != tc.okInt || int64(got) != tc.want {
+			t.Errorf("GetAs[int](%s) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.okInt)
+		}
+	}
+}
+
+// A JSON null is a nil for the types that have one, and fits no other.
+func TestGetAsNull(t *testing.T) {
+	s := newTestSession()
+	s.values = map[string]any{"null": nil}
+	if v, ok := GetAs[any](s, "null"); v != nil || !ok {
+		t.Errorf("GetAs[any](null) = %v, %v; want nil, true", v, ok)
+	}
+	if v, ok := GetAs[*int](s, "null"); v != nil || !ok {
+		t.Errorf("GetAs[*int](null) = %v, %v; want nil, true", v, ok)
+	}
+	if v, ok := GetAs[map[string]any](s, "null"); v != nil || !ok {
+		t.Errorf("GetAs[map](null) = %v, %v; want nil, true", v, ok)
+	}
+	if v, ok := GetAs[[]string](s, "null"); v != nil || !ok {
+		t.Errorf("GetAs[[]string](null) = %v, %v; want nil, true", v, ok)
+	}
+	if v, ok := GetAs[string](s, "null"); v != "" || ok {
+		t.Errorf("GetAs[string](null) = %q, %v; want \"\", false", v, ok)
+	}
+	if v, ok := GetAs[int](s, "null"); v != 0 || ok {
+		t.Errorf("GetAs[int](null) = %v, %v; want 0, false", v, ok)
+	}
+	type pair struct{ A int }
+	if _, ok := GetAs[pair](s, "null"); ok {
+		t.Errorf("GetAs[struct](null): ok")
+	}
+	if _, ok := GetAs[any](s, "missing"); ok {
+		t.Errorf("GetAs[any](missing): ok")
+	}
+}
