@@ -8,15 +8,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctxsession/sessions/internal/testkit"
 )
 
 func TestLoginPreventsFixation(t *testing.T) {
-	e := mwNew(t, SessionConfig{AbsoluteTimeout: 24 * time.Hour})
-	srv := e.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e := NewEnv(t, SessionConfig{AbsoluteTimeout: 24 * time.Hour})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		switch r.URL.Path {
 		case "/anon":
-			s := mwGetSession(t, r)
+			s := MustSession(t, r)
 			s.Set("cart", []string{"book"})
 			s.Set("planted", "by attacker")
 		case "/login":
@@ -32,57 +34,58 @@ func TestLoginPreventsFixation(t *testing.T) {
 				t.Errorf("Login(\"\"): err %v, want ErrInvalidUserID", err)
 			}
 		}
-		s := mwGetSession(t, r)
+		s := MustSession(t, r)
 		id, ok := UserID(ctx)
 		fmt.Fprintf(w, "%s %v %v %d", id, ok, s.Keys(), s.Created().Unix())
-	}))
-	srv.get("/anon")
-	before := srv.jarCookie("session")
-	e.clock.Add(time.Hour)
-	resp := srv.get("/login")
-	after := srv.jarCookie("session")
+	})
+	srv := e.Server(h)
+	srv.Get("/anon")
+	before := srv.Cookie("session")
+	e.Clock.Add(time.Hour)
+	resp := srv.Get("/login")
+	after := srv.Cookie("session")
 	if after == "" || after == before {
 		t.Errorf("Login did not issue a new cookie")
 	}
-	want := fmt.Sprintf("42 true [] %d", mwT0.Add(time.Hour).Unix())
-	if resp.body != want || srv.get("/").body != want {
-		t.Errorf("after Login: %q, want %q (no pre-login keys, created at login)", resp.body, want)
+	want := fmt.Sprintf("42 true [] %d", TestStart.Add(time.Hour).Unix())
+	if resp.Body != want || srv.Get("/").Body != want {
+		t.Errorf("after Login: %q, want %q (no pre-login keys, created at login)", resp.Body, want)
 	}
-	srv.get("/login-empty")
+	srv.Get("/login-empty")
 
-	srv2 := e.serve(srv.handler)
-	srv2.get("/anon")
-	resp = srv2.get("/loginkeep")
-	want = fmt.Sprintf("43 true [cart] %d", mwT0.Add(time.Hour).Unix())
-	if resp.body != want || srv2.get("/").body != want {
-		t.Errorf("after LoginKeep: %q, want %q", resp.body, want)
+	srv2 := e.Server(h)
+	srv2.Get("/anon")
+	resp = srv2.Get("/loginkeep")
+	want = fmt.Sprintf("43 true [cart] %d", TestStart.Add(time.Hour).Unix())
+	if resp.Body != want || srv2.Get("/").Body != want {
+		t.Errorf("after LoginKeep: %q, want %q", resp.Body, want)
 	}
 
 	// The absolute timeout counts from the login.
-	e.clock.Add(24*time.Hour - time.Second)
-	if got := srv.get("/").body; !strings.HasPrefix(got, "42 true") {
+	e.Clock.Add(24*time.Hour - time.Second)
+	if got := srv.Get("/").Body; !strings.HasPrefix(got, "42 true") {
 		t.Errorf("just before AbsoluteTimeout: %q", got)
 	}
-	e.clock.Add(2 * time.Second)
-	if got := srv.get("/").body; !strings.HasPrefix(got, " false") {
+	e.Clock.Add(2 * time.Second)
+	if got := srv.Get("/").Body; !strings.HasPrefix(got, " false") {
 		t.Errorf("after AbsoluteTimeout: %q, want anonymous", got)
 	}
 }
 
 func TestLogoutDeletesCookieWithPathAndDomain(t *testing.T) {
-	e := mwNew(t, SessionConfig{Path: "/app", Domain: "example.test", Secure: true, CookieName: "sid"})
-	cookie := e.mint(map[string]any{"k": "v"})
+	e := NewEnv(t, SessionConfig{Path: "/app", Domain: "example.test", Secure: true, CookieName: "sid"})
+	cookie := e.Mint(map[string]any{"k": "v"})
 	var after int
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) {
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
 		if err := Logout(r.Context()); err != nil {
 			t.Errorf("Logout: %v", err)
 		}
 		if _, ok := UserID(r.Context()); ok {
 			t.Errorf("UserID after Logout: ok")
 		}
-		after = mwGetSession(t, r).Len()
+		after = MustSession(t, r).Len()
 	}, cookie)
-	c := mwSessionCookie(t, rec.Header(), "sid")
+	c := testkit.SetCookie(t, rec.Header(), "sid")
 	if c == nil || c.MaxAge != -1 || c.Path != "/app" || c.Domain != "example.test" || !c.Secure || !c.HttpOnly {
 		t.Errorf("Logout sent %+v, want a deletion with Path /app, Domain example.test, Secure, HttpOnly", c)
 	}
@@ -91,8 +94,8 @@ func TestLogoutDeletesCookieWithPathAndDomain(t *testing.T) {
 	}
 
 	// Logged in, then out, over a real connection.
-	e2 := mwNew(t, SessionConfig{})
-	srv := e2.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e2 := NewEnv(t, SessionConfig{})
+	srv := e2.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/login":
 			Login(r.Context(), "u")
@@ -102,12 +105,30 @@ func TestLogoutDeletesCookieWithPathAndDomain(t *testing.T) {
 		id, _ := UserID(r.Context())
 		io.WriteString(w, id)
 	}))
-	srv.get("/login")
-	if srv.get("/").body != "u" {
+	srv.Get("/login")
+	if srv.Get("/").Body != "u" {
 		t.Fatal("not logged in")
 	}
-	srv.get("/logout")
-	if got := srv.get("/").body; got != "" || srv.jarCookie("session") != "" {
-		t.Errorf("after Logout: user %q, cookie %q", got, srv.jarCookie("session"))
+	srv.Get("/logout")
+	if got := srv.Get("/").Body; got != "" || srv.Cookie("session") != "" {
+		t.Errorf("after Logout: user %q, cookie %q", got, srv.Cookie("session"))
+	}
+}
+
+// Session fixation in cookie mode: an attacker plants their own anonymous
+// cookie; the victim logs in with it. The planted cookie stays anonymous:
+// the login is in the new cookie only.
+func TestSecurityCookieModeLoginFixation(t *testing.T) {
+	e := NewEnv(t, SessionConfig{})
+	planted := e.MustVisit("", func(_ *http.Request, s *Session) { s.Set("attacker", true) }).Cookie
+	victim := e.Issue("alice", nil, "session="+planted)
+	if victim == planted {
+		t.Fatal("Login kept the planted cookie")
+	}
+	if u := e.Load("session=" + planted).UserID; u != "" {
+		t.Errorf("planted cookie after the victim's login: user %q, want none", u)
+	}
+	if kept := e.Load("session=" + victim).Values["attacker"]; kept != nil {
+		t.Errorf("the planted session's data survived Login: %v", kept)
 	}
 }

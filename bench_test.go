@@ -31,7 +31,7 @@ func (w *benchWriter) reset() { clear(w.h) }
 func benchMiddleware(b *testing.B) *Middleware {
 	b.Helper()
 	m, err := New(SessionConfig{
-		SecretKey: mwKey,
+		SecretKey: TestKey,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -128,8 +128,8 @@ func BenchmarkWrite(b *testing.B) {
 // either a session or an error matching ErrInvalidCookie.
 func BenchmarkFormats(b *testing.B) {
 	values := map[string]any{"user": "ann", "cart": []any{"apple", "pear"}, "n": 42, "theme": "dark"}
-	for _, f := range allFormats {
-		m := ixNew(b, SessionConfig{Format: f})
+	for _, f := range Formats() {
+		m := NewEnv(b, SessionConfig{Format: f}).M
 		v, err := m.Encode(values)
 		if err != nil {
 			b.Fatal(err)

@@ -10,13 +10,15 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/ctxsession/sessions/internal/testkit"
 )
 
 func TestCommitBeforeStreaming(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
+	e := NewEnv(t, SessionConfig{})
 	var inHandler []string
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+		s := MustSession(t, r)
 		s.Set("a", 1)
 		if err := Commit(r.Context()); err != nil {
 			t.Errorf("Commit: %v", err)
@@ -30,11 +32,11 @@ func TestCommitBeforeStreaming(t *testing.T) {
 	if len(inHandler) != 1 {
 		t.Errorf("after Commit the headers hold %q, want one Set-Cookie", inHandler)
 	}
-	c := mwSessionCookie(t, rec.Header(), "session")
+	c := testkit.SetCookie(t, rec.Header(), "session")
 	if c == nil {
 		t.Fatal("no session cookie")
 	}
-	values, err := e.m.Decode(context.Background(), c.Value)
+	values, err := e.M.Decode(context.Background(), c.Value)
 	if err != nil || values["a"] != json.Number("1") || values["b"] != json.Number("2") {
 		t.Errorf("cookie holds %v, %v; want a=1 b=2", values, err)
 	}
@@ -43,7 +45,7 @@ func TestCommitBeforeStreaming(t *testing.T) {
 	}
 
 	// Commit of an unchanged session writes nothing and is not an error.
-	rec = e.do(func(w http.ResponseWriter, r *http.Request) {
+	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
 		if err := Commit(r.Context()); err != nil {
 			t.Errorf("Commit: %v", err)
 		}
@@ -52,20 +54,20 @@ func TestCommitBeforeStreaming(t *testing.T) {
 		t.Errorf("Commit of an empty session set %q", got)
 	}
 	// Commit reports what the error handler would have received.
-	rec = e.do(func(w http.ResponseWriter, r *http.Request) {
-		mwGetSession(t, r).Set("bad", make(chan int))
+	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
+		MustSession(t, r).Set("bad", make(chan int))
 		if err := Commit(r.Context()); err == nil {
 			t.Errorf("Commit of an unencodable value: nil error")
 		}
 	}, "")
-	if rec.Code != http.StatusInternalServerError || len(e.errors()) != 1 {
-		t.Errorf("unencodable value: status %d, errors %v; want 500 and one error", rec.Code, e.errors())
+	if rec.Code != http.StatusInternalServerError || len(e.Errors()) != 1 {
+		t.Errorf("unencodable value: status %d, errors %v; want 500 and one error", rec.Code, e.Errors())
 	}
 }
 
 func TestWithSession(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	srv := e.serve(WithSession(func(w http.ResponseWriter, r *http.Request, s *Session) {
+	e := NewEnv(t, SessionConfig{})
+	srv := e.Server(WithSession(func(w http.ResponseWriter, r *http.Request, s *Session) {
 		same, _ := GetSession(r.Context())
 		if same != s {
 			t.Errorf("WithSession passed %p, GetSession returns %p", s, same)
@@ -74,8 +76,8 @@ func TestWithSession(t *testing.T) {
 		s.Set("n", n+1)
 		fmt.Fprint(w, n+1)
 	}))
-	srv.get("/")
-	if got := srv.get("/").body; got != "2" {
+	srv.Get("/")
+	if got := srv.Get("/").Body; got != "2" {
 		t.Errorf("second visit counted %s, want 2", got)
 	}
 	// Outside the middleware: a 500, the function not called.
@@ -120,7 +122,7 @@ func TestErrNoSessionOutsideMiddleware(t *testing.T) {
 // with the session added: its values, deadline and cancellation come
 // through, and contexts derived from it still find the session.
 func TestHandlerContext(t *testing.T) {
-	m := perfMiddleware(t)
+	m := NewEnv(t, SessionConfig{}).M
 	type key struct{}
 	parent, cancel := context.WithTimeout(context.WithValue(context.Background(), key{}, "v"), time.Hour)
 	deadline, _ := parent.Deadline()
@@ -158,15 +160,15 @@ func TestHandlerContext(t *testing.T) {
 // out or stored before it, are committed again (before the headers) or
 // reported (after them), never silently lost.
 func TestInPlaceChangeAfterCommit(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	cookie := e.mint(map[string]any{"list": []any{"a"}})
+	e := NewEnv(t, SessionConfig{})
+	cookie := e.Mint(map[string]any{"list": []any{"a"}})
 	tests := []struct {
 		name string
 		h    func(t *testing.T, w http.ResponseWriter, r *http.Request)
 		want string // the value of list[0] or m["x"] the cookie must carry
 	}{
 		{"loaded slice", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
-			s := mwGetSession(t, r)
+			s := MustSession(t, r)
 			l, _ := s.Get("list")
 			s.Set("other", 1) // so that Commit writes
 			if err := Commit(r.Context()); err != nil {
@@ -177,7 +179,7 @@ func TestInPlaceChangeAfterCommit(t *testing.T) {
 		}, "changed"},
 		{"stored map", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
 			m := map[string]any{"x": "before"}
-			mwGetSession(t, r).Set("m", m)
+			MustSession(t, r).Set("m", m)
 			if err := Commit(r.Context()); err != nil {
 				t.Error(err)
 			}
@@ -185,12 +187,12 @@ func TestInPlaceChangeAfterCommit(t *testing.T) {
 		}, "changed"},
 	}
 	for _, tt := range tests {
-		rec := e.do(func(w http.ResponseWriter, r *http.Request) { tt.h(t, w, r) }, cookie)
-		c := mwSessionCookie(t, rec.Header(), "session")
+		rec := e.Do(func(w http.ResponseWriter, r *http.Request) { tt.h(t, w, r) }, cookie)
+		c := testkit.SetCookie(t, rec.Header(), "session")
 		if c == nil {
 			t.Fatalf("%s: no cookie", tt.name)
 		}
-		v, err := e.m.Decode(context.Background(), c.Value)
+		v, err := e.M.Decode(context.Background(), c.Value)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,14 +209,14 @@ func TestInPlaceChangeAfterCommit(t *testing.T) {
 	}
 
 	// After the headers: reported.
-	e.do(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
+	e.Do(func(w http.ResponseWriter, r *http.Request) {
+		s := MustSession(t, r)
 		l, _ := s.Get("list")
 		s.Set("other", 1) // so that the session is written with the headers
 		io.WriteString(w, "body")
 		l.([]any)[0] = "too late"
 	}, cookie)
-	if errs := e.errors(); len(errs) != 1 || !errors.Is(errs[0], ErrHeadersWritten) {
+	if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], ErrHeadersWritten) {
 		t.Errorf("in-place change after the headers: errors %v, want [ErrHeadersWritten]", errs)
 	}
 }

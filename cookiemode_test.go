@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctxsession/sessions/internal/testkit"
 )
 
 // FuzzDecodeCookie feeds arbitrary strings to the default codec and the
@@ -80,18 +82,18 @@ func FuzzDecodeCookie(f *testing.F) {
 
 func TestCookieTooLarge(t *testing.T) {
 	// Default error handler: 500, the handler's headers dropped.
-	m, err := New(SessionConfig{SecretKey: mwKey, Logger: slog.New(&mwLogs{})})
+	m, err := New(SessionConfig{SecretKey: TestKey, Logger: slog.New(&Logs{})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	jar, _ := cookiejar.New(nil)
 	srv := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
+		s := MustSession(t, r)
 		switch r.URL.Path {
 		case "/small":
 			s.Set("v", "small")
 		case "/big":
-			s.Set("v", mwIncompressible(MaxCookieSize))
+			s.Set("v", Incompressible(MaxCookieSize))
 			w.Header().Set("X-Handler", "1")
 			io.WriteString(w, "handler body")
 			return
@@ -120,29 +122,29 @@ func TestCookieTooLarge(t *testing.T) {
 	}
 
 	// A custom error handler receives ErrCookieTooLarge.
-	e := mwNew(t, SessionConfig{})
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) {
-		mwGetSession(t, r).Set("v", mwIncompressible(MaxCookieSize))
+	e := NewEnv(t, SessionConfig{})
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+		MustSession(t, r).Set("v", Incompressible(MaxCookieSize))
 	}, "")
-	if errs := e.errors(); len(errs) != 1 || !errors.Is(errs[0], ErrCookieTooLarge) || rec.Code != 500 {
+	if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], ErrCookieTooLarge) || rec.Code != 500 {
 		t.Errorf("error handler got %v (status %d), want [ErrCookieTooLarge]", errs, rec.Code)
 	}
 	// Just under the limit is fine.
-	e = mwNew(t, SessionConfig{})
-	rec = e.do(func(w http.ResponseWriter, r *http.Request) {
-		mwGetSession(t, r).Set("v", mwIncompressible(2900))
+	e = NewEnv(t, SessionConfig{})
+	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
+		MustSession(t, r).Set("v", Incompressible(2900))
 	}, "")
-	if c := mwSessionCookie(t, rec.Header(), "session"); c == nil || len(e.errors()) != 0 {
-		t.Errorf("2900-byte value: cookie %v, errors %v", c != nil, e.errors())
+	if c := testkit.SetCookie(t, rec.Header(), "session"); c == nil || len(e.Errors()) != 0 {
+		t.Errorf("2900-byte value: cookie %v, errors %v", c != nil, e.Errors())
 	} else if n := len("session=") + len(c.Value); n > MaxCookieSize {
 		t.Errorf("cookie of %d bytes sent", n)
 	}
 }
 
 func TestBadCookiesGiveEmptySession(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	codec := e.m.codec
-	now := e.clock.Now()
+	e := NewEnv(t, SessionConfig{})
+	codec := e.M.codec
+	now := e.Clock.Now()
 	sign := func(payload string) string {
 		v, err := codec.Encode([]byte(payload), now)
 		if err != nil {
@@ -150,14 +152,14 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 		}
 		return v
 	}
-	good := e.mint(map[string]any{"k": "v"})
+	good := e.Mint(map[string]any{"k": "v"})
 	payload, rest, _ := strings.Cut(good, ".")
 	tsPart, _, _ := strings.Cut(rest, ".")
 	signRaw := func(value string) string { return codec.(*itsdangerousCodec).s.signRaw([]byte(value)) }
-	wrongKey, _ := encodeAt(mwNew(t, SessionConfig{SecretKey: mwOtherKey}).m, map[string]any{"k": "v"}, now)
-	oversized := sign(`{"v":"` + mwIncompressible(MaxCookieSize) + `"}`)
-	expired, _ := encodeAt(e.m, map[string]any{"k": "v"}, now.Add(-DefaultMaxAge-time.Second))
-	future, _ := encodeAt(e.m, map[string]any{"k": "v"}, now.Add(time.Hour))
+	wrongKey, _ := EncodeAt(NewEnv(t, SessionConfig{SecretKey: TestOtherKey}).M, map[string]any{"k": "v"}, now)
+	oversized := sign(`{"v":"` + Incompressible(MaxCookieSize) + `"}`)
+	expired, _ := EncodeAt(e.M, map[string]any{"k": "v"}, now.Add(-DefaultMaxAge-time.Second))
+	future, _ := EncodeAt(e.M, map[string]any{"k": "v"}, now.Add(time.Hour))
 
 	tests := []struct {
 		name   string
@@ -188,11 +190,11 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(e.logs.rejections())
+			before := len(e.Logs.Rejections())
 			var keys []string
 			var user string
 			var gotErr error
-			rec := e.do(func(w http.ResponseWriter, r *http.Request) {
+			rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
 				var s *Session
 				s, gotErr = GetSession(r.Context())
 				if s != nil {
@@ -205,7 +207,7 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Errorf("status %d, want 200", rec.Code)
 			}
-			rej := e.logs.rejections()[before:]
+			rej := e.Logs.Rejections()[before:]
 			if len(rej) != 1 || !errors.Is(rej[0], tt.want) || !errors.Is(rej[0], ErrInvalidCookie) {
 				t.Errorf("logged rejections %v, want one matching %v", rej, tt.want)
 			}
@@ -217,17 +219,17 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 	r.Header.Add("Cookie", "session="+wrongKey+"; other=1")
 	r.Header.Add("Cookie", `session="`+good+`"`)
 	var got string
-	e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, _ = GetAs[string](mwGetSession(t, r), "k")
+	e.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = GetAs[string](MustSession(t, r), "k")
 	})).ServeHTTP(httptest.NewRecorder(), r)
 	if got != "v" {
 		t.Errorf("bad cookie then a good one: k = %q, want v", got)
 	}
 	// A fresh session replacing a bad cookie is written once it holds data.
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) { mwGetSession(t, r).Set("n", 1) }, wrongKey)
-	if c := mwSessionCookie(t, rec.Header(), "session"); c == nil {
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) { MustSession(t, r).Set("n", 1) }, wrongKey)
+	if c := testkit.SetCookie(t, rec.Header(), "session"); c == nil {
 		t.Error("no cookie replaces the bad one")
-	} else if v, err := e.m.Decode(context.Background(), c.Value); err != nil || len(v) != 1 {
+	} else if v, err := e.M.Decode(context.Background(), c.Value); err != nil || len(v) != 1 {
 		t.Errorf("replacement cookie holds %v, %v", v, err)
 	}
 }

@@ -16,8 +16,8 @@ func TestFormatsCookieTooLarge(t *testing.T) {
 		buf[i] = byte(r.Uint32())
 	}
 	big := map[string]any{"blob": base64.StdEncoding.EncodeToString(buf)}
-	for _, f := range allFormats {
-		m := ixNew(t, SessionConfig{Format: f})
+	for _, f := range Formats() {
+		m := NewEnv(t, SessionConfig{Format: f}).M
 		if v, err := m.Encode(big); !errors.Is(err, ErrCookieTooLarge) {
 			t.Errorf("%v: Encode of a 5336-byte value = %d bytes, %v; want ErrCookieTooLarge", f, len(v), err)
 		}
@@ -31,7 +31,7 @@ func TestEncodeAtVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := encodeAt(m, map[string]any{"user": "alice", ReservedKey: "dropped"}, vectorTime)
+	got, err := EncodeAt(m, map[string]any{"user": "alice", ReservedKey: "dropped"}, vectorTime)
 	if err != nil {
 		t.Fatal(err)
 	}

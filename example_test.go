@@ -351,7 +351,7 @@ func ExampleFormatJWT() {
 func ExampleMiddleware_DestroyUser() {
 	store := memstore.New()
 	defer store.Close()
-	mw, _ := sessions.New(sessions.SessionConfig{SecretKey: stKey, Store: store})
+	mw, _ := sessions.New(sessions.SessionConfig{SecretKey: exampleKey, Store: store})
 	login := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sessions.Login(r.Context(), "alice")
 	}))

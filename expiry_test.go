@@ -1,4 +1,4 @@
-package sessions
+package sessions_test
 
 import (
 	"context"
@@ -6,32 +6,36 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/faultstore"
+	"github.com/ctxsession/sessions/internal/testkit"
 )
 
 // Time: every test runs on a settable clock; nothing sleeps.
 
 func TestExpiryMaxAge(t *testing.T) {
-	e := mwNew(t, SessionConfig{MaxAge: time.Hour})
-	cookie := e.mint(map[string]any{"k": "v"})
+	e := sessions.NewEnv(t, sessions.SessionConfig{MaxAge: time.Hour})
+	cookie := e.Mint(map[string]any{"k": "v"})
 	read := func() (int, []error) {
-		before := len(e.logs.rejections())
+		before := len(e.Logs.Rejections())
 		n := 0
-		e.do(func(w http.ResponseWriter, r *http.Request) { n = mwGetSession(t, r).Len() }, cookie)
-		return n, e.logs.rejections()[before:]
+		e.Do(func(w http.ResponseWriter, r *http.Request) { n = sessions.MustSession(t, r).Len() }, cookie)
+		return n, e.Logs.Rejections()[before:]
 	}
-	e.clock.Add(time.Hour)
+	e.Clock.Add(time.Hour)
 	if n, errs := read(); n != 1 || len(errs) != 0 {
 		t.Errorf("at MaxAge: %d keys, rejections %v; want 1, none", n, errs)
 	}
-	e.clock.Add(time.Second)
+	e.Clock.Add(time.Second)
 	n, errs := read()
-	var exp *ExpiredError
-	if n != 0 || len(errs) != 1 || !errors.As(errs[0], &exp) || exp.Which != "MaxAge" || !errors.Is(errs[0], ErrExpired) {
+	var exp *sessions.ExpiredError
+	if n != 0 || len(errs) != 1 || !errors.As(errs[0], &exp) || exp.Which != "MaxAge" || !errors.Is(errs[0], sessions.ErrExpired) {
 		t.Errorf("after MaxAge: %d keys, rejections %v; want 0 and an ExpiredError for MaxAge", n, errs)
 	}
 	// The cookie's Max-Age matches MaxAge.
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) { mwGetSession(t, r).Set("k", 1) }, "")
-	if c := mwSessionCookie(t, rec.Header(), "session"); c == nil || c.MaxAge != 3600 {
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) { sessions.MustSession(t, r).Set("k", 1) }, "")
+	if c := testkit.SetCookie(t, rec.Header(), "session"); c == nil || c.MaxAge != 3600 {
 		t.Errorf("cookie %v, want Max-Age 3600", c)
 	}
 }
@@ -48,39 +52,36 @@ func TestExpiryFutureTimestamp(t *testing.T) {
 		{-1, time.Second, false}, // negative skew: none allowed
 		{-1, 0, true},
 	} {
-		e := mwNew(t, SessionConfig{ClockSkew: tt.skew})
-		v, err := encodeAt(e.m, map[string]any{"k": 1}, e.clock.Now().Add(tt.ahead))
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := sessions.NewEnv(t, sessions.SessionConfig{ClockSkew: tt.skew})
+		v := e.MintAt(map[string]any{"k": 1}, e.Clock.Now().Add(tt.ahead))
 		n := 0
-		e.do(func(w http.ResponseWriter, r *http.Request) { n = mwGetSession(t, r).Len() }, v)
-		rej := e.logs.rejections()
+		e.Do(func(w http.ResponseWriter, r *http.Request) { n = sessions.MustSession(t, r).Len() }, v)
+		rej := e.Logs.Rejections()
 		if tt.ok && (n != 1 || len(rej) != 0) {
 			t.Errorf("skew %v, %v ahead: %d keys, rejections %v; want accepted", tt.skew, tt.ahead, n, rej)
 		}
-		if !tt.ok && (n != 0 || len(rej) != 1 || !errors.Is(rej[0], ErrFuture)) {
+		if !tt.ok && (n != 0 || len(rej) != 1 || !errors.Is(rej[0], sessions.ErrFuture)) {
 			t.Errorf("skew %v, %v ahead: %d keys, rejections %v; want ErrFuture", tt.skew, tt.ahead, n, rej)
 		}
 	}
 }
 
 func TestIdleTimeoutThrottledRefresh(t *testing.T) {
-	e := mwNew(t, SessionConfig{IdleTimeout: time.Hour})
-	cookie := e.mint(map[string]any{"k": "v"})
+	e := sessions.NewEnv(t, sessions.SessionConfig{IdleTimeout: time.Hour})
+	cookie := e.Mint(map[string]any{"k": "v"})
 	visit := func() (keys int, set *http.Cookie) {
-		rec := e.do(func(w http.ResponseWriter, r *http.Request) { keys = mwGetSession(t, r).Len() }, cookie)
-		set = mwSessionCookie(t, rec.Header(), "session")
+		rec := e.Do(func(w http.ResponseWriter, r *http.Request) { keys = sessions.MustSession(t, r).Len() }, cookie)
+		set = testkit.SetCookie(t, rec.Header(), "session")
 		if set != nil {
 			cookie = set.Value
 		}
 		return keys, set
 	}
-	e.clock.Add(14 * time.Minute)
+	e.Clock.Add(14 * time.Minute)
 	if n, c := visit(); n != 1 || c != nil {
 		t.Errorf("before a quarter of the window: %d keys, cookie %v; want 1 key, no cookie", n, c)
 	}
-	e.clock.Add(time.Minute) // 15 minutes: a quarter
+	e.Clock.Add(time.Minute) // 15 minutes: a quarter
 	n, c := visit()
 	if n != 1 || c == nil {
 		t.Fatalf("after a quarter of the window: %d keys, cookie %v; want a refreshed cookie", n, c)
@@ -90,39 +91,39 @@ func TestIdleTimeoutThrottledRefresh(t *testing.T) {
 	}
 	// Active use keeps it alive well beyond the first hour...
 	for range 6 {
-		e.clock.Add(50 * time.Minute)
+		e.Clock.Add(50 * time.Minute)
 		if n, _ := visit(); n != 1 {
-			t.Fatalf("active session expired at %v", e.clock.Now().Sub(mwT0))
+			t.Fatalf("active session expired at %v", e.Clock.Now().Sub(sessions.TestStart))
 		}
 	}
 	// ...but an hour and a second of inactivity ends it.
-	e.clock.Add(time.Hour + time.Second)
+	e.Clock.Add(time.Hour + time.Second)
 	if n, _ := visit(); n != 0 {
 		t.Errorf("idle session still alive")
 	}
-	rej := e.logs.rejections()
-	var exp *ExpiredError
+	rej := e.Logs.Rejections()
+	var exp *sessions.ExpiredError
 	if len(rej) != 1 || !errors.As(rej[0], &exp) || exp.Which != "IdleTimeout" {
 		t.Errorf("rejections %v, want one IdleTimeout", rej)
 	}
 }
 
 func TestAbsoluteTimeoutNotExtendedByRefresh(t *testing.T) {
-	e := mwNew(t, SessionConfig{IdleTimeout: time.Hour, AbsoluteTimeout: 3 * time.Hour})
-	cookie := e.mint(map[string]any{"k": "v"})
+	e := sessions.NewEnv(t, sessions.SessionConfig{IdleTimeout: time.Hour, AbsoluteTimeout: 3 * time.Hour})
+	cookie := e.Mint(map[string]any{"k": "v"})
 	var last *http.Cookie
 	alive := func() bool {
 		n := 0
-		rec := e.do(func(w http.ResponseWriter, r *http.Request) { n = mwGetSession(t, r).Len() }, cookie)
-		if c := mwSessionCookie(t, rec.Header(), "session"); c != nil {
+		rec := e.Do(func(w http.ResponseWriter, r *http.Request) { n = sessions.MustSession(t, r).Len() }, cookie)
+		if c := testkit.SetCookie(t, rec.Header(), "session"); c != nil {
 			cookie, last = c.Value, c
 		}
 		return n == 1
 	}
 	for i := range 5 { // 40, 80, 120, 160 minutes: refreshed each time
-		e.clock.Add(40 * time.Minute)
+		e.Clock.Add(40 * time.Minute)
 		if i < 4 && !alive() {
-			t.Fatalf("session ended early, at %v", e.clock.Now().Sub(mwT0))
+			t.Fatalf("session ended early, at %v", e.Clock.Now().Sub(sessions.TestStart))
 		}
 	}
 	// At 160 minutes the refreshed cookie may live only 20 more minutes.
@@ -133,43 +134,43 @@ func TestAbsoluteTimeoutNotExtendedByRefresh(t *testing.T) {
 	if alive() {
 		t.Fatalf("session alive after AbsoluteTimeout")
 	}
-	rej := e.logs.rejections()
-	var exp *ExpiredError
-	if len(rej) != 1 || !errors.As(rej[0], &exp) || exp.Which != "AbsoluteTimeout" || !exp.Issued.Equal(mwT0) {
-		t.Errorf("rejections %v, want one AbsoluteTimeout counted from %v", rej, mwT0)
+	rej := e.Logs.Rejections()
+	var exp *sessions.ExpiredError
+	if len(rej) != 1 || !errors.As(rej[0], &exp) || exp.Which != "AbsoluteTimeout" || !exp.Issued.Equal(sessions.TestStart) {
+		t.Errorf("rejections %v, want one AbsoluteTimeout counted from %v", rej, sessions.TestStart)
 	}
 }
 
 // A cookie without our metadata (minted by another system) is counted from
 // its signed timestamp, and refreshing it must not restart that count.
 func TestAbsoluteTimeoutForeignCookie(t *testing.T) {
-	e := mwNew(t, SessionConfig{IdleTimeout: time.Hour, AbsoluteTimeout: 2 * time.Hour})
-	cookie, err := e.m.codec.Encode([]byte(`{"k":"v"}`), e.clock.Now())
+	e := sessions.NewEnv(t, sessions.SessionConfig{IdleTimeout: time.Hour, AbsoluteTimeout: 2 * time.Hour})
+	cookie, err := sessions.CodecOf(e.M).Encode([]byte(`{"k":"v"}`), e.Clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var created time.Time
 	alive := func() bool {
 		n := 0
-		rec := e.do(func(w http.ResponseWriter, r *http.Request) {
-			s := mwGetSession(t, r)
+		rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+			s := sessions.MustSession(t, r)
 			n, created = s.Len(), s.Created()
 		}, cookie)
-		if c := mwSessionCookie(t, rec.Header(), "session"); c != nil {
+		if c := testkit.SetCookie(t, rec.Header(), "session"); c != nil {
 			cookie = c.Value
 		}
 		return n == 1
 	}
 	for range 2 { // 50 and 100 minutes: refreshed
-		e.clock.Add(50 * time.Minute)
+		e.Clock.Add(50 * time.Minute)
 		if !alive() {
-			t.Fatalf("session ended early, at %v", e.clock.Now().Sub(mwT0))
+			t.Fatalf("session ended early, at %v", e.Clock.Now().Sub(sessions.TestStart))
 		}
-		if !created.Equal(mwT0) {
-			t.Errorf("Created() = %v, want the signed time %v", created, mwT0)
+		if !created.Equal(sessions.TestStart) {
+			t.Errorf("Created() = %v, want the signed time %v", created, sessions.TestStart)
 		}
 	}
-	e.clock.Add(50 * time.Minute) // 150 minutes
+	e.Clock.Add(50 * time.Minute) // 150 minutes
 	if alive() {
 		t.Errorf("foreign cookie alive after AbsoluteTimeout: a refresh restarted its lifetime")
 	}
@@ -178,30 +179,30 @@ func TestAbsoluteTimeoutForeignCookie(t *testing.T) {
 func TestSecurityTimeMaxAgeBoundary(t *testing.T) {
 	for _, mode := range []string{"cookie", "store"} {
 		t.Run(mode, func(t *testing.T) {
-			clk := newTestClock(secT0)
-			cfg := SessionConfig{MaxAge: time.Hour, Now: clk.Now}
+			clk := sessions.NewClock(sessions.TestStart)
+			cfg := sessions.SessionConfig{MaxAge: time.Hour, Now: clk.Now}
 			if mode == "store" {
-				cfg.Store = newSecMapStore()
+				cfg.Store = faultstore.NewMem(t)
 			}
-			m := secNew(t, cfg)
-			v := secIssue(t, m, "alice", nil)
+			e := sessions.NewEnv(t, cfg)
+			v := e.Issue("alice", nil)
 
-			clk.Set(secT0.Add(time.Hour))
-			if seen := secLoad(t, m, "session="+v); seen.UserID != "alice" {
+			clk.Set(sessions.TestStart.Add(time.Hour))
+			if seen := e.Load("session=" + v); seen.UserID != "alice" {
 				t.Errorf("at exactly MaxAge: user %q, want alice", seen.UserID)
 			}
-			clk.Set(secT0.Add(time.Hour + time.Second))
-			if seen := secLoad(t, m, "session="+v); seen.UserID != "" {
+			clk.Set(sessions.TestStart.Add(time.Hour + time.Second))
+			if seen := e.Load("session=" + v); seen.UserID != "" {
 				t.Errorf("at MaxAge+1s: user %q, want none", seen.UserID)
 			}
 			if mode == "cookie" {
-				clk.Set(secT0.Add(time.Hour))
-				if _, err := m.Decode(context.Background(), v); err != nil {
+				clk.Set(sessions.TestStart.Add(time.Hour))
+				if _, err := e.M.Decode(context.Background(), v); err != nil {
 					t.Errorf("Decode at exactly MaxAge: %v", err)
 				}
-				clk.Set(secT0.Add(time.Hour + time.Second))
-				var ee *ExpiredError
-				if _, err := m.Decode(context.Background(), v); !errors.As(err, &ee) || ee.Which != "MaxAge" || !errors.Is(err, ErrInvalidCookie) {
+				clk.Set(sessions.TestStart.Add(time.Hour + time.Second))
+				var ee *sessions.ExpiredError
+				if _, err := e.M.Decode(context.Background(), v); !errors.As(err, &ee) || ee.Which != "MaxAge" || !errors.Is(err, sessions.ErrInvalidCookie) {
 					t.Errorf("Decode at MaxAge+1s = %v, want an ExpiredError for MaxAge", err)
 				}
 			}
@@ -215,8 +216,8 @@ func TestSecurityTimeFutureBeyondSkew(t *testing.T) {
 		ahead  time.Duration // how far in the future the cookie was signed
 		accept bool
 	}{
-		{0, DefaultClockSkew, true}, // default skew: one minute
-		{0, DefaultClockSkew + time.Second, false},
+		{0, sessions.DefaultClockSkew, true}, // default skew: one minute
+		{0, sessions.DefaultClockSkew + time.Second, false},
 		{10 * time.Second, 10 * time.Second, true},
 		{10 * time.Second, 11 * time.Second, false},
 		{-1, 0, true}, // negative: no skew at all
@@ -224,54 +225,53 @@ func TestSecurityTimeFutureBeyondSkew(t *testing.T) {
 		{0, 100 * 365 * 24 * time.Hour, false},
 	}
 	for _, c := range cases {
-		clk := newTestClock(secT0)
-		m := secNew(t, SessionConfig{ClockSkew: c.skew, Now: clk.Now})
-		v, err := encodeAt(m, map[string]any{"k": "v"}, secT0.Add(c.ahead))
+		clk := sessions.NewClock(sessions.TestStart)
+		e := sessions.NewEnv(t, sessions.SessionConfig{ClockSkew: c.skew, Now: clk.Now})
+		v, err := sessions.EncodeAt(e.M, map[string]any{"k": "v"}, sessions.TestStart.Add(c.ahead))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = m.Decode(context.Background(), v)
+		_, err = e.M.Decode(context.Background(), v)
 		if c.accept && err != nil {
 			t.Errorf("skew %v, signed %v ahead: %v, want accepted", c.skew, c.ahead, err)
 		}
-		if !c.accept && !errors.Is(err, ErrFuture) {
+		if !c.accept && !errors.Is(err, sessions.ErrFuture) {
 			t.Errorf("skew %v, signed %v ahead: %v, want ErrFuture", c.skew, c.ahead, err)
 		}
-		seen := secLoad(t, m, "session="+v)
+		seen := e.Load("session=" + v)
 		if got := seen.Values["k"] == "v"; got != c.accept {
 			t.Errorf("skew %v, signed %v ahead: middleware accepted = %v, want %v", c.skew, c.ahead, got, c.accept)
 		}
 	}
 }
 
-// secStep sends cookie at the clock's current time and returns the user the
+// step sends cookie at the clock's current time and returns the user the
 // handler saw and the cookie to use next (the refreshed one, if set).
-func secStep(t *testing.T, m *Middleware, cookie string) (string, string) {
+func step(t *testing.T, e *sessions.Env, cookie string) (string, string) {
 	t.Helper()
-	var seen secSeen
-	w := secServe(m, secProbe(&seen, nil), "session="+cookie)
-	if seen.Err != nil {
-		t.Fatal(seen.Err)
+	v := e.Visit(cookie, nil)
+	if v.Seen.Err != nil {
+		t.Fatal(v.Seen.Err)
 	}
-	if v, ok := secSetCookie(t, w, "session"); ok && v != "" {
-		cookie = v
+	if v.Cookie != "" {
+		cookie = v.Cookie
 	}
-	return seen.UserID, cookie
+	return v.Seen.UserID, cookie
 }
 
 func TestSecurityTimeIdleTimeout(t *testing.T) {
 	for _, mode := range []string{"cookie", "store"} {
 		t.Run(mode, func(t *testing.T) {
-			clk := newTestClock(secT0)
-			cfg := SessionConfig{IdleTimeout: 30 * time.Minute, MaxAge: 24 * time.Hour, Now: clk.Now}
+			clk := sessions.NewClock(sessions.TestStart)
+			cfg := sessions.SessionConfig{IdleTimeout: 30 * time.Minute, MaxAge: 24 * time.Hour, Now: clk.Now}
 			if mode == "store" {
-				cfg.Store = newSecMapStore()
+				cfg.Store = faultstore.NewMem(t)
 			}
-			m := secNew(t, cfg)
-			c0 := secIssue(t, m, "alice", nil)
+			e := sessions.NewEnv(t, cfg)
+			c0 := e.Issue("alice", nil)
 
-			clk.Set(secT0.Add(29 * time.Minute))
-			user, c1 := secStep(t, m, c0)
+			clk.Set(sessions.TestStart.Add(29 * time.Minute))
+			user, c1 := step(t, e, c0)
 			if user != "alice" {
 				t.Fatalf("29 minutes idle: user %q, want alice", user)
 			}
@@ -280,21 +280,21 @@ func TestSecurityTimeIdleTimeout(t *testing.T) {
 			}
 			// The old cookie has been idle for 31 minutes; the refreshed one
 			// for 2.
-			clk.Set(secT0.Add(31 * time.Minute))
-			if user, _ := secStep(t, m, c1); user != "alice" {
+			clk.Set(sessions.TestStart.Add(31 * time.Minute))
+			if user, _ := step(t, e, c1); user != "alice" {
 				t.Errorf("refreshed cookie after 2 idle minutes: user %q, want alice", user)
 			}
 			if mode == "cookie" {
-				if user, _ := secStep(t, m, c0); user != "" {
+				if user, _ := step(t, e, c0); user != "" {
 					t.Errorf("cookie idle 31 minutes: user %q, want none", user)
 				}
-				var ee *ExpiredError
-				if _, err := m.Decode(context.Background(), c0); !errors.As(err, &ee) || ee.Which != "IdleTimeout" {
+				var ee *sessions.ExpiredError
+				if _, err := e.M.Decode(context.Background(), c0); !errors.As(err, &ee) || ee.Which != "IdleTimeout" {
 					t.Errorf("Decode(idle cookie) = %v, want an IdleTimeout ExpiredError", err)
 				}
 			}
-			clk.Set(secT0.Add(29*time.Minute + 30*time.Minute + time.Second))
-			if user, _ := secStep(t, m, c1); user != "" {
+			clk.Set(sessions.TestStart.Add(29*time.Minute + 30*time.Minute + time.Second))
+			if user, _ := step(t, e, c1); user != "" {
 				t.Errorf("refreshed cookie idle 30m1s: user %q, want none", user)
 			}
 		})
@@ -304,29 +304,29 @@ func TestSecurityTimeIdleTimeout(t *testing.T) {
 func TestSecurityTimeAbsoluteTimeout(t *testing.T) {
 	for _, mode := range []string{"cookie", "store"} {
 		t.Run(mode, func(t *testing.T) {
-			clk := newTestClock(secT0)
-			cfg := SessionConfig{AbsoluteTimeout: 2 * time.Hour, IdleTimeout: 30 * time.Minute, Now: clk.Now}
+			clk := sessions.NewClock(sessions.TestStart)
+			cfg := sessions.SessionConfig{AbsoluteTimeout: 2 * time.Hour, IdleTimeout: 30 * time.Minute, Now: clk.Now}
 			if mode == "store" {
-				cfg.Store = newSecMapStore()
+				cfg.Store = faultstore.NewMem(t)
 			}
-			m := secNew(t, cfg)
-			cookie := secIssue(t, m, "alice", nil)
+			e := sessions.NewEnv(t, cfg)
+			cookie := e.Issue("alice", nil)
 			// Active every 20 minutes: the idle timeout never ends it.
 			for at := 20 * time.Minute; at <= 2*time.Hour; at += 20 * time.Minute {
-				clk.Set(secT0.Add(at))
+				clk.Set(sessions.TestStart.Add(at))
 				var user string
-				user, cookie = secStep(t, m, cookie)
+				user, cookie = step(t, e, cookie)
 				if user != "alice" {
 					t.Fatalf("active session at %v: user %q, want alice", at, user)
 				}
 			}
-			clk.Set(secT0.Add(2*time.Hour + time.Second))
-			if user, _ := secStep(t, m, cookie); user != "" {
+			clk.Set(sessions.TestStart.Add(2*time.Hour + time.Second))
+			if user, _ := step(t, e, cookie); user != "" {
 				t.Errorf("2h1s after login, active: user %q, want none", user)
 			}
 			if mode == "cookie" {
-				var ee *ExpiredError
-				if _, err := m.Decode(context.Background(), cookie); !errors.As(err, &ee) || ee.Which != "AbsoluteTimeout" {
+				var ee *sessions.ExpiredError
+				if _, err := e.M.Decode(context.Background(), cookie); !errors.As(err, &ee) || ee.Which != "AbsoluteTimeout" {
 					t.Errorf("Decode = %v, want an AbsoluteTimeout ExpiredError", err)
 				}
 			}

@@ -16,26 +16,26 @@ import (
 // decrypt it. An encrypted configuration must reject every value that is
 // not encrypted under its own keys, whatever else about it is valid.
 func TestSecurityEncryptedRejectsPlaintext(t *testing.T) {
-	enc := secNew(t, SessionConfig{Format: FormatEncrypted})
-	if v := secIssue(t, enc, "alice", map[string]any{"k": "v"}); secLoad(t, enc, "session="+v).UserID != "alice" {
+	enc := NewEnv(t, SessionConfig{Format: FormatEncrypted})
+	if v := enc.Issue("alice", map[string]any{"k": "v"}); enc.Load("session="+v).UserID != "alice" {
 		t.Fatal("a genuine encrypted cookie is not accepted")
 	}
 
 	var plain []string
 	// The same session in every other format, same key and cookie name.
 	for _, f := range []Format{FormatItsdangerous, FormatFlask, FormatStarlette, FormatJWT} {
-		plain = append(plain, secIssue(t, secNew(t, SessionConfig{Format: f}), "alice", map[string]any{"k": "v"}))
+		plain = append(plain, NewEnv(t, SessionConfig{Format: f}).Issue("alice", map[string]any{"k": "v"}))
 	}
 	// securecookie with the right MAC key but no encryption: a valid MAC
 	// over a plaintext payload.
-	hashKey, _, err := encryptionKeys([]byte(secKey), DefaultCookieName)
+	hashKey, _, err := encryptionKeys([]byte(TestKey), DefaultCookieName)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc := securecookie.New(hashKey, nil)
 	sc.SetSerializer(securecookie.NopEncoder{})
 	var body []byte
-	body = binary.BigEndian.AppendUint64(body, uint64(secT0.Unix()))
+	body = binary.BigEndian.AppendUint64(body, uint64(TestStart.Unix()))
 	body = append(body, `{"k":"v","`+ReservedKey+`":{"c":0,"uid":"alice"}}`...)
 	unencrypted, err := sc.Encode(DefaultCookieName, body)
 	if err != nil {
@@ -44,15 +44,15 @@ func TestSecurityEncryptedRejectsPlaintext(t *testing.T) {
 	plain = append(plain, unencrypted)
 	// The encrypted cookie of another name, and bare base64 JSON.
 	plain = append(plain,
-		secIssue(t, secNew(t, SessionConfig{Format: FormatEncrypted, CookieName: "other"}), "alice", map[string]any{"k": "v"}),
+		NewEnv(t, SessionConfig{Format: FormatEncrypted, CookieName: "other"}).Issue("alice", map[string]any{"k": "v"}),
 		base64.URLEncoding.EncodeToString([]byte(`{"k":"v","`+ReservedKey+`":{"uid":"alice"}}`)),
 	)
 
 	for i, v := range plain {
-		if _, err := enc.Decode(context.Background(), v); !errors.Is(err, ErrInvalidCookie) {
+		if _, err := enc.M.Decode(context.Background(), v); !errors.Is(err, ErrInvalidCookie) {
 			t.Errorf("value %d: Decode = %v, want ErrInvalidCookie", i, err)
 		}
-		if seen := secLoad(t, enc, "session="+v); seen.UserID != "" || len(seen.Values) != 0 {
+		if seen := enc.Load("session=" + v); seen.UserID != "" || len(seen.Values) != 0 {
 			t.Errorf("value %d was read by an encrypted configuration: %+v", i, seen)
 		}
 	}
@@ -61,8 +61,8 @@ func TestSecurityEncryptedRejectsPlaintext(t *testing.T) {
 // What "encrypted" promises: the session's content does not appear in the
 // cookie, in any layer of its encoding.
 func TestSecurityEncryptedHidesContent(t *testing.T) {
-	enc := secNew(t, SessionConfig{Format: FormatEncrypted})
-	v := secIssue(t, enc, "alice-the-user", map[string]any{"secret": "top-secret-value"})
+	enc := NewEnv(t, SessionConfig{Format: FormatEncrypted})
+	v := enc.Issue("alice-the-user", map[string]any{"secret": "top-secret-value"})
 	layers := [][]byte{[]byte(v)}
 	for i := 0; i < len(layers) && i < 20; i++ {
 		for _, part := range bytes.Split(layers[i], []byte("|")) {
@@ -82,8 +82,8 @@ func TestSecurityEncryptedHidesContent(t *testing.T) {
 	}
 	// The signed format, by contrast, only signs: the same content is
 	// readable (see SECURITY.md).
-	signed := secIssue(t, secNew(t, SessionConfig{}), "alice-the-user", map[string]any{"secret": "top-secret-value"})
-	payload, _, _ := secParts(t, signed)
+	signed := NewEnv(t, SessionConfig{}).Issue("alice-the-user", map[string]any{"secret": "top-secret-value"})
+	payload, _, _ := cookieParts(t, signed)
 	if raw, err := decodeSerialized(payload); err != nil || !strings.Contains(string(raw), "top-secret-value") {
 		t.Errorf("the signed format's payload is not readable JSON: %q, %v", raw, err)
 	}

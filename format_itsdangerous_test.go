@@ -43,8 +43,8 @@ func TestCompressThreshold(t *testing.T) {
 // A small cookie whose zlib payload inflates past the cap is rejected
 // without inflating it all.
 func TestSecurityPayloadCompressionBomb(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	s := secCodecSigner(t, m)
+	e := NewEnv(t, SessionConfig{})
+	s := signerOf(t, e.M)
 	const inflated = 2 << 20 // 2 MiB of JSON from a cookie under 4 KiB
 	var z bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
@@ -53,19 +53,19 @@ func TestSecurityPayloadCompressionBomb(t *testing.T) {
 	zw.Write([]byte(`"}`))
 	zw.Close()
 	body := "." + b64.EncodeToString(z.Bytes())
-	ts := b64.EncodeToString(intToBytes(uint64(secT0.Unix())))
+	ts := b64.EncodeToString(intToBytes(uint64(TestStart.Unix())))
 	bomb := s.signRaw([]byte(body + "." + ts))
 	if len("session=")+len(bomb) > MaxCookieSize {
 		t.Fatalf("bomb is %d bytes, does not fit in a cookie", len(bomb))
 	}
-	_, err := m.Decode(context.Background(), bomb)
+	_, err := e.M.Decode(context.Background(), bomb)
 	if !errors.Is(err, ErrMalformed) {
 		t.Fatalf("Decode(bomb) = %v, want ErrMalformed", err)
 	}
-	if n := secBytesPerRun(func() { m.Decode(context.Background(), bomb) }); n > 1<<20 {
+	if n := BytesPerRun(func() { e.M.Decode(context.Background(), bomb) }); n > 1<<20 {
 		t.Errorf("Decode(bomb of %d bytes inflating to %d) allocates %d bytes, want under 1 MiB", len(bomb), inflated, n)
 	}
-	if seen := secLoad(t, m, "session="+bomb); len(seen.Values) != 0 {
+	if seen := e.Load("session=" + bomb); len(seen.Values) != 0 {
 		t.Errorf("middleware accepted the bomb")
 	}
 
@@ -77,7 +77,7 @@ func TestSecurityPayloadCompressionBomb(t *testing.T) {
 	zw.Write([]byte(`"}`))
 	zw.Close()
 	okValue := s.signRaw([]byte("." + b64.EncodeToString(z.Bytes()) + "." + ts))
-	if _, err := m.Decode(context.Background(), okValue); err != nil {
+	if _, err := e.M.Decode(context.Background(), okValue); err != nil {
 		t.Errorf("Decode(payload of %d bytes) = %v, want success", maxPayload-8+8, err)
 	}
 }

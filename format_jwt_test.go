@@ -11,9 +11,9 @@ import (
 
 func TestJWTTimeClaims(t *testing.T) {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := newTestClock(t0)
-	m := ixNew(t, SessionConfig{Format: FormatJWT, Now: clock.Now, MaxAge: time.Hour, ClockSkew: time.Minute})
-	key := []byte(ixKey)
+	clock := NewClock(t0)
+	m := NewEnv(t, SessionConfig{Format: FormatJWT, Now: clock.Now, MaxAge: time.Hour, ClockSkew: time.Minute}).M
+	key := []byte(TestKey)
 	sign := func(method jwt.SigningMethod, k any, claims jwt.MapClaims) string {
 		s, err := jwt.NewWithClaims(method, claims).SignedString(k)
 		if err != nil {
@@ -73,7 +73,7 @@ func TestJWTTimeClaims(t *testing.T) {
 
 func TestJWTWrite(t *testing.T) {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	m := ixNew(t, SessionConfig{Format: FormatJWT, Now: func() time.Time { return t0 }, MaxAge: time.Hour})
+	m := NewEnv(t, SessionConfig{Format: FormatJWT, Now: func() time.Time { return t0 }, MaxAge: time.Hour}).M
 	v, err := m.Encode(map[string]any{"k": "v", "exp": 1, "iat": 2, "nbf": 3})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestJWTWrite(t *testing.T) {
 		}
 	}
 	// An empty session still gets its time claims.
-	c := newJWTCodec([][]byte{[]byte(ixKey)}, time.Hour, 0)
+	c := newJWTCodec([][]byte{[]byte(TestKey)}, time.Hour, 0)
 	for _, p := range []string{`{}`, ` { } `} {
 		v, err := c.Encode([]byte(p), t0)
 		if err != nil {
@@ -114,10 +114,10 @@ func TestJWTWrite(t *testing.T) {
 // FormatJWT accepts HS256 only: "none", another HMAC size under the same
 // key, and tokens with bad time claims are rejected.
 func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
-	clk := newTestClock(secT0)
-	m := secNew(t, SessionConfig{Format: FormatJWT, Now: clk.Now})
+	clk := NewClock(TestStart)
+	e := NewEnv(t, SessionConfig{Format: FormatJWT, Now: clk.Now})
 	claims := func(extra map[string]any) jwt.MapClaims {
-		c := jwt.MapClaims{"k": "v", ReservedKey: map[string]any{"c": secT0.Unix(), "uid": "alice"}, "iat": secT0.Unix(), "exp": secT0.Add(time.Hour).Unix()}
+		c := jwt.MapClaims{"k": "v", ReservedKey: map[string]any{"c": TestStart.Unix(), "uid": "alice"}, "iat": TestStart.Unix(), "exp": TestStart.Add(time.Hour).Unix()}
 		for k, v := range extra {
 			if v == nil {
 				delete(c, k)
@@ -134,8 +134,8 @@ func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
 		}
 		return v
 	}
-	key := []byte(secKey)
-	if _, err := m.Decode(context.Background(), sign(jwt.SigningMethodHS256, key, claims(nil))); err != nil {
+	key := []byte(TestKey)
+	if _, err := e.M.Decode(context.Background(), sign(jwt.SigningMethodHS256, key, claims(nil))); err != nil {
 		t.Fatalf("genuine HS256 token rejected: %v", err)
 	}
 	cases := []struct {
@@ -146,21 +146,27 @@ func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
 		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims(nil)), ErrInvalidCookie},
 		{"HS384 same key", sign(jwt.SigningMethodHS384, key, claims(nil)), ErrInvalidCookie},
 		{"HS512 same key", sign(jwt.SigningMethodHS512, key, claims(nil)), ErrInvalidCookie},
-		{"HS256 other key", sign(jwt.SigningMethodHS256, []byte(secOtherKey), claims(nil)), ErrBadSignature},
-		{"expired", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"exp": secT0.Add(-time.Hour).Unix()})), ErrExpired},
-		{"issued in the future", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": secT0.Add(time.Hour).Unix()})), ErrFuture},
-		{"not valid yet", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"nbf": secT0.Add(time.Hour).Unix()})), ErrFuture},
+		{"HS256 other key", sign(jwt.SigningMethodHS256, []byte(TestOtherKey), claims(nil)), ErrBadSignature},
+		{"expired", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"exp": TestStart.Add(-time.Hour).Unix()})), ErrExpired},
+		{"issued in the future", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": TestStart.Add(time.Hour).Unix()})), ErrFuture},
+		{"not valid yet", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"nbf": TestStart.Add(time.Hour).Unix()})), ErrFuture},
 		{"iat a string", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": "yesterday"})), ErrInvalidCookie},
 		{"exp a string", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"exp": "never"})), ErrInvalidCookie},
-		{"older than MaxAge", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": secT0.Add(-DefaultMaxAge - time.Second).Unix(), "exp": nil})), ErrExpired},
+		{"older than MaxAge", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": TestStart.Add(-DefaultMaxAge - time.Second).Unix(), "exp": nil})), ErrExpired},
 	}
 	for _, c := range cases {
-		_, err := m.Decode(context.Background(), c.token)
+		_, err := e.M.Decode(context.Background(), c.token)
 		if !errors.Is(err, c.want) || !errors.Is(err, ErrInvalidCookie) {
 			t.Errorf("%s: Decode = %v, want %v", c.name, err, c.want)
 		}
-		if seen := secLoad(t, m, "session="+c.token); seen.UserID != "" {
+		if seen := e.Load("session=" + c.token); seen.UserID != "" {
 			t.Errorf("%s: middleware accepted it as user %q", c.name, seen.UserID)
 		}
 	}
+}
+
+// TestJWTVectors: a token PyJWT 2.6 wrote, pinned so that the format stays
+// fixed even where Python is missing; Go writes the identical token.
+func TestJWTVectors(t *testing.T) {
+	checkPythonVector(t, FormatJWT, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJrIjoidiIsIl9jdHhzZXNzaW9uIjp7ImMiOjE3MDAwMDAwMDB9LCJleHAiOjE3MDEyMDk2MDAsImlhdCI6MTcwMDAwMDAwMH0.mWcp8YpTZZ_FcdqO5WwSb2R14ui534_aK8gS21AjtQY", true, map[string]any{"k": "v"})
 }

@@ -13,15 +13,15 @@ func TestGetAs(t *testing.T) {
 		Age  int      `json:"age"`
 		Tags []string `json:"tags"`
 	}
-	e := mwNew(t, SessionConfig{})
-	cookie := e.mint(map[string]any{
+	e := NewEnv(t, SessionConfig{})
+	cookie := e.Mint(map[string]any{
 		"int": 42, "neg": -7, "big": json.Number("300"), "huge": json.Number("123456789012345678901234567890"),
 		"float": 1.5, "intfloat": 2.0, "exp": json.Number("1e3"), "str": "hi", "bool": true, "null": nil,
 		"list": []string{"a", "b"}, "profile": map[string]any{"name": "Ann", "age": 30, "tags": []any{"x"}},
 		"maxint64": json.Number("9223372036854775807"), "maxuint64": json.Number("18446744073709551615"),
 	})
-	e.do(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
+	e.Do(func(w http.ResponseWriter, r *http.Request) {
+		s := MustSession(t, r)
 		check := func(name string, got any, ok bool, want any, wantOK bool) {
 			t.Helper()
 			if ok != wantOK || (wantOK && fmt.Sprint(got) != fmt.Sprint(want)) {

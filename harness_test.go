@@ -2,148 +2,92 @@ package sessions
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ctxsession/sessions/internal/testkit"
 )
 
-// regressionKey is the key of the tests that pin fixed regressions.
-const regressionKey = "0123456789abcdef0123456789abcdef"
+// The harness of the root package's tests. The tests of package
+// sessions_test (the store-mode ones, which need internal/faultstore) use
+// its exported names too.
 
-// testClock is a settable clock for SessionConfig.Now, safe for concurrent
+// The keys of the tests (MinKeyLength bytes or more).
+const (
+	TestKey      = "ctxsession-test-key-0123456789abcdefghijklm"
+	TestOldKey   = "ctxsession-test-old-key-0123456789abcdefghi"
+	TestOtherKey = "ctxsession-test-other-key-0123456789abcdefg"
+)
+
+// TestStart is the time every test clock starts at.
+var TestStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// A Clock is a settable clock for SessionConfig.Now, safe for concurrent
 // use by the handler and the test.
-type testClock struct {
+type Clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-// newTestClock returns a clock standing at start.
-func newTestClock(start time.Time) *testClock { return &testClock{t: start} }
+// NewClock returns a clock standing at start.
+func NewClock(start time.Time) *Clock { return &Clock{t: start} }
 
-func (c *testClock) Now() time.Time {
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
 // Set moves the clock to t.
-func (c *testClock) Set(t time.Time) {
+func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	c.t = t
 	c.mu.Unlock()
 }
 
 // Add moves the clock by d.
-func (c *testClock) Add(d time.Duration) {
+func (c *Clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
 
-// encodeAt is Middleware.Encode at a chosen issue time.
-func encodeAt(m *Middleware, values map[string]any, now time.Time) (string, error) {
-	c := *m
-	c.now = func() time.Time { return now }
-	return c.Encode(values)
-}
-
-// upperCodec is a user codec: it stores the payload in the clear, reversed
-// byte by byte, with no integrity at all (for the test only).
-type upperCodec struct{}
-
-func (upperCodec) Encode(p []byte, _ time.Time) (string, error) {
-	out := []byte(string(p))
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return "R" + string(encodeB64(out)), nil
-}
-
-func (upperCodec) Decode(v string, _ time.Time) (Decoded, error) {
-	raw, err := b64.DecodeString(strings.TrimPrefix(v, "R"))
-	if err != nil || !strings.HasPrefix(v, "R") {
-		return Decoded{}, malformed("not an upperCodec value")
-	}
-	for i, j := 0, len(raw)-1; i < j; i, j = i+1, j-1 {
-		raw[i], raw[j] = raw[j], raw[i]
-	}
-	return Decoded{Payload: raw}, nil
-}
-
-func encodeB64(b []byte) []byte { return b64.AppendEncode(nil, b) }
-
-// secFormats is every built-in format.
-var secFormats = []Format{FormatItsdangerous, FormatFlask, FormatStarlette, FormatJWT, FormatEncrypted}
-
-// secFuzzMiddleware returns a Middleware of format f on a clock stopped at
-// secT0.
-func secFuzzMiddleware(t testing.TB, f Format) *Middleware {
-	return secNew(t, SessionConfig{Format: f, Now: func() time.Time { return secT0 }})
-}
-
-// secFuzzSeeds returns valid cookies of every format, signed at secT0.
-func secFuzzSeeds(t testing.TB) []string {
-	var out []string
-	for _, f := range secFormats {
-		m := secFuzzMiddleware(t, f)
-		for _, vals := range []map[string]any{
-			{},
-			{"user": "alice", "n": json.Number("12345678901234567890"), "list": []any{1, "two", nil, true}},
-			{"nested": map[string]any{"a": map[string]any{"b": []any{}}}, "s": strings.Repeat("x", 200)},
-		} {
-			v, err := m.Encode(vals)
-			if err != nil {
-				t.Fatalf("%v: Encode: %v", f, err)
-			}
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-const (
-	mwKey      = "middleware-test-key-0123456789abcdefghijklmn"
-	mwOldKey   = "middleware-test-old-key-0123456789abcdefghij"
-	mwOtherKey = "middleware-test-other-key-0123456789abcdefgh"
-)
-
-var mwT0 = time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
-
-// mwLogs is a slog.Handler that records every record with its attributes.
-type mwLogs struct {
+// Logs is a slog.Handler that keeps every record with its attributes.
+type Logs struct {
 	mu   sync.Mutex
-	recs []mwRecord
+	recs []LogRecord
 }
 
-type mwRecord struct {
-	level slog.Level
-	msg   string
-	attrs map[string]any
+// A LogRecord is one record Logs kept.
+type LogRecord struct {
+	Level slog.Level
+	Msg   string
+	Attrs map[string]any
 }
 
-func (l *mwLogs) Enabled(context.Context, slog.Level) bool { return true }
+func (l *Logs) Enabled(context.Context, slog.Level) bool { return true }
+func (l *Logs) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *Logs) WithGroup(string) slog.Handler            { return l }
 
-func (l *mwLogs) WithAttrs([]slog.Attr) slog.Handler { return l }
-
-func (l *mwLogs) WithGroup(string) slog.Handler { return l }
-
-func (l *mwLogs) Handle(_ context.Context, r slog.Record) error {
-	rec := mwRecord{level: r.Level, msg: r.Message, attrs: map[string]any{}}
+func (l *Logs) Handle(_ context.Context, r slog.Record) error {
+	rec := LogRecord{Level: r.Level, Msg: r.Message, Attrs: map[string]any{}}
 	r.Attrs(func(a slog.Attr) bool {
-		rec.attrs[a.Key] = a.Value.Any()
+		rec.Attrs[a.Key] = a.Value.Any()
 		return true
 	})
 	l.mu.Lock()
@@ -152,45 +96,71 @@ func (l *mwLogs) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-// rejections returns the reasons logged for rejected cookies.
-func (l *mwLogs) rejections() []error {
+// Records returns the records kept so far.
+func (l *Logs) Records() []LogRecord {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return slices.Clone(l.recs)
+}
+
+// Rejections returns the reasons logged for rejected cookies.
+func (l *Logs) Rejections() []error {
 	var out []error
-	for _, r := range l.recs {
-		if r.msg == "sessions: cookie rejected" {
-			err, _ := r.attrs["reason"].(error)
+	for _, r := range l.Records() {
+		if r.Msg == "sessions: cookie rejected" {
+			err, _ := r.Attrs["reason"].(error)
 			out = append(out, err)
 		}
 	}
 	return out
 }
 
-// mwEnv is a Middleware with a settable clock, a captured log and a
-// recording error handler.
-type mwEnv struct {
-	t     *testing.T
-	m     *Middleware
-	clock *testClock
-	logs  *mwLogs
+// Errors returns the errors logged at level Error.
+func (l *Logs) Errors() []error {
+	var out []error
+	for _, r := range l.Records() {
+		if err, ok := r.Attrs["err"].(error); ok && r.Level == slog.LevelError {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+// An Env is a Middleware on a settable clock, with its log and the errors
+// its error handler received kept for the test.
+type Env struct {
+	T     testing.TB
+	M     *Middleware
+	Clock *Clock
+	Logs  *Logs
+	Name  string // the session cookie's name
+	// CheckSaved makes every Visit in store mode fail the test if the
+	// response sets a session cookie whose id has no record in the store:
+	// a Set-Cookie must point at saved data.
+	CheckSaved bool
 
 	mu   sync.Mutex
 	errs []error
 }
 
-// mwNew builds an mwEnv. cfg's zero SecretKey, Now, Logger and ErrorHandler
-// are filled in; an ErrorHandler given in cfg is kept.
-func mwNew(t *testing.T, cfg SessionConfig) *mwEnv {
+// NewEnv returns an Env for cfg, failing the test if New does. A zero
+// SecretKey, Now or Logger in cfg is filled in (TestKey, a Clock at
+// TestStart, the Logs); with no ErrorHandler, the errors are kept and
+// answered with a 500 (unless the headers had gone out).
+func NewEnv(t testing.TB, cfg SessionConfig) *Env {
 	t.Helper()
-	e := &mwEnv{t: t, clock: newTestClock(mwT0), logs: &mwLogs{}}
+	e := &Env{T: t, Clock: NewClock(TestStart), Logs: &Logs{}, Name: cfg.CookieName}
+	if e.Name == "" {
+		e.Name = DefaultCookieName
+	}
 	if cfg.SecretKey == "" {
-		cfg.SecretKey = mwKey
+		cfg.SecretKey = TestKey
 	}
 	if cfg.Now == nil {
-		cfg.Now = e.clock.Now
+		cfg.Now = e.Clock.Now
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(e.logs)
+		cfg.Logger = slog.New(e.Logs)
 	}
 	if cfg.ErrorHandler == nil {
 		cfg.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
@@ -206,129 +176,258 @@ func mwNew(t *testing.T, cfg SessionConfig) *mwEnv {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	e.m = m
+	e.M = m
 	return e
 }
 
-func (e *mwEnv) errors() []error {
+// Errors returns the errors the error handler received.
+func (e *Env) Errors() []error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]error(nil), e.errs...)
+	return slices.Clone(e.errs)
 }
 
-// do serves one request to h through the middleware with a recorder,
-// sending cookie (a value of the session cookie) when it is not empty.
-func (e *mwEnv) do(h http.HandlerFunc, cookie string) *httptest.ResponseRecorder {
-	e.t.Helper()
-	r := httptest.NewRequest("GET", "http://example.test/", nil)
-	if cookie != "" {
-		r.Header.Set("Cookie", e.m.cfg.CookieName+"="+cookie)
+// Serve serves h behind the middleware one GET request carrying the given
+// Cookie header lines.
+func (e *Env) Serve(h http.Handler, cookieLines ...string) *httptest.ResponseRecorder {
+	return testkit.Get(e.M.Handler(h), cookieLines...)
+}
+
+// Do serves h behind the middleware one GET request carrying cookie as the
+// session cookie's value (none when it is empty).
+func (e *Env) Do(h http.HandlerFunc, cookie string) *httptest.ResponseRecorder {
+	if cookie == "" {
+		return e.Serve(h)
 	}
-	rec := httptest.NewRecorder()
-	e.m.Handler(h).ServeHTTP(rec, r)
-	return rec
+	return e.Serve(h, e.Name+"="+cookie)
 }
 
-// mint returns a cookie value holding values, signed at the clock's time.
-func (e *mwEnv) mint(values map[string]any) string {
-	e.t.Helper()
-	v, err := encodeAt(e.m, values, e.clock.Now())
+// Browser returns a browser sending requests to h behind the middleware,
+// in process.
+func (e *Env) Browser(h http.Handler) *testkit.Browser {
+	return testkit.NewBrowser(e.T, e.M.Handler(h))
+}
+
+// Server returns a browser sending requests to h behind the middleware
+// over a real connection.
+func (e *Env) Server(h http.Handler) *testkit.Browser {
+	return testkit.NewServer(e.T, e.M.Handler(h))
+}
+
+// Mint returns a session cookie value holding values, signed at the
+// clock's time.
+func (e *Env) Mint(values map[string]any) string {
+	e.T.Helper()
+	v, err := e.M.Encode(values)
 	if err != nil {
-		e.t.Fatalf("EncodeAt: %v", err)
+		e.T.Fatalf("Encode: %v", err)
 	}
 	return v
 }
 
-// mwSessionCookie returns the session cookie a response sets, or nil.
-func mwSessionCookie(t *testing.T, h http.Header, name string) *http.Cookie {
-	t.Helper()
-	var found *http.Cookie
-	for _, line := range h.Values("Set-Cookie") {
-		c, err := http.ParseSetCookie(line)
-		if err != nil {
-			t.Fatalf("bad Set-Cookie %q: %v", line, err)
-		}
-		if c.Name == name {
-			if found != nil {
-				t.Fatalf("two Set-Cookie lines for %s: %q", name, h.Values("Set-Cookie"))
-			}
-			found = c
-		}
+// MintAt returns a session cookie value holding values, signed at the
+// given time.
+func (e *Env) MintAt(values map[string]any, at time.Time) string {
+	e.T.Helper()
+	v, err := EncodeAt(e.M, values, at)
+	if err != nil {
+		e.T.Fatalf("Encode: %v", err)
 	}
-	return found
+	return v
 }
 
-// mwGetSession is GetSession failing the test on error.
-func mwGetSession(t *testing.T, r *http.Request) *Session {
+// EncodeAt is m.Encode on a clock stopped at now.
+func EncodeAt(m *Middleware, values map[string]any, now time.Time) (string, error) {
+	c := *m
+	c.now = func() time.Time { return now }
+	return c.Encode(values)
+}
+
+// Seen is what a handler saw of its session.
+type Seen struct {
+	Values map[string]any
+	UserID string
+	Err    error // GetSession's error
+}
+
+// A Visit is one request's outcome.
+type Visit struct {
+	Rec     *httptest.ResponseRecorder
+	Seen    Seen   // the session the handler saw, before act
+	Cookie  string // the session cookie the response sets; "" for none or a deletion
+	Deleted bool   // the response deletes the session cookie
+}
+
+// Visit serves one request carrying cookie as the session cookie's value
+// (none when it is empty); its handler runs act, when not nil, on the
+// session, and writes nothing itself.
+func (e *Env) Visit(cookie string, act func(r *http.Request, s *Session)) Visit {
+	e.T.Helper()
+	if cookie == "" {
+		return e.VisitLines(act)
+	}
+	return e.VisitLines(act, e.Name+"="+cookie)
+}
+
+// MustVisit is Visit, failing the test unless GetSession succeeded and
+// the response is a 200. It may be called from another goroutine.
+func (e *Env) MustVisit(cookie string, act func(r *http.Request, s *Session)) Visit {
+	e.T.Helper()
+	v := e.Visit(cookie, act)
+	if v.Seen.Err != nil {
+		e.T.Errorf("GetSession: %v", v.Seen.Err)
+	}
+	if v.Rec.Code != http.StatusOK {
+		e.T.Errorf("status %d: %s", v.Rec.Code, v.Rec.Body)
+	}
+	return v
+}
+
+// VisitLines is Visit with the given Cookie header lines.
+func (e *Env) VisitLines(act func(r *http.Request, s *Session), cookieLines ...string) Visit {
+	e.T.Helper()
+	var v Visit
+	v.Rec = e.Serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := GetSession(r.Context())
+		v.Seen.Err = err
+		if err != nil {
+			return
+		}
+		v.Seen.Values = map[string]any{}
+		for _, k := range s.Keys() {
+			v.Seen.Values[k], _ = s.Get(k)
+		}
+		v.Seen.UserID = s.UserID()
+		if act != nil {
+			act(r, s)
+		}
+	}), cookieLines...)
+	if c := testkit.SetCookie(e.T, v.Rec.Header(), e.Name); c != nil {
+		v.Deleted = c.MaxAge < 0
+		if !v.Deleted {
+			v.Cookie = c.Value
+		}
+	}
+	if st := e.M.cfg.Store; e.CheckSaved && st != nil && v.Cookie != "" {
+		e.checkSaved(st, v.Cookie)
+	}
+	return v
+}
+
+// checkSaved fails the test unless st holds the record of the id in the
+// store-mode cookie value c (its first dot-separated part; the store sees
+// its SHA-256), looking behind a wrapper that has an Inner method.
+func (e *Env) checkSaved(st Store, c string) {
+	e.T.Helper()
+	if w, ok := st.(interface{ Inner() Store }); ok {
+		st = w.Inner()
+	}
+	id, _, _ := strings.Cut(c, ".")
+	if _, found, err := st.Find(context.Background(), storeKey(id)); !found || err != nil {
+		e.T.Fatalf("Set-Cookie points at id %.8s... with no saved record (%v)", id, err)
+	}
+}
+
+// Load sends the Cookie header lines and returns the session the handler
+// saw, failing the test unless GetSession and the response succeeded.
+func (e *Env) Load(cookieLines ...string) Seen {
+	e.T.Helper()
+	v := e.VisitLines(nil, cookieLines...)
+	if v.Seen.Err != nil {
+		e.T.Fatalf("GetSession: %v", v.Seen.Err)
+	}
+	if v.Rec.Code != http.StatusOK {
+		e.T.Fatalf("status = %d, want 200", v.Rec.Code)
+	}
+	return v.Seen
+}
+
+// Issue runs a request carrying the Cookie header lines that stores values
+// (and logs in userID when not empty), and returns the session cookie
+// value the response sets, failing the test if it sets none.
+func (e *Env) Issue(userID string, values map[string]any, cookieLines ...string) string {
+	e.T.Helper()
+	v := e.VisitLines(func(r *http.Request, s *Session) {
+		if userID != "" {
+			if err := Login(r.Context(), userID); err != nil {
+				e.T.Errorf("Login: %v", err)
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(values)) {
+			s.Set(k, values[k])
+		}
+	}, cookieLines...)
+	if v.Seen.Err != nil {
+		e.T.Fatalf("GetSession: %v", v.Seen.Err)
+	}
+	if v.Cookie == "" {
+		e.T.Fatalf("no session cookie set (status %d, headers %v)", v.Rec.Code, v.Rec.Header())
+	}
+	return v.Cookie
+}
+
+// MustSession is GetSession, failing the test on error; it then returns an
+// empty session, so that the handler can go on.
+func MustSession(t testing.TB, r *http.Request) *Session {
+	t.Helper()
 	s, err := GetSession(r.Context())
 	if err != nil {
 		t.Errorf("GetSession: %v", err)
-		return &Session{values: map[string]any{}}
+		return &Session{scheme: defaultScheme{}, values: map[string]any{}}
 	}
 	return s
 }
 
-// mwServer is a real HTTP server with a cookie jar client.
-type mwServer struct {
-	*httptest.Server
-	t       *testing.T
-	client  *http.Client
-	handler http.Handler   // the handler under test, before the middleware
-	running sync.WaitGroup // requests whose middleware has not returned
+// Accessors for the tests of package sessions_test.
+
+// CodecOf returns m's codec.
+func CodecOf(m *Middleware) Codec { return m.codec }
+
+// SaltedCodec returns the default format's codec for key and salt, as the
+// middleware builds it for its own salts.
+func SaltedCodec(key, salt string) Codec {
+	return newItsdangerousCodec(newSigner([][]byte{[]byte(key)}, salt, digestSHA256, deriveHMAC))
 }
 
-func (e *mwEnv) serve(h http.Handler) *mwServer {
-	s := &mwServer{t: e.t, handler: h}
-	wrapped := e.m.Handler(h)
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Added before the response can reach the client, so that get
-		// can wait for the middleware's work after the response.
-		s.running.Add(1)
-		defer s.running.Done()
-		wrapped.ServeHTTP(w, r)
-	}))
-	e.t.Cleanup(s.Server.Close)
-	jar, _ := cookiejar.New(nil)
-	s.client = &http.Client{Jar: jar}
-	return s
+// MaxCandidates is how many cookies of the session's name a request tries.
+const MaxCandidates = maxCandidates
+
+// CookieLine returns the Set-Cookie line m writes for value and maxAge, the
+// one http.Cookie.String writes for them, and whether m cut its line into
+// parts (the fast path).
+func CookieLine(m *Middleware, value string, maxAge int) (got, want string, cut bool) {
+	c := m.cookieTmpl
+	c.Value, c.MaxAge = value, maxAge
+	return m.sessionCookie(value, maxAge), c.String(), m.cookieLine.ok
 }
 
-type mwResp struct {
-	status int
-	header http.Header
-	body   string
+// HasPrefixFold reports whether s starts with prefix, ignoring case.
+func HasPrefixFold(s, prefix string) bool { return hasPrefixFold(s, prefix) }
+
+// Test data.
+
+// ReverseCodec is a user codec: it stores the payload in the clear,
+// reversed byte by byte, with no integrity at all.
+type ReverseCodec struct{}
+
+func (ReverseCodec) Encode(p []byte, _ time.Time) (string, error) {
+	out := slices.Clone(p)
+	slices.Reverse(out)
+	return "R" + base64.RawURLEncoding.EncodeToString(out), nil
 }
 
-func (s *mwServer) get(path string) mwResp {
-	s.t.Helper()
-	resp, err := s.client.Get(s.URL + path)
-	if err != nil {
-		s.t.Fatalf("GET %s: %v", path, err)
+func (ReverseCodec) Decode(v string, _ time.Time) (Decoded, error) {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(strings.TrimPrefix(v, "R"))
+	if err != nil || !strings.HasPrefix(v, "R") {
+		return Decoded{}, fmt.Errorf("%w: not a ReverseCodec value", ErrMalformed)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatalf("GET %s: reading body: %v", path, err)
-	}
-	// The middleware may still be finishing (a hijacked connection, the
-	// error hook after the response): wait for it.
-	s.running.Wait()
-	return mwResp{resp.StatusCode, resp.Header, string(b)}
+	slices.Reverse(raw)
+	return Decoded{Payload: raw}, nil
 }
 
-// jarCookie returns the session cookie value the client holds, or "".
-func (s *mwServer) jarCookie(name string) string {
-	u, _ := url.Parse(s.URL)
-	for _, c := range s.client.Jar.Cookies(u) {
-		if c.Name == name {
-			return c.Value
-		}
-	}
-	return ""
-}
-
-// mwIncompressible returns n characters that zlib cannot shrink.
-func mwIncompressible(n int) string {
+// Incompressible returns n characters of the base64url alphabet that zlib
+// cannot shrink.
+func Incompressible(n int) string {
 	r := rand.New(rand.NewPCG(1, 2))
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	b := make([]byte, n)
@@ -338,140 +437,18 @@ func mwIncompressible(n int) string {
 	return string(b)
 }
 
-const (
-	secKey      = "security-test-key-0123456789abcdefghijklmnop"
-	secOtherKey = "security-test-other-key-0123456789abcdefghij"
-	secOldKey   = "security-test-old-key-0123456789abcdefghijkl"
-)
+// CookieAlphabet is every character a cookie value of the default format
+// may contain.
+const CookieAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
-// secT0 is the start of every settable clock.
-var secT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// secNew returns New(cfg) with the test key (when cfg has none), a quiet
-// logger, and the clock (when cfg has none), failing the test on error.
-func secNew(t testing.TB, cfg SessionConfig) *Middleware {
-	t.Helper()
-	if cfg.SecretKey == "" {
-		cfg.SecretKey = secKey
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if cfg.Now == nil {
-		cfg.Now = newTestClock(secT0).Now
-	}
-	m, err := New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return m
+// ReplaceAt returns s with the byte at i replaced by c.
+func ReplaceAt(s string, i int, c byte) string {
+	return s[:i] + string(c) + s[i+1:]
 }
 
-// secSeen is what secProbe saw of the request's session.
-type secSeen struct {
-	Values map[string]any
-	UserID string
-	Err    error
-}
-
-// secProbe returns a handler that records the session it is given, then
-// runs act (if not nil) on it.
-func secProbe(seen *secSeen, act func(w http.ResponseWriter, r *http.Request, s *Session)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := GetSession(r.Context())
-		seen.Err = err
-		if err != nil {
-			return
-		}
-		seen.Values = map[string]any{}
-		for _, k := range s.Keys() {
-			v, _ := s.Get(k)
-			seen.Values[k] = v
-		}
-		seen.UserID = s.UserID()
-		if act != nil {
-			act(w, r, s)
-		}
-	})
-}
-
-// secServe runs h behind m for one GET request carrying the given Cookie
-// header lines and returns the recorded response.
-func secServe(m *Middleware, h http.Handler, cookieLines ...string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, "http://example.test/", nil)
-	for _, line := range cookieLines {
-		r.Header.Add("Cookie", line)
-	}
-	w := httptest.NewRecorder()
-	m.Handler(h).ServeHTTP(w, r)
-	return w
-}
-
-// secLoad sends cookieLines to m and returns the session the handler saw.
-func secLoad(t testing.TB, m *Middleware, cookieLines ...string) secSeen {
-	t.Helper()
-	var seen secSeen
-	w := secServe(m, secProbe(&seen, nil), cookieLines...)
-	if seen.Err != nil {
-		t.Fatalf("GetSession: %v", seen.Err)
-	}
-	if w.Code != http.StatusOK {
-		t.Fatalf("status = %d, want 200", w.Code)
-	}
-	return seen
-}
-
-// secSetCookie returns the value of the Set-Cookie for name in w, and
-// whether there is one.
-func secSetCookie(t testing.TB, w *httptest.ResponseRecorder, name string) (string, bool) {
-	t.Helper()
-	var found []string
-	for _, line := range w.Result().Header.Values("Set-Cookie") {
-		c, err := http.ParseSetCookie(line)
-		if err != nil {
-			t.Fatalf("unparsable Set-Cookie %q: %v", line, err)
-		}
-		if c.Name == name {
-			found = append(found, c.Value)
-		}
-	}
-	if len(found) > 1 {
-		t.Fatalf("%d Set-Cookie lines for %q, want at most one", len(found), name)
-	}
-	if len(found) == 0 {
-		return "", false
-	}
-	return found[0], true
-}
-
-// secIssue runs a request that stores values (and logs in userID when not
-// empty) and returns the session cookie value the response sets.
-func secIssue(t testing.TB, m *Middleware, userID string, values map[string]any, cookieLines ...string) string {
-	t.Helper()
-	var seen secSeen
-	w := secServe(m, secProbe(&seen, func(w http.ResponseWriter, r *http.Request, s *Session) {
-		if userID != "" {
-			if err := Login(r.Context(), userID); err != nil {
-				t.Errorf("Login: %v", err)
-			}
-		}
-		for _, k := range slices.Sorted(maps.Keys(values)) {
-			s.Set(k, values[k])
-		}
-	}), cookieLines...)
-	if seen.Err != nil {
-		t.Fatalf("GetSession: %v", seen.Err)
-	}
-	v, ok := secSetCookie(t, w, m.cfg.CookieName)
-	if !ok || v == "" {
-		t.Fatalf("no session cookie set (status %d, headers %v)", w.Code, w.Header())
-	}
-	return v
-}
-
-// secCodecSigner returns the signer of m's default-format codec, to sign
-// crafted payloads with the real key.
-func secCodecSigner(t testing.TB, m *Middleware) *signer {
+// signerOf returns the signer of m's default-format codec, to sign crafted
+// values with the real key.
+func signerOf(t testing.TB, m *Middleware) *signer {
 	t.Helper()
 	c, ok := m.codec.(*itsdangerousCodec)
 	if !ok {
@@ -480,82 +457,30 @@ func secCodecSigner(t testing.TB, m *Middleware) *signer {
 	return c.s
 }
 
-// secSignPayload signs raw payload bytes (JSON or not) with m's codec and
-// the real key, at m's current time.
-func secSignPayload(t testing.TB, m *Middleware, payload string) string {
-	t.Helper()
-	v, err := m.codec.Encode([]byte(payload), m.now())
+// signPayload signs raw payload bytes (JSON or not) with e's codec and key
+// at the clock's time.
+func (e *Env) signPayload(payload string) string {
+	e.T.Helper()
+	v, err := e.M.codec.Encode([]byte(payload), e.Clock.Now())
 	if err != nil {
-		t.Fatalf("Encode: %v", err)
+		e.T.Fatalf("Encode: %v", err)
 	}
 	return v
 }
 
-// secMapStore is a minimal in-memory Store for the unit tests of the
-// middleware's store mode (the store tests proper, against memstore and
-// filestore, are in security_store_test.go).
-type secMapStore struct {
-	mu   sync.Mutex
-	recs map[string]Record
-}
-
-func newSecMapStore() *secMapStore { return &secMapStore{recs: map[string]Record{}} }
-
-func (s *secMapStore) Find(_ context.Context, id string) ([]byte, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.recs[id]
-	if !ok {
-		return nil, false, nil
+// ValidCookie returns a default-format cookie of e holding a session.
+func (e *Env) ValidCookie() string {
+	e.T.Helper()
+	v := e.Mint(map[string]any{"role": "user", "cart": []any{"apple", "pear"}})
+	if _, err := e.M.Decode(context.Background(), v); err != nil {
+		e.T.Fatalf("Decode of a fresh cookie: %v", err)
 	}
-	return slices.Clone(r.Data), true, nil
+	return v
 }
 
-func (s *secMapStore) Create(_ context.Context, rec Record) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.recs[rec.ID]; ok {
-		return ErrExists
-	}
-	s.recs[rec.ID] = rec
-	return nil
-}
-
-func (s *secMapStore) Update(_ context.Context, rec Record) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.recs[rec.ID]; !ok {
-		return false, nil
-	}
-	s.recs[rec.ID] = rec
-	return true, nil
-}
-
-func (s *secMapStore) Delete(_ context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.recs, id)
-	return nil
-}
-
-func (s *secMapStore) ids() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Sorted(maps.Keys(s.recs))
-}
-
-// secReplaceAt returns s with the byte at i replaced by c.
-func secReplaceAt(s string, i int, c byte) string {
-	return s[:i] + string(c) + s[i+1:]
-}
-
-// secAlphabet is every character a cookie value of the default format may
-// contain.
-const secAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
-
-// secParts splits a default-format value into payload, timestamp and
+// cookieParts splits a default-format value into payload, timestamp and
 // signature.
-func secParts(t testing.TB, v string) (payload, ts, sig string) {
+func cookieParts(t testing.TB, v string) (payload, ts, sig string) {
 	t.Helper()
 	i := strings.LastIndexByte(v, '.')
 	j := -1
@@ -568,39 +493,42 @@ func secParts(t testing.TB, v string) (payload, ts, sig string) {
 	return v[:j], v[j+1 : i], v[i+1:]
 }
 
-// secValidCookie returns a cookie of m holding a logged-in-looking session.
-func secValidCookie(t *testing.T, m *Middleware) string {
-	t.Helper()
-	v, err := m.Encode(map[string]any{"role": "user", "cart": []any{"apple", "pear"}})
-	if err != nil {
-		t.Fatalf("Encode: %v", err)
+// SeedCookies returns valid cookies of every format, signed at TestStart.
+func SeedCookies(t testing.TB) []string {
+	var out []string
+	for _, f := range Formats() {
+		e := NewEnv(t, SessionConfig{Format: f})
+		for _, vals := range []map[string]any{
+			{},
+			{"user": "alice", "n": json.Number("12345678901234567890"), "list": []any{1, "two", nil, true}},
+			{"nested": map[string]any{"a": map[string]any{"b": []any{}}}, "s": strings.Repeat("x", 200)},
+		} {
+			out = append(out, e.Mint(vals))
+		}
 	}
-	if _, err := m.Decode(context.Background(), v); err != nil {
-		t.Fatalf("Decode of a fresh cookie: %v", err)
-	}
-	return v
+	return out
 }
 
-// secAllocs is testing.AllocsPerRun, the least of three measurements: a
+// Allocs is testing.AllocsPerRun, the least of three measurements: a
 // goroutine another test left running can only add to a measurement.
-func secAllocs(f func()) float64 {
+func Allocs(f func()) float64 {
 	least := testing.AllocsPerRun(50, f)
-	for i := 0; i < 2; i++ {
+	for range 2 {
 		least = min(least, testing.AllocsPerRun(50, f))
 	}
 	return least
 }
 
-// secBytesPerRun returns the average heap bytes f allocates (the least of
+// BytesPerRun returns the average heap bytes f allocates (the least of
 // three measurements).
-func secBytesPerRun(f func()) uint64 {
+func BytesPerRun(f func()) uint64 {
 	const runs = 20
 	f()
 	var least uint64
-	for try := 0; try < 3; try++ {
+	for try := range 3 {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		for i := 0; i < runs; i++ {
+		for range runs {
 			f()
 		}
 		runtime.ReadMemStats(&after)
@@ -615,4 +543,30 @@ func secBytesPerRun(f func()) uint64 {
 // middleware creates it.
 func newTestSession() *Session {
 	return &Session{scheme: defaultScheme{}, values: map[string]any{}}
+}
+
+// pythonKey is the key of the vectors the Python libraries wrote (the
+// interop tests' key), at Unix time pythonUnix.
+const (
+	pythonKey  = "interop-secret-key-0123456789abcdef"
+	pythonUnix = 1700000000
+)
+
+// checkPythonVector checks that a Middleware of format f under pythonKey
+// at pythonUnix decodes python, a value the Python library wrote, to want,
+// and, when same, encodes want to the identical value.
+func checkPythonVector(t *testing.T, f Format, python string, same bool, want map[string]any) {
+	t.Helper()
+	e := NewEnv(t, SessionConfig{Format: f, SecretKey: pythonKey})
+	e.Clock.Set(time.Unix(pythonUnix, 0))
+	got, err := e.M.Decode(context.Background(), python)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("%v: Decode(Python's value) = %#v, %v; want %#v", f, got, err, want)
+	}
+	if same {
+		v, err := e.M.Encode(want)
+		if err != nil || v != python {
+			t.Errorf("%v: Encode = %s, %v\nwant Python's %s", f, v, err, python)
+		}
+	}
 }

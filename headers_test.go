@@ -1,4 +1,4 @@
-package sessions
+package sessions_test
 
 import (
 	"fmt"
@@ -7,14 +7,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/faultstore"
 )
 
 // FuzzMiddlewareHeader sends arbitrary Cookie headers through the
 // middleware (cookie mode in every format, and store mode): no panic, never
 // a 500, and the handler always gets a session.
 func FuzzMiddlewareHeader(f *testing.F) {
-	seeds := secFuzzSeeds(f)
+	seeds := sessions.SeedCookies(f)
 	for _, s := range seeds {
 		f.Add("session=" + s)
 		f.Add(`a=1; session="` + s + `"; session=x`)
@@ -27,18 +29,19 @@ func FuzzMiddlewareHeader(f *testing.F) {
 		errs = append(errs, err)
 		http.Error(w, "error", http.StatusInternalServerError)
 	}
-	var ms []*Middleware
-	for _, format := range secFormats {
-		ms = append(ms, secNew(f, SessionConfig{Format: format, Now: func() time.Time { return secT0 }, ErrorHandler: handlerErr}))
+	var ms []*sessions.Middleware
+	for _, format := range sessions.Formats() {
+		ms = append(ms, sessions.NewEnv(f, sessions.SessionConfig{Format: format, ErrorHandler: handlerErr}).M)
 	}
-	ms = append(ms, secNew(f, SessionConfig{Store: newSecMapStore(), Now: func() time.Time { return secT0 }, ErrorHandler: handlerErr}))
+	storeMode := len(ms)
+	ms = append(ms, sessions.NewEnv(f, sessions.SessionConfig{Store: faultstore.NewMem(f), ErrorHandler: handlerErr}).M)
 	f.Fuzz(func(t *testing.T, header string) {
 		for i, m := range ms {
 			errs = nil
 			called := false
 			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				called = true
-				s, err := GetSession(r.Context())
+				s, err := sessions.GetSession(r.Context())
 				if err != nil || s == nil {
 					t.Fatalf("middleware %d: GetSession = %v, %v", i, s, err)
 				}
@@ -47,7 +50,7 @@ func FuzzMiddlewareHeader(f *testing.F) {
 				}
 				s.UserID()
 				s.Flashes()
-				if m.cfg.Store == nil {
+				if i != storeMode {
 					s.Set("seen", len(header))
 				}
 			})
@@ -68,7 +71,7 @@ func FuzzMiddlewareHeader(f *testing.F) {
 }
 
 func TestVaryAndCacheControl(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
 	tests := []struct {
 		name      string
 		preset    []string // Vary values the handler sets first
@@ -83,11 +86,11 @@ func TestVaryAndCacheControl(t *testing.T) {
 		{"Vary *", []string{"*"}, false, []string{"*"}, false},
 	}
 	for _, tt := range tests {
-		rec := e.do(func(w http.ResponseWriter, r *http.Request) {
+		rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
 			for _, v := range tt.preset {
 				w.Header().Add("Vary", v)
 			}
-			s := mwGetSession(t, r)
+			s := sessions.MustSession(t, r)
 			if tt.write {
 				s.Set("k", 1)
 			}
@@ -107,7 +110,7 @@ func TestVaryAndCacheControl(t *testing.T) {
 // sanitizing or quoting (which take http.Cookie.String itself).
 func TestSessionCookieLine(t *testing.T) {
 	key := strings.Repeat("k", 32)
-	configs := []SessionConfig{
+	configs := []sessions.SessionConfig{
 		{SecretKey: key},
 		{SecretKey: key, CookieName: "__Host-s", Secure: true, SameSite: http.SameSiteStrictMode},
 		{SecretKey: key, Path: "/app", Domain: "example.com", ScriptReadable: true},
@@ -120,7 +123,7 @@ func TestSessionCookieLine(t *testing.T) {
 		"a b", "a,b", `a"b`, "a;b", "a\\b", "é", "",
 	}
 	for _, cfg := range configs {
-		m, err := New(cfg)
+		m, err := sessions.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,21 +132,19 @@ func TestSessionCookieLine(t *testing.T) {
 				if (maxAge == 0) != cfg.BrowserSession {
 					continue
 				}
-				c := m.cookieTmpl
-				c.Value, c.MaxAge = v, maxAge
-				if got, want := m.sessionCookie(v, maxAge), c.String(); got != want {
+				if got, want, _ := sessions.CookieLine(m, v, maxAge); got != want {
 					t.Errorf("%+v: sessionCookie(%q, %d)\n got %s\nwant %s", cfg, v, maxAge, got, want)
 				}
 			}
 		}
-		if !m.cookieLine.ok {
+		if _, _, cut := sessions.CookieLine(m, "", 0); !cut {
 			t.Errorf("%+v: the Set-Cookie line could not be cut into parts", cfg)
 		}
 	}
 }
 
 func TestLateReadOfSessionStillVaries(t *testing.T) {
-	m, err := New(SessionConfig{SecretKey: regressionKey})
+	m, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,8 +154,8 @@ func TestLateReadOfSessionStillVaries(t *testing.T) {
 	}
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
-		s, _ := GetSession(r.Context())
-		n, _ := GetAs[string](s, "name")
+		s, _ := sessions.GetSession(r.Context())
+		n, _ := sessions.GetAs[string](s, "name")
 		w.Write([]byte("hello " + n))
 	}))
 	req := httptest.NewRequest("GET", "/", nil)
@@ -178,13 +179,13 @@ func TestLateReadOfSessionStillVaries(t *testing.T) {
 
 // Cookie header games. The rule (SECURITY.md): cookies of the session's name
 // are tried in the order the browser sent them, across Cookie header lines,
-// and the first that verifies wins; at most maxCandidates of them are tried.
+// and the first that verifies wins; at most MaxCandidates of them are tried.
 
 func TestSecurityHeaderDuplicateNames(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	alice := secIssue(t, m, "alice", nil)
-	bob := secIssue(t, m, "bob", nil)
-	forged := secReplaceAt(alice, 3, alice[3]^1)
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	alice := e.Issue("alice", nil)
+	bob := e.Issue("bob", nil)
+	forged := sessions.ReplaceAt(alice, 3, alice[3]^1)
 	cases := []struct {
 		name  string
 		lines []string
@@ -199,25 +200,25 @@ func TestSecurityHeaderDuplicateNames(t *testing.T) {
 		{"invalid line first", []string{"session=" + forged, "session=" + alice}, "alice"},
 		{"all invalid", []string{"session=" + forged + "; session=x"}, ""},
 		{
-			fmt.Sprintf("%d invalid before a valid one", maxCandidates-1),
-			[]string{strings.Repeat("session=x; ", maxCandidates-1) + "session=" + alice}, "alice",
+			fmt.Sprintf("%d invalid before a valid one", sessions.MaxCandidates-1),
+			[]string{strings.Repeat("session=x; ", sessions.MaxCandidates-1) + "session=" + alice}, "alice",
 		},
 		{
 			// The bound on work per request: later cookies are not tried.
-			fmt.Sprintf("%d invalid before a valid one", maxCandidates),
-			[]string{strings.Repeat("session=x; ", maxCandidates) + "session=" + alice}, "",
+			fmt.Sprintf("%d invalid before a valid one", sessions.MaxCandidates),
+			[]string{strings.Repeat("session=x; ", sessions.MaxCandidates) + "session=" + alice}, "",
 		},
 	}
 	for _, c := range cases {
-		if got := secLoad(t, m, c.lines...).UserID; got != c.want {
+		if got := e.Load(c.lines...).UserID; got != c.want {
 			t.Errorf("%s: user %q, want %q", c.name, got, c.want)
 		}
 	}
 }
 
 func TestSecurityHeaderSeveralLines(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	alice := secIssue(t, m, "alice", nil)
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	alice := e.Issue("alice", nil)
 	cases := [][]string{
 		{"a=1", "session=" + alice},
 		{"a=1; b=2", "c=3", "session=" + alice + "; d=4"},
@@ -226,15 +227,15 @@ func TestSecurityHeaderSeveralLines(t *testing.T) {
 		{"session", "session=" + alice},
 	}
 	for i, lines := range cases {
-		if got := secLoad(t, m, lines...).UserID; got != "alice" {
+		if got := e.Load(lines...).UserID; got != "alice" {
 			t.Errorf("case %d %q: user %q, want alice", i, lines, got)
 		}
 	}
 }
 
 func TestSecurityHeaderThousandsOfJunkCookies(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	alice := secIssue(t, m, "alice", nil)
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	alice := e.Issue("alice", nil)
 	var b strings.Builder
 	for i := 0; i < 5000; i++ {
 		fmt.Fprintf(&b, "junk%d=%s; ", i, strings.Repeat("x", i%50))
@@ -243,20 +244,19 @@ func TestSecurityHeaderThousandsOfJunkCookies(t *testing.T) {
 		}
 	}
 	junk := b.String()
-	if got := secLoad(t, m, junk+"session="+alice).UserID; got != "alice" {
+	if got := e.Load(junk + "session=" + alice).UserID; got != "alice" {
 		t.Errorf("after %d bytes of junk cookies: user %q, want alice", len(junk), got)
 	}
 	lines := strings.Split(strings.TrimSuffix(junk, "; "), "; ")
-	if got := secLoad(t, m, append(lines, "session="+alice)...).UserID; got != "alice" {
+	if got := e.Load(append(lines, "session="+alice)...).UserID; got != "alice" {
 		t.Errorf("after %d junk header lines: user %q, want alice", len(lines), got)
 	}
 	// Junk alone: an empty session, no cookie set.
-	var seen secSeen
-	w := secServe(m, secProbe(&seen, nil), junk)
-	if seen.Err != nil || len(seen.Values) != 0 {
+	v := e.VisitLines(nil, junk)
+	if seen := v.Seen; seen.Err != nil || len(seen.Values) != 0 {
 		t.Errorf("junk only: %+v", seen)
 	}
-	if _, ok := secSetCookie(t, w, "session"); ok {
+	if v.Cookie != "" || v.Deleted {
 		t.Error("junk only: a session cookie was set")
 	}
 }
@@ -264,38 +264,38 @@ func TestSecurityHeaderThousandsOfJunkCookies(t *testing.T) {
 // Cookies whose names look like the session's are other cookies, even when
 // their value is a valid session cookie.
 func TestSecurityHeaderLookAlikeNames(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	alice := secIssue(t, m, "alice", nil)
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	alice := e.Issue("alice", nil)
 	for _, name := range []string{"xsession", "session_", "sessio", "sessionsession", "SESSION", "Session", "session ", "session\t", "se ssion", "session.", `"session"`, "session%3D", "_session"} {
 		line := name + "=" + alice
-		if got := secLoad(t, m, line).UserID; got != "" {
+		if got := e.Load(line).UserID; got != "" {
 			t.Errorf("Cookie: %q: user %q, want none", line, got)
 		}
 	}
 	// A value that itself starts with "session=" is not our cookie either.
-	if got := secLoad(t, m, "other=session="+alice).UserID; got != "" {
+	if got := e.Load("other=session=" + alice).UserID; got != "" {
 		t.Errorf("cookie value containing session=: user %q, want none", got)
 	}
 	// Leading white space is part of the separator, not of the name.
-	if got := secLoad(t, m, "a=1;  session="+alice).UserID; got != "alice" {
+	if got := e.Load("a=1;  session=" + alice).UserID; got != "alice" {
 		t.Errorf("after '; ': user %q, want alice", got)
 	}
 
 	// The same with a __Host- name: "__host-session" is another cookie.
-	hm := secNew(t, SessionConfig{CookieName: "__Host-session", Secure: true})
-	hv := secIssue(t, hm, "alice", nil)
+	hm := sessions.NewEnv(t, sessions.SessionConfig{CookieName: "__Host-session", Secure: true})
+	hv := hm.Issue("alice", nil)
 	for _, name := range []string{"__host-session", "__Host-Session", "__Host-session_", "session"} {
-		if got := secLoad(t, hm, name+"="+hv).UserID; got != "" {
+		if got := hm.Load(name + "=" + hv).UserID; got != "" {
 			t.Errorf("Cookie: %s=...: user %q, want none", name, got)
 		}
 	}
-	if got := secLoad(t, hm, "__Host-session="+hv).UserID; got != "alice" {
+	if got := hm.Load("__Host-session=" + hv).UserID; got != "alice" {
 		t.Errorf("__Host-session: user %q, want alice", got)
 	}
 }
 
-// secVaryHasCookie reports whether h's Vary names Cookie.
-func secVaryHasCookie(h http.Header) bool {
+// varyHasCookie reports whether h's Vary names Cookie.
+func varyHasCookie(h http.Header) bool {
 	for _, v := range h.Values("Vary") {
 		for _, f := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(f), "Cookie") {
@@ -312,14 +312,14 @@ func secVaryHasCookie(h http.Header) bool {
 func TestSecurityResponseVaryCookie(t *testing.T) {
 	for _, mode := range []string{"cookie", "store"} {
 		t.Run(mode, func(t *testing.T) {
-			cfg := SessionConfig{}
+			cfg := sessions.SessionConfig{}
 			if mode == "store" {
-				cfg.Store = newSecMapStore()
+				cfg.Store = faultstore.NewMem(t)
 			}
-			m := secNew(t, cfg)
-			alice := secIssue(t, m, "alice", nil)
+			e := sessions.NewEnv(t, cfg)
+			alice := e.Issue("alice", nil)
 			read := func(w http.ResponseWriter, r *http.Request) {
-				s, _ := GetSession(r.Context())
+				s, _ := sessions.GetSession(r.Context())
 				w.Write([]byte("hello " + s.UserID()))
 			}
 			cases := []struct {
@@ -332,22 +332,22 @@ func TestSecurityResponseVaryCookie(t *testing.T) {
 				{"read, no cookie", read, nil, true},
 				{"read, forged cookie", read, []string{"session=" + alice[:len(alice)-2]}, true},
 				{"read, explicit WriteHeader", func(w http.ResponseWriter, r *http.Request) {
-					GetSession(r.Context())
+					sessions.GetSession(r.Context())
 					w.WriteHeader(http.StatusAccepted)
 				}, []string{"session=" + alice}, true},
 				{"read, returns without writing", func(w http.ResponseWriter, r *http.Request) {
-					GetSession(r.Context())
+					sessions.GetSession(r.Context())
 				}, []string{"session=" + alice}, true},
 				{"read, handler's own Vary kept", func(w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("Vary", "Accept-Encoding")
 					read(w, r)
 				}, []string{"session=" + alice}, true},
 				{"read through UserID", func(w http.ResponseWriter, r *http.Request) {
-					UserID(r.Context())
+					sessions.UserID(r.Context())
 					w.Write([]byte("x"))
 				}, []string{"session=" + alice}, true},
 				{"changed", func(w http.ResponseWriter, r *http.Request) {
-					s, _ := GetSession(r.Context())
+					s, _ := sessions.GetSession(r.Context())
 					s.Set("k", "v")
 				}, nil, true},
 				{"never read, with cookie", func(w http.ResponseWriter, r *http.Request) {
@@ -358,15 +358,15 @@ func TestSecurityResponseVaryCookie(t *testing.T) {
 				}, []string{"session=" + alice}, true},
 				{"read after the headers went out", func(w http.ResponseWriter, r *http.Request) {
 					w.WriteHeader(http.StatusOK)
-					GetSession(r.Context())
+					sessions.GetSession(r.Context())
 				}, []string{"session=" + alice}, true},
 				{"never read, no cookie", func(w http.ResponseWriter, r *http.Request) {
 					w.Write([]byte("static"))
 				}, []string{"other=1"}, false},
 			}
 			for _, c := range cases {
-				w := secServe(m, c.h, c.cookies...)
-				if got := secVaryHasCookie(w.Result().Header); got != c.vary {
+				w := e.Serve(c.h, c.cookies...)
+				if got := varyHasCookie(w.Result().Header); got != c.vary {
 					t.Errorf("%s: Vary: Cookie present = %v, want %v (Vary %q)", c.name, got, c.vary, w.Result().Header.Values("Vary"))
 				}
 				if c.name == "read, handler's own Vary kept" && !slices.Contains(w.Result().Header.Values("Vary"), "Accept-Encoding") {
@@ -379,8 +379,8 @@ func TestSecurityResponseVaryCookie(t *testing.T) {
 
 // A response that sets the session cookie must not be cached with it.
 func TestSecurityResponseCacheControlWhenSet(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	alice := secIssue(t, m, "alice", nil)
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	alice := e.Issue("alice", nil)
 	noCache := func(h http.Header) bool {
 		for _, v := range h.Values("Cache-Control") {
 			if strings.Contains(v, `no-cache="Set-Cookie"`) {
@@ -396,28 +396,28 @@ func TestSecurityResponseCacheControlWhenSet(t *testing.T) {
 		set     bool
 	}{
 		{"new session", func(w http.ResponseWriter, r *http.Request) {
-			s, _ := GetSession(r.Context())
+			s, _ := sessions.GetSession(r.Context())
 			s.Set("k", "v")
 		}, nil, true},
 		{"login", func(w http.ResponseWriter, r *http.Request) {
-			Login(r.Context(), "bob")
+			sessions.Login(r.Context(), "bob")
 			w.Write([]byte("welcome"))
 		}, []string{"session=" + alice}, true},
 		{"logout (deletion cookie)", func(w http.ResponseWriter, r *http.Request) {
-			Logout(r.Context())
+			sessions.Logout(r.Context())
 		}, []string{"session=" + alice}, true},
 		{"explicit Commit", func(w http.ResponseWriter, r *http.Request) {
-			s, _ := GetSession(r.Context())
+			s, _ := sessions.GetSession(r.Context())
 			s.Set("k", "v")
-			Commit(r.Context())
+			sessions.Commit(r.Context())
 			s.Set("k", "w")
 		}, nil, true},
 		{"read only", func(w http.ResponseWriter, r *http.Request) {
-			GetSession(r.Context())
+			sessions.GetSession(r.Context())
 		}, []string{"session=" + alice}, false},
 	}
 	for _, c := range cases {
-		w := secServe(m, c.h, c.cookies...)
+		w := e.Serve(c.h, c.cookies...)
 		res := w.Result()
 		set := len(res.Header.Values("Set-Cookie")) > 0
 		if set != c.set {
@@ -435,8 +435,8 @@ func TestSecurityResponseCacheControlWhenSet(t *testing.T) {
 // Quoted cookie values: the middleware strips one pair of surrounding double
 // quotes, as net/http's Request.Cookie does; what remains must verify.
 func TestSecuritySignatureQuotedValues(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	v := secValidCookie(t, m)
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	v := e.ValidCookie()
 	cases := []struct {
 		header string
 		ok     bool
@@ -452,7 +452,7 @@ func TestSecuritySignatureQuotedValues(t *testing.T) {
 		{`session="`, false},
 	}
 	for _, c := range cases {
-		seen := secLoad(t, m, c.header)
+		seen := e.Load(c.header)
 		if got := seen.Values["role"] == "user"; got != c.ok {
 			t.Errorf("Cookie: %s: session loaded = %v, want %v", c.header, got, c.ok)
 		}

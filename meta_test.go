@@ -15,7 +15,7 @@ import (
 
 func TestInvalidUTF8KeyIsAnEncodingError(t *testing.T) {
 	var errs []error
-	m, err := New(SessionConfig{SecretKey: regressionKey,
+	m, err := New(SessionConfig{SecretKey: TestKey,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			errs = append(errs, err)
 			w.WriteHeader(http.StatusInternalServerError)
@@ -43,7 +43,7 @@ func TestInvalidUTF8KeyIsAnEncodingError(t *testing.T) {
 // between them and the handler.
 
 func TestSecurityPayloadAfterValidMAC(t *testing.T) {
-	m := secNew(t, SessionConfig{})
+	e := NewEnv(t, SessionConfig{})
 	deep := strings.Repeat(`{"a":`, maxDepth+1) + "1" + strings.Repeat("}", maxDepth+1)
 	deepArr := `{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + "}" // 33 levels
 	cases := []struct {
@@ -79,17 +79,17 @@ func TestSecurityPayloadAfterValidMAC(t *testing.T) {
 		{"leading zero", `{"a":01}`},
 	}
 	for _, c := range cases {
-		v := secSignPayload(t, m, c.payload)
-		if _, err := m.Decode(context.Background(), v); !errors.Is(err, ErrMalformed) {
+		v := e.signPayload(c.payload)
+		if _, err := e.M.Decode(context.Background(), v); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: Decode(signed %q) = %v, want ErrMalformed", c.name, c.payload, err)
 		}
-		if seen := secLoad(t, m, "session="+v); len(seen.Values) != 0 || seen.UserID != "" {
+		if seen := e.Load("session=" + v); len(seen.Values) != 0 || seen.UserID != "" {
 			t.Errorf("%s: middleware accepted %q: values %v, user %q", c.name, c.payload, seen.Values, seen.UserID)
 		}
 	}
 	// One level less than the limit is fine: the limit is what rejects.
 	ok := strings.Repeat(`{"a":`, maxDepth) + "1" + strings.Repeat("}", maxDepth)
-	if _, err := m.Decode(context.Background(), secSignPayload(t, m, ok)); err != nil {
+	if _, err := e.M.Decode(context.Background(), e.signPayload(ok)); err != nil {
 		t.Errorf("Decode(depth %d) = %v, want success", maxDepth, err)
 	}
 }
@@ -98,9 +98,9 @@ func TestSecurityPayloadAfterValidMAC(t *testing.T) {
 // and a look-alike of the reserved key is an ordinary key that cannot set
 // the user.
 func TestSecurityPayloadCaseVariantKeys(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	v := secSignPayload(t, m, `{"uid":1,"UID":2,"Uid":3}`)
-	got, err := m.Decode(context.Background(), v)
+	e := NewEnv(t, SessionConfig{})
+	v := e.signPayload(`{"uid":1,"UID":2,"Uid":3}`)
+	got, err := e.M.Decode(context.Background(), v)
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
@@ -115,8 +115,8 @@ func TestSecurityPayloadCaseVariantKeys(t *testing.T) {
 	}
 
 	for _, name := range []string{strings.ToUpper(ReservedKey), "_CtxSession", " " + ReservedKey, ReservedKey + " "} {
-		v := secSignPayload(t, m, `{"`+name+`":{"uid":"mallory","c":0}}`)
-		seen := secLoad(t, m, "session="+v)
+		v := e.signPayload(`{"` + name + `":{"uid":"mallory","c":0}}`)
+		seen := e.Load("session=" + v)
 		if seen.UserID != "" {
 			t.Errorf("%q set the user id to %q", name, seen.UserID)
 		}
@@ -125,15 +125,15 @@ func TestSecurityPayloadCaseVariantKeys(t *testing.T) {
 		}
 	}
 	// Inside the reserved object too: "UID" is not "uid".
-	v = secSignPayload(t, m, `{"`+ReservedKey+`":{"UID":"mallory","uid":"alice"}}`)
-	if seen := secLoad(t, m, "session="+v); seen.UserID != "alice" {
+	v = e.signPayload(`{"` + ReservedKey + `":{"UID":"mallory","uid":"alice"}}`)
+	if seen := e.Load("session=" + v); seen.UserID != "alice" {
 		t.Errorf("user id = %q, want alice", seen.UserID)
 	}
 }
 
 // Integers beyond float64 precision stay exact through decode and re-encode.
 func TestSecurityPayloadLargeIntegersExact(t *testing.T) {
-	m := secNew(t, SessionConfig{})
+	e := NewEnv(t, SessionConfig{})
 	nums := []string{
 		"9223372036854775809",     // 2^63+1
 		"-9223372036854775809",    // -2^63-1
@@ -150,25 +150,25 @@ func TestSecurityPayloadLargeIntegersExact(t *testing.T) {
 		b.WriteString(`"n` + string(rune('a'+i)) + `":` + n)
 	}
 	b.WriteString("}")
-	v := secSignPayload(t, m, b.String())
+	v := e.signPayload(b.String())
 
 	// A request that reads them and changes another key: the cookie is
 	// re-encoded from the decoded values.
-	var seen secSeen
-	w := secServe(m, secProbe(&seen, func(_ http.ResponseWriter, _ *http.Request, s *Session) {
+	visit := e.VisitLines(func(_ *http.Request, s *Session) {
 		s.Set("touched", true)
-	}), "session="+v)
+	}, "session="+v)
+	seen := visit.Seen
 	for i, n := range nums {
 		k := "n" + string(rune('a'+i))
 		if got, ok := seen.Values[k].(json.Number); !ok || got.String() != n {
 			t.Errorf("first read of %s = %#v, want %s", k, seen.Values[k], n)
 		}
 	}
-	v2, ok := secSetCookie(t, w, "session")
-	if !ok {
+	v2 := visit.Cookie
+	if v2 == "" {
 		t.Fatal("no cookie after a change")
 	}
-	got, err := m.Decode(context.Background(), v2)
+	got, err := e.M.Decode(context.Background(), v2)
 	if err != nil {
 		t.Fatalf("Decode(re-encoded): %v", err)
 	}

@@ -1,4 +1,4 @@
-package sessions
+package sessions_test
 
 import (
 	"bufio"
@@ -13,19 +13,23 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/faultstore"
+	"github.com/ctxsession/sessions/internal/testkit"
 )
 
 // Helpers of the middleware tests. Every name starts with "mw" so that the
 // package's other test files can use short names.
 
-// mwCountingCodec counts Decode calls of the codec it wraps.
-type mwCountingCodec struct {
-	Codec
+// countingCodec counts Decode calls of the codec it wraps.
+type countingCodec struct {
+	sessions.Codec
 	mu      sync.Mutex
 	decodes int
 }
 
-func (c *mwCountingCodec) Decode(v string, now time.Time) (Decoded, error) {
+func (c *countingCodec) Decode(v string, now time.Time) (sessions.Decoded, error) {
 	c.mu.Lock()
 	c.decodes++
 	c.mu.Unlock()
@@ -33,12 +37,12 @@ func (c *mwCountingCodec) Decode(v string, now time.Time) (Decoded, error) {
 }
 
 func TestLazyUntouchedRequest(t *testing.T) {
-	plain := mwNew(t, SessionConfig{})
-	counting := &mwCountingCodec{Codec: plain.m.codec}
-	e := mwNew(t, SessionConfig{Codec: counting})
-	cookie := e.mint(map[string]any{"a": 1})
+	plain := sessions.NewEnv(t, sessions.SessionConfig{})
+	counting := &countingCodec{Codec: sessions.CodecOf(plain.M)}
+	e := sessions.NewEnv(t, sessions.SessionConfig{Codec: counting})
+	cookie := e.Mint(map[string]any{"a": 1})
 
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) {
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "hello")
 	}, cookie)
 	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
@@ -54,10 +58,10 @@ func TestLazyUntouchedRequest(t *testing.T) {
 	}
 
 	// Reading decodes once per request, however often GetSession is called.
-	rec = e.do(func(w http.ResponseWriter, r *http.Request) {
+	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
 		for range 3 {
-			s := mwGetSession(t, r)
-			if v, _ := GetAs[int](s, "a"); v != 1 {
+			s := sessions.MustSession(t, r)
+			if v, _ := sessions.GetAs[int](s, "a"); v != 1 {
 				t.Errorf("a = %v, want 1", v)
 			}
 		}
@@ -73,8 +77,8 @@ func TestLazyUntouchedRequest(t *testing.T) {
 	}
 
 	// A new session that stays empty is not written either.
-	rec = e.do(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
+	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
+		s := sessions.MustSession(t, r)
 		s.Get("missing")
 		s.Delete("missing")
 		s.Clear()
@@ -85,27 +89,27 @@ func TestLazyUntouchedRequest(t *testing.T) {
 }
 
 func TestOnlyChangedSessionsWritten(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	cookie := e.mint(map[string]any{"n": 1, "list": []any{1}, "obj": map[string]any{"a": "b"}})
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	cookie := e.Mint(map[string]any{"n": 1, "list": []any{1}, "obj": map[string]any{"a": "b"}})
 	tests := []struct {
 		name  string
-		h     func(s *Session)
+		h     func(s *sessions.Session)
 		write bool
 	}{
-		{"read only", func(s *Session) { s.Get("n"); s.Keys(); s.Len() }, false},
-		{"read maps and slices unchanged", func(s *Session) { s.Get("list"); s.Get("obj") }, false},
-		{"delete missing key", func(s *Session) { s.Delete("nope") }, false},
-		{"reserved key ignored", func(s *Session) { s.Set(ReservedKey, "x"); s.Delete(ReservedKey) }, false},
-		{"flashes when none", func(s *Session) { s.Flashes() }, false},
-		{"set", func(s *Session) { s.Set("n", 2) }, true},
-		{"set same value", func(s *Session) { s.Set("n", 1) }, true},
-		{"delete", func(s *Session) { s.Delete("n") }, true},
-		{"clear", func(s *Session) { s.Clear() }, true},
-		{"add flash", func(s *Session) { s.AddFlash("info", "hi") }, true},
+		{"read only", func(s *sessions.Session) { s.Get("n"); s.Keys(); s.Len() }, false},
+		{"read maps and slices unchanged", func(s *sessions.Session) { s.Get("list"); s.Get("obj") }, false},
+		{"delete missing key", func(s *sessions.Session) { s.Delete("nope") }, false},
+		{"reserved key ignored", func(s *sessions.Session) { s.Set(sessions.ReservedKey, "x"); s.Delete(sessions.ReservedKey) }, false},
+		{"flashes when none", func(s *sessions.Session) { s.Flashes() }, false},
+		{"set", func(s *sessions.Session) { s.Set("n", 2) }, true},
+		{"set same value", func(s *sessions.Session) { s.Set("n", 1) }, true},
+		{"delete", func(s *sessions.Session) { s.Delete("n") }, true},
+		{"clear", func(s *sessions.Session) { s.Clear() }, true},
+		{"add flash", func(s *sessions.Session) { s.AddFlash("info", "hi") }, true},
 	}
 	for _, tt := range tests {
-		rec := e.do(func(w http.ResponseWriter, r *http.Request) { tt.h(mwGetSession(t, r)) }, cookie)
-		got := mwSessionCookie(t, rec.Header(), "session") != nil
+		rec := e.Do(func(w http.ResponseWriter, r *http.Request) { tt.h(sessions.MustSession(t, r)) }, cookie)
+		got := testkit.SetCookie(t, rec.Header(), "session") != nil
 		if got != tt.write {
 			t.Errorf("%s: cookie written %v, want %v", tt.name, got, tt.write)
 		}
@@ -118,38 +122,38 @@ func TestChangeAfterHeadersReported(t *testing.T) {
 		h    func(t *testing.T, w http.ResponseWriter, r *http.Request)
 	}{
 		{"Set after Write", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
-			s := mwGetSession(t, r)
+			s := sessions.MustSession(t, r)
 			io.WriteString(w, "body")
 			s.Set("late", true)
 		}},
 		{"in-place change after WriteHeader", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
-			s := mwGetSession(t, r)
+			s := sessions.MustSession(t, r)
 			s.Set("m", map[string]any{})
 			w.WriteHeader(http.StatusOK)
 			m, _ := s.Get("m")
 			m.(map[string]any)["late"] = true
 		}},
 		{"Commit after Write", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
-			mwGetSession(t, r)
+			sessions.MustSession(t, r)
 			io.WriteString(w, "body")
-			if err := Commit(r.Context()); !errors.Is(err, ErrHeadersWritten) {
+			if err := sessions.Commit(r.Context()); !errors.Is(err, sessions.ErrHeadersWritten) {
 				t.Errorf("Commit: err %v, want ErrHeadersWritten", err)
 			}
-			mwGetSession(t, r).Set("late", 1)
+			sessions.MustSession(t, r).Set("late", 1)
 		}},
 		{"Login after Write", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "body")
-			if err := Login(r.Context(), "u1"); !errors.Is(err, ErrHeadersWritten) {
+			if err := sessions.Login(r.Context(), "u1"); !errors.Is(err, sessions.ErrHeadersWritten) {
 				t.Errorf("Login: err %v, want ErrHeadersWritten", err)
 			}
-			mwGetSession(t, r).Set("late", 1)
+			sessions.MustSession(t, r).Set("late", 1)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := mwNew(t, SessionConfig{})
-			rec := e.do(func(w http.ResponseWriter, r *http.Request) { tt.h(t, w, r) }, "")
-			if errs := e.errors(); len(errs) != 1 || !errors.Is(errs[0], ErrHeadersWritten) {
+			e := sessions.NewEnv(t, sessions.SessionConfig{})
+			rec := e.Do(func(w http.ResponseWriter, r *http.Request) { tt.h(t, w, r) }, "")
+			if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], sessions.ErrHeadersWritten) {
 				t.Errorf("error handler got %v, want [ErrHeadersWritten]", errs)
 			}
 			if rec.Code != http.StatusOK || rec.Body.String() == "session error" {
@@ -158,20 +162,20 @@ func TestChangeAfterHeadersReported(t *testing.T) {
 		})
 	}
 	// The default error handler logs it.
-	logs := &mwLogs{}
-	m, err := New(SessionConfig{SecretKey: mwKey, Logger: slog.New(logs)})
+	logs := &sessions.Logs{}
+	m, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey, Logger: slog.New(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
+		s := sessions.MustSession(t, r)
 		io.WriteString(w, "ok")
 		s.Set("late", 1)
 	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	found := false
-	for _, r := range logs.recs {
-		if err, _ := r.attrs["err"].(error); r.level == slog.LevelError && errors.Is(err, ErrHeadersWritten) {
+	for _, r := range logs.Records() {
+		if err, _ := r.Attrs["err"].(error); r.Level == slog.LevelError && errors.Is(err, sessions.ErrHeadersWritten) {
 			found = true
 		}
 	}
@@ -181,11 +185,11 @@ func TestChangeAfterHeadersReported(t *testing.T) {
 }
 
 func TestPanickingHandlerSavesNothing(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
 	rec := httptest.NewRecorder()
-	h := e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mwGetSession(t, r).Set("k", "v")
-		Login(r.Context(), "u")
+	h := e.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sessions.MustSession(t, r).Set("k", "v")
+		sessions.Login(r.Context(), "u")
 		panic("boom")
 	}))
 	func() {
@@ -200,14 +204,14 @@ func TestPanickingHandlerSavesNothing(t *testing.T) {
 	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
 		t.Errorf("panicking handler saved %q", got)
 	}
-	if errs := e.errors(); len(errs) != 0 {
+	if errs := e.Errors(); len(errs) != 0 {
 		t.Errorf("error handler called: %v", errs)
 	}
 }
 
-func perfMiddleware(t *testing.T) *Middleware {
+func perfMiddleware(t *testing.T) *sessions.Middleware {
 	t.Helper()
-	m, err := New(SessionConfig{SecretKey: strings.Repeat("k", 32)})
+	m, err := sessions.New(sessions.SessionConfig{SecretKey: strings.Repeat("k", 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +225,7 @@ func TestUntouchedAllocations(t *testing.T) {
 	m := perfMiddleware(t)
 	seed := httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, _ := GetSession(r.Context())
+		s, _ := sessions.GetSession(r.Context())
 		s.Set("a", 1)
 	})).ServeHTTP(seed, httptest.NewRequest("GET", "/", nil))
 	cookie := seed.Header().Get("Set-Cookie")
@@ -271,18 +275,18 @@ func (fullWriter) ReadFrom(r io.Reader) (int64, error) { return 0, nil }
 func TestSecurityResponsePanicSavesNothing(t *testing.T) {
 	for _, mode := range []string{"cookie", "store"} {
 		t.Run(mode, func(t *testing.T) {
-			store := newSecMapStore()
-			cfg := SessionConfig{}
+			store := faultstore.NewMem(t)
+			cfg := sessions.SessionConfig{}
 			if mode == "store" {
 				cfg.Store = store
 			}
-			m := secNew(t, cfg)
-			alice := secIssue(t, m, "alice", nil)
-			before := store.ids()
+			e := sessions.NewEnv(t, cfg)
+			alice := e.Issue("alice", nil)
+			before := store.CreatedIDs()
 			acts := map[string]func(r *http.Request){
-				"set":    func(r *http.Request) { s, _ := GetSession(r.Context()); s.Set("k", "v") },
-				"login":  func(r *http.Request) { Login(r.Context(), "mallory") },
-				"logout": func(r *http.Request) { Logout(r.Context()) },
+				"set":    func(r *http.Request) { s, _ := sessions.GetSession(r.Context()); s.Set("k", "v") },
+				"login":  func(r *http.Request) { sessions.Login(r.Context(), "mallory") },
+				"logout": func(r *http.Request) { sessions.Logout(r.Context()) },
 			}
 			for name, act := range acts {
 				for _, cookies := range [][]string{nil, {"session=" + alice}} {
@@ -294,7 +298,7 @@ func TestSecurityResponsePanicSavesNothing(t *testing.T) {
 					}
 					got := func() (p any) {
 						defer func() { p = recover() }()
-						m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						e.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 							act(r)
 							panic(boom{})
 						})).ServeHTTP(w, r)
@@ -311,13 +315,13 @@ func TestSecurityResponsePanicSavesNothing(t *testing.T) {
 			if mode == "store" {
 				// Logout and Login delete the old record at once (so that
 				// it cannot be replayed), but nothing new is created.
-				after := store.ids()
+				after := store.CreatedIDs()
 				for _, id := range after {
 					if !slices.Contains(before, id) {
 						t.Errorf("a record was created by a panicking request: %s", id)
 					}
 				}
-			} else if got := secLoad(t, m, "session="+alice).UserID; got != "alice" {
+			} else if got := e.Load("session=" + alice).UserID; got != "alice" {
 				t.Errorf("cookie mode: the old cookie stopped working: user %q", got)
 			}
 		})

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/ctxsession/sessions/internal/testkit"
 )
 
 func TestDestroy(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	srv := e.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
+	e := NewEnv(t, SessionConfig{})
+	srv := e.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := MustSession(t, r)
 		switch r.URL.Path {
 		case "/set":
 			s.Set("k", "v")
@@ -28,32 +30,32 @@ func TestDestroy(t *testing.T) {
 		}
 		fmt.Fprint(w, s.Keys())
 	}))
-	srv.get("/set")
-	if srv.jarCookie("session") == "" {
+	srv.Get("/set")
+	if srv.Cookie("session") == "" {
 		t.Fatal("no cookie after /set")
 	}
-	resp := srv.get("/destroy")
-	c := mwSessionCookie(t, resp.header, "session")
+	resp := srv.Get("/destroy")
+	c := testkit.SetCookie(t, resp.Header, "session")
 	if c == nil || c.MaxAge != -1 || c.Value != "" {
 		t.Errorf("Destroy sent %v, want a deletion cookie", c)
 	}
-	if srv.jarCookie("session") != "" {
+	if srv.Cookie("session") != "" {
 		t.Errorf("client still holds the cookie")
 	}
-	srv.get("/set")
-	if got := srv.get("/destroy-then-set").body; got != "[fresh]" {
+	srv.Get("/set")
+	if got := srv.Get("/destroy-then-set").Body; got != "[fresh]" {
 		t.Errorf("after Destroy and Set: keys %s, want [fresh]", got)
 	}
-	if got := srv.get("/").body; got != "[fresh]" {
+	if got := srv.Get("/").Body; got != "[fresh]" {
 		t.Errorf("next request: keys %s, want [fresh]", got)
 	}
 }
 
 func TestRegenerateSession(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	cookie := e.mint(map[string]any{"k": "v"})
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) {
-		old := mwGetSession(t, r)
+	e := NewEnv(t, SessionConfig{})
+	cookie := e.Mint(map[string]any{"k": "v"})
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+		old := MustSession(t, r)
 		s, err := RegenerateSession(r.Context())
 		if err != nil {
 			t.Fatalf("RegenerateSession: %v", err)
@@ -63,17 +65,17 @@ func TestRegenerateSession(t *testing.T) {
 		}
 		s.Set("new", 1)
 	}, cookie)
-	c := mwSessionCookie(t, rec.Header(), "session")
+	c := testkit.SetCookie(t, rec.Header(), "session")
 	if c == nil {
 		t.Fatal("no cookie after RegenerateSession")
 	}
-	values, err := e.m.Decode(context.Background(), c.Value)
+	values, err := e.M.Decode(context.Background(), c.Value)
 	if err != nil || len(values) != 1 || values["new"] != json.Number("1") {
 		t.Errorf("new cookie holds %v, %v; want only new=1", values, err)
 	}
 	// Regenerated and left empty: the old cookie is deleted.
-	rec = e.do(func(w http.ResponseWriter, r *http.Request) { RegenerateSession(r.Context()) }, cookie)
-	if c := mwSessionCookie(t, rec.Header(), "session"); c == nil || c.MaxAge != -1 {
+	rec = e.Do(func(w http.ResponseWriter, r *http.Request) { RegenerateSession(r.Context()) }, cookie)
+	if c := testkit.SetCookie(t, rec.Header(), "session"); c == nil || c.MaxAge != -1 {
 		t.Errorf("regenerated empty session sent %v, want a deletion", c)
 	}
 }

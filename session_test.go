@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/ctxsession/sessions/internal/testkit"
 )
 
 func TestSessionMethods(t *testing.T) {
@@ -91,8 +93,8 @@ func TestSessionDirty(t *testing.T) {
 }
 
 func TestNestedInPlaceChangesSaved(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	cookie := e.mint(map[string]any{
+	e := NewEnv(t, SessionConfig{})
+	cookie := e.Mint(map[string]any{
 		"prefs": map[string]any{"theme": "dark", "deep": map[string]any{"n": 1}},
 		"list":  []any{"a", "b"},
 	})
@@ -121,13 +123,13 @@ func TestNestedInPlaceChangesSaved(t *testing.T) {
 		}, func(v map[string]any) bool { return v["tags"].([]any)[0] == "x" }},
 	}
 	for _, tt := range tests {
-		rec := e.do(func(w http.ResponseWriter, r *http.Request) { tt.h(mwGetSession(t, r)) }, cookie)
-		c := mwSessionCookie(t, rec.Header(), "session")
+		rec := e.Do(func(w http.ResponseWriter, r *http.Request) { tt.h(MustSession(t, r)) }, cookie)
+		c := testkit.SetCookie(t, rec.Header(), "session")
 		if c == nil {
 			t.Errorf("%s: in-place change not written", tt.name)
 			continue
 		}
-		values, err := e.m.Decode(context.Background(), c.Value)
+		values, err := e.M.Decode(context.Background(), c.Value)
 		if err != nil {
 			t.Fatalf("%s: Decode: %v", tt.name, err)
 		}
@@ -138,9 +140,9 @@ func TestNestedInPlaceChangesSaved(t *testing.T) {
 }
 
 func TestConcurrentUseFromGoroutines(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	cookie := e.mint(map[string]any{"start": 1})
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) {
+	e := NewEnv(t, SessionConfig{})
+	cookie := e.Mint(map[string]any{"start": 1})
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
 		var wg sync.WaitGroup
 		for i := range 16 {
 			wg.Add(1)
@@ -167,25 +169,25 @@ func TestConcurrentUseFromGoroutines(t *testing.T) {
 		wg.Wait()
 		io.WriteString(w, "done")
 	}, cookie)
-	c := mwSessionCookie(t, rec.Header(), "session")
+	c := testkit.SetCookie(t, rec.Header(), "session")
 	if c == nil {
 		t.Fatal("no cookie")
 	}
-	values, err := e.m.Decode(context.Background(), c.Value)
+	values, err := e.M.Decode(context.Background(), c.Value)
 	if err != nil || len(values) != 16 {
 		t.Errorf("saved %d keys (%v), want 16", len(values), err)
 	}
 	var flashes []Flash
-	e.do(func(w http.ResponseWriter, r *http.Request) { flashes = mwGetSession(t, r).Flashes() }, c.Value)
+	e.Do(func(w http.ResponseWriter, r *http.Request) { flashes = MustSession(t, r).Flashes() }, c.Value)
 	if len(flashes) != 16 {
 		t.Errorf("%d flashes, want 16", len(flashes))
 	}
 }
 
 func TestFlashMessages(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	srv := e.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
+	e := NewEnv(t, SessionConfig{})
+	srv := e.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := MustSession(t, r)
 		if r.URL.Path == "/add" {
 			s.AddFlash("info", "saved")
 			s.AddFlash("error", "but check")
@@ -193,15 +195,15 @@ func TestFlashMessages(t *testing.T) {
 		}
 		json.NewEncoder(w).Encode(s.Flashes())
 	}))
-	srv.get("/add")
+	srv.Get("/add")
 	want := `[{"category":"info","message":"saved"},{"category":"error","message":"but check"}]` + "\n"
-	if got := srv.get("/show").body; got != want {
+	if got := srv.Get("/show").Body; got != want {
 		t.Errorf("flashes %s, want %s", got, want)
 	}
-	if got := srv.get("/show").body; got != "null\n" {
+	if got := srv.Get("/show").Body; got != "null\n" {
 		t.Errorf("flashes shown twice: %s", got)
 	}
-	if srv.jarCookie("session") != "" {
+	if srv.Cookie("session") != "" {
 		t.Errorf("empty session still has a cookie")
 	}
 }

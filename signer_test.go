@@ -92,18 +92,18 @@ func TestParseTimestamp(t *testing.T) {
 // none is accepted, by Middleware.Decode and by the middleware itself.
 
 func TestSecuritySignatureEveryCharacterChange(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	v := secValidCookie(t, m)
-	payload, ts, _ := secParts(t, v)
+	e := NewEnv(t, SessionConfig{})
+	v := e.ValidCookie()
+	payload, ts, _ := cookieParts(t, v)
 	tried := 0
 	for i := 0; i < len(v); i++ {
-		for _, c := range []byte(secAlphabet) {
+		for _, c := range []byte(CookieAlphabet) {
 			if c == v[i] {
 				continue
 			}
-			forged := secReplaceAt(v, i, c)
+			forged := ReplaceAt(v, i, c)
 			tried++
-			if got, err := m.Decode(context.Background(), forged); err == nil {
+			if got, err := e.M.Decode(context.Background(), forged); err == nil {
 				part := "signature"
 				switch {
 				case i < len(payload):
@@ -120,11 +120,11 @@ func TestSecuritySignatureEveryCharacterChange(t *testing.T) {
 	t.Logf("%d single-character forgeries of a %d-byte cookie rejected", tried, len(v))
 
 	// The middleware: a forged cookie gives the handler a new, empty session.
-	forged := secReplaceAt(v, len(payload)/2, 'A'^'B'^v[len(payload)/2])
-	if seen := secLoad(t, m, "session="+forged); len(seen.Values) != 0 {
+	forged := ReplaceAt(v, len(payload)/2, 'A'^'B'^v[len(payload)/2])
+	if seen := e.Load("session=" + forged); len(seen.Values) != 0 {
 		t.Errorf("middleware accepted a forged cookie: %v", seen.Values)
 	}
-	if seen := secLoad(t, m, "session="+v); seen.Values["role"] != "user" {
+	if seen := e.Load("session=" + v); seen.Values["role"] != "user" {
 		t.Errorf("middleware rejected the genuine cookie: %v", seen.Values)
 	}
 }
@@ -133,16 +133,16 @@ func TestSecuritySignatureEveryCharacterChange(t *testing.T) {
 // uses 4 of them. Changing only the 2 unused bits decodes to the same bytes,
 // so a verifier comparing decoded bytes would accept it.
 func TestSecuritySignatureLastCharSameBits(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	v := secValidCookie(t, m)
+	e := NewEnv(t, SessionConfig{})
+	v := e.ValidCookie()
 	lenient := base64.RawURLEncoding // not Strict: ignores the unused bits
 	want, err := lenient.DecodeString(v[strings.LastIndexByte(v, '.')+1:])
 	if err != nil {
 		t.Fatal(err)
 	}
 	variants := 0
-	for _, c := range []byte(secAlphabet[:64]) {
-		forged := secReplaceAt(v, len(v)-1, c)
+	for _, c := range []byte(CookieAlphabet[:64]) {
+		forged := ReplaceAt(v, len(v)-1, c)
 		if forged == v {
 			continue
 		}
@@ -151,7 +151,7 @@ func TestSecuritySignatureLastCharSameBits(t *testing.T) {
 			continue
 		}
 		variants++
-		if _, err := m.Decode(context.Background(), forged); !errors.Is(err, ErrBadSignature) {
+		if _, err := e.M.Decode(context.Background(), forged); !errors.Is(err, ErrBadSignature) {
 			t.Errorf("signature ending %q (same bits as %q): err = %v, want ErrBadSignature", c, v[len(v)-1], err)
 		}
 	}
@@ -162,10 +162,10 @@ func TestSecuritySignatureLastCharSameBits(t *testing.T) {
 	// The same holds for the timestamp: 4 bytes in 6 characters, the last
 	// one using 2 of its bits. The MAC covers the text, and the timestamp
 	// parser is strict besides.
-	s := secCodecSigner(t, m)
-	payload, ts, _ := secParts(t, v)
+	s := signerOf(t, e.M)
+	payload, ts, _ := cookieParts(t, v)
 	tsWant, _ := lenient.DecodeString(ts)
-	for _, c := range []byte(secAlphabet[:64]) {
+	for _, c := range []byte(CookieAlphabet[:64]) {
 		alt := ts[:len(ts)-1] + string(c)
 		if alt == ts {
 			continue
@@ -174,20 +174,20 @@ func TestSecuritySignatureLastCharSameBits(t *testing.T) {
 			continue
 		}
 		forged := s.signRaw([]byte(payload + "." + alt)) // validly signed
-		if _, err := m.Decode(context.Background(), forged); !errors.Is(err, ErrMalformed) {
+		if _, err := e.M.Decode(context.Background(), forged); !errors.Is(err, ErrMalformed) {
 			t.Errorf("timestamp %q (same bits as %q): err = %v, want ErrMalformed", alt, ts, err)
 		}
 	}
 }
 
 func TestSecuritySignatureTruncation(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	v := secValidCookie(t, m)
+	e := NewEnv(t, SessionConfig{})
+	v := e.ValidCookie()
 	for n := 0; n < len(v); n++ {
-		if _, err := m.Decode(context.Background(), v[:n]); !errors.Is(err, ErrInvalidCookie) {
+		if _, err := e.M.Decode(context.Background(), v[:n]); !errors.Is(err, ErrInvalidCookie) {
 			t.Fatalf("Decode(first %d of %d bytes): err = %v, want ErrInvalidCookie", n, len(v), err)
 		}
-		if _, err := m.Decode(context.Background(), v[n+1:]); !errors.Is(err, ErrInvalidCookie) {
+		if _, err := e.M.Decode(context.Background(), v[n+1:]); !errors.Is(err, ErrInvalidCookie) {
 			t.Fatalf("Decode(without first %d bytes): err = %v, want ErrInvalidCookie", n+1, err)
 		}
 	}
@@ -196,10 +196,10 @@ func TestSecuritySignatureTruncation(t *testing.T) {
 // The parts tests sign each crafted value with the real key, so only the
 // parser's strictness can reject them.
 func TestSecuritySignatureParts(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	s := secCodecSigner(t, m)
-	v := secValidCookie(t, m)
-	payload, ts, sig := secParts(t, v)
+	e := NewEnv(t, SessionConfig{})
+	s := signerOf(t, e.M)
+	v := e.ValidCookie()
+	payload, ts, sig := cookieParts(t, v)
 	std := base64.StdEncoding.WithPadding(base64.NoPadding)
 	// A payload whose standard base64 has '+' and '/': "?>?" encodes to
 	// "Pz4/" and ">>>" to "Pj4+".
@@ -240,11 +240,11 @@ func TestSecuritySignatureParts(t *testing.T) {
 	}
 	// Sanity: the URL-safe twin of the standard-alphabet payload is accepted,
 	// so the rejection above is about the alphabet.
-	if _, err := m.Decode(context.Background(), s.signRaw([]byte(base64.RawURLEncoding.EncodeToString([]byte(alphaJSON))+"."+ts))); err != nil {
+	if _, err := e.M.Decode(context.Background(), s.signRaw([]byte(base64.RawURLEncoding.EncodeToString([]byte(alphaJSON))+"."+ts))); err != nil {
 		t.Fatalf("URL-safe encoding of the alphabet payload rejected: %v", err)
 	}
 	for _, c := range cases {
-		_, err := m.Decode(context.Background(), c.value)
+		_, err := e.M.Decode(context.Background(), c.value)
 		switch {
 		case c.want == nil && err != nil:
 			t.Errorf("%s: Decode(%q) = %v, want success", c.name, c.value, err)
@@ -254,7 +254,7 @@ func TestSecuritySignatureParts(t *testing.T) {
 			t.Errorf("%s: error %v does not match ErrInvalidCookie", c.name, err)
 		}
 		if c.want != nil && c.value != "" {
-			if seen := secLoad(t, m, "session="+c.value); len(seen.Values) != 0 {
+			if seen := e.Load("session=" + c.value); len(seen.Values) != 0 {
 				t.Errorf("%s: middleware accepted it: %v", c.name, seen.Values)
 			}
 		}
@@ -262,27 +262,27 @@ func TestSecuritySignatureParts(t *testing.T) {
 }
 
 func TestSecuritySignatureControlAndNonASCII(t *testing.T) {
-	m := secNew(t, SessionConfig{})
-	v := secValidCookie(t, m)
-	payload, ts, _ := secParts(t, v)
+	e := NewEnv(t, SessionConfig{})
+	v := e.ValidCookie()
+	payload, ts, _ := cookieParts(t, v)
 	bad := []string{"\x00", "\x01", "\t", "\n", "\r", " ", "\x7f", "\x80", "\xff", "é", "\u2028", "\ufeff", ";", ",", "\\", "\""}
 	positions := []int{0, len(payload) / 2, len(payload), len(payload) + 1 + len(ts), len(v)}
 	for _, b := range bad {
 		for _, p := range positions {
 			inserted := v[:p] + b + v[p:]
-			if _, err := m.Decode(context.Background(), inserted); !errors.Is(err, ErrInvalidCookie) {
+			if _, err := e.M.Decode(context.Background(), inserted); !errors.Is(err, ErrInvalidCookie) {
 				t.Errorf("Decode(%q inserted at %d) = %v, want ErrInvalidCookie", b, p, err)
 			}
 			if p < len(v) {
 				replaced := v[:p] + b + v[p+1:]
-				if _, err := m.Decode(context.Background(), replaced); !errors.Is(err, ErrInvalidCookie) {
+				if _, err := e.M.Decode(context.Background(), replaced); !errors.Is(err, ErrInvalidCookie) {
 					t.Errorf("Decode(%q replacing %d) = %v, want ErrInvalidCookie", b, p, err)
 				}
 			}
 		}
 		// A validly signed value whose payload holds the byte.
-		s := secCodecSigner(t, m)
-		if _, err := m.Decode(context.Background(), s.signRaw([]byte(payload+b+"."+ts))); !errors.Is(err, ErrMalformed) {
+		s := signerOf(t, e.M)
+		if _, err := e.M.Decode(context.Background(), s.signRaw([]byte(payload+b+"."+ts))); !errors.Is(err, ErrMalformed) {
 			t.Errorf("signed payload with %q: err = %v, want ErrMalformed", b, err)
 		}
 	}
@@ -291,10 +291,10 @@ func TestSecuritySignatureControlAndNonASCII(t *testing.T) {
 // Each timestamp is signed with the real key, so only the strict timestamp
 // parser (and the age check) can reject it.
 func TestSecurityTimeMalformedTimestamps(t *testing.T) {
-	clk := newTestClock(secT0)
-	m := secNew(t, SessionConfig{Now: clk.Now})
-	s := secCodecSigner(t, m)
-	payload, ts, _ := secParts(t, secValidCookie(t, m))
+	clk := NewClock(TestStart)
+	e := NewEnv(t, SessionConfig{Now: clk.Now})
+	s := signerOf(t, e.M)
+	payload, ts, _ := cookieParts(t, e.ValidCookie())
 	enc := func(b ...byte) string { return b64.EncodeToString(b) }
 	cases := []struct {
 		name string
@@ -320,7 +320,7 @@ func TestSecurityTimeMalformedTimestamps(t *testing.T) {
 	}
 	for _, c := range cases {
 		v := s.signRaw([]byte(payload + "." + c.ts))
-		_, err := m.Decode(context.Background(), v)
+		_, err := e.M.Decode(context.Background(), v)
 		switch {
 		case c.want == nil && err != nil:
 			t.Errorf("%s (%q): %v, want accepted", c.name, c.ts, err)
@@ -328,7 +328,7 @@ func TestSecurityTimeMalformedTimestamps(t *testing.T) {
 			t.Errorf("%s (%q): %v, want %v", c.name, c.ts, err, c.want)
 		}
 		if c.want != nil {
-			if seen := secLoad(t, m, "session="+v); len(seen.Values) != 0 {
+			if seen := e.Load("session=" + v); len(seen.Values) != 0 {
 				t.Errorf("%s: middleware accepted it", c.name)
 			}
 		}

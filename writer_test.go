@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ctxsession/sessions/internal/testkit"
 )
 
 func TestWriteBack(t *testing.T) {
@@ -36,32 +38,32 @@ func TestWriteBack(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := mwNew(t, SessionConfig{})
+			e := NewEnv(t, SessionConfig{})
 			var afterSend http.Header
-			srv := e.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv := e.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				switch r.URL.Path {
 				case "/set":
-					mwGetSession(t, r).Set("k", "v")
+					MustSession(t, r).Set("k", "v")
 					tt.send(t, w)
 					afterSend = w.Header().Clone()
 					// A late header proves the response had gone out.
 					w.Header().Set("X-Late", "1")
 				case "/get":
-					v, _ := GetAs[string](mwGetSession(t, r), "k")
+					v, _ := GetAs[string](MustSession(t, r), "k")
 					io.WriteString(w, v)
 				}
 			}))
-			resp := srv.get("/set")
-			if tt.name != "end of handler" && resp.header.Get("X-Late") != "" {
+			resp := srv.Get("/set")
+			if tt.name != "end of handler" && resp.Header.Get("X-Late") != "" {
 				t.Fatalf("test is broken: headers were not sent by %s", tt.name)
 			}
-			if resp.header.Get("Set-Cookie") == "" {
+			if resp.Header.Get("Set-Cookie") == "" {
 				t.Fatalf("no Set-Cookie after %s (headers seen by the handler: %v)", tt.name, afterSend)
 			}
-			if got := srv.get("/get").body; got != "v" {
+			if got := srv.Get("/get").Body; got != "v" {
 				t.Errorf("next request read %q, want v", got)
 			}
-			if errs := e.errors(); len(errs) != 0 {
+			if errs := e.Errors(); len(errs) != 0 {
 				t.Errorf("error handler called: %v", errs)
 			}
 		})
@@ -71,9 +73,9 @@ func TestWriteBack(t *testing.T) {
 // An informational response (103 Early Hints) precedes the real one: it
 // does not commit the session, and changes after it are still saved.
 func TestInformationalResponseDoesNotCommit(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	srv := e.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
+	e := NewEnv(t, SessionConfig{})
+	srv := e.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := MustSession(t, r)
 		if r.URL.Path == "/get" {
 			fmt.Fprint(w, s.Keys())
 			return
@@ -84,14 +86,14 @@ func TestInformationalResponseDoesNotCommit(t *testing.T) {
 		s.Set("b", 2)
 		io.WriteString(w, "body")
 	}))
-	resp := srv.get("/set")
-	if resp.status != http.StatusOK || len(resp.header.Values("Set-Cookie")) != 1 {
-		t.Errorf("status %d, Set-Cookie %q; want 200 and one cookie", resp.status, resp.header.Values("Set-Cookie"))
+	resp := srv.Get("/set")
+	if resp.Status != http.StatusOK || len(resp.Header.Values("Set-Cookie")) != 1 {
+		t.Errorf("status %d, Set-Cookie %q; want 200 and one cookie", resp.Status, resp.Header.Values("Set-Cookie"))
 	}
-	if got := srv.get("/get").body; got != "[a b]" {
+	if got := srv.Get("/get").Body; got != "[a b]" {
 		t.Errorf("saved keys %s, want [a b]", got)
 	}
-	if errs := e.errors(); len(errs) != 0 {
+	if errs := e.Errors(); len(errs) != 0 {
 		t.Errorf("error handler called: %v", errs)
 	}
 }
@@ -99,9 +101,9 @@ func TestInformationalResponseDoesNotCommit(t *testing.T) {
 func TestHijackAndResponseController(t *testing.T) {
 	for _, how := range []string{"Hijacker", "ResponseController"} {
 		t.Run(how, func(t *testing.T) {
-			e := mwNew(t, SessionConfig{})
-			srv := e.serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mwGetSession(t, r).Set("k", "v")
+			e := NewEnv(t, SessionConfig{})
+			srv := e.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				MustSession(t, r).Set("k", "v")
 				rc := http.NewResponseController(w)
 				if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
 					t.Errorf("SetWriteDeadline: %v", err)
@@ -125,13 +127,13 @@ func TestHijackAndResponseController(t *testing.T) {
 				bw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
 				bw.Flush()
 			}))
-			resp := srv.get("/")
-			if resp.body != "hijacked" {
-				t.Errorf("body %q, want hijacked", resp.body)
+			resp := srv.Get("/")
+			if resp.Body != "hijacked" {
+				t.Errorf("body %q, want hijacked", resp.Body)
 			}
 			// The change could not be sent on a hijacked connection: it is
 			// reported, not silently lost.
-			if errs := e.errors(); len(errs) != 1 || !errors.Is(errs[0], ErrHeadersWritten) {
+			if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], ErrHeadersWritten) {
 				t.Errorf("error handler got %v, want [ErrHeadersWritten]", errs)
 			}
 		})
@@ -139,84 +141,84 @@ func TestHijackAndResponseController(t *testing.T) {
 }
 
 // Inner writers with each combination of the optional interfaces.
-type mwPlainWriter struct{ rec *httptest.ResponseRecorder }
+type innerWriter struct{ rec *httptest.ResponseRecorder }
 
-func (w *mwPlainWriter) Header() http.Header { return w.rec.Header() }
+func (w *innerWriter) Header() http.Header { return w.rec.Header() }
 
-func (w *mwPlainWriter) Write(p []byte) (int, error) { return w.rec.Write(p) }
+func (w *innerWriter) Write(p []byte) (int, error) { return w.rec.Write(p) }
 
-func (w *mwPlainWriter) WriteHeader(code int) { w.rec.WriteHeader(code) }
+func (w *innerWriter) WriteHeader(code int) { w.rec.WriteHeader(code) }
 
-type mwFlushPart struct{ flushed *int }
+type flushPart struct{ flushed *int }
 
-func (f mwFlushPart) Flush() { *f.flushed++ }
+func (f flushPart) Flush() { *f.flushed++ }
 
-type mwHijackPart struct{}
+type hijackPart struct{}
 
-func (mwHijackPart) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return nil, nil, errors.New("mw: test hijack")
+func (hijackPart) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return nil, nil, errors.New("inner writer: hijack failed")
 }
 
-type mwReadFromPart struct{ w *mwPlainWriter }
+type readFromPart struct{ w *innerWriter }
 
-func (r mwReadFromPart) ReadFrom(src io.Reader) (int64, error) { return io.Copy(r.w.rec, src) }
+func (r readFromPart) ReadFrom(src io.Reader) (int64, error) { return io.Copy(r.w.rec, src) }
 
 func TestWrapperClaimsOnlyInnerInterfaces(t *testing.T) {
 	for mask := range 8 {
 		f, h, rf := mask&1 != 0, mask&2 != 0, mask&4 != 0
 		name := fmt.Sprintf("flusher=%v,hijacker=%v,readerFrom=%v", f, h, rf)
 		t.Run(name, func(t *testing.T) {
-			base := &mwPlainWriter{rec: httptest.NewRecorder()}
+			base := &innerWriter{rec: httptest.NewRecorder()}
 			flushes := 0
-			fp, hp, rp := mwFlushPart{&flushes}, mwHijackPart{}, mwReadFromPart{base}
+			fp, hp, rp := flushPart{&flushes}, hijackPart{}, readFromPart{base}
 			var inner http.ResponseWriter
 			switch {
 			case f && h && rf:
 				inner = struct {
-					*mwPlainWriter
-					mwFlushPart
-					mwHijackPart
-					mwReadFromPart
+					*innerWriter
+					flushPart
+					hijackPart
+					readFromPart
 				}{base, fp, hp, rp}
 			case f && h:
 				inner = struct {
-					*mwPlainWriter
-					mwFlushPart
-					mwHijackPart
+					*innerWriter
+					flushPart
+					hijackPart
 				}{base, fp, hp}
 			case f && rf:
 				inner = struct {
-					*mwPlainWriter
-					mwFlushPart
-					mwReadFromPart
+					*innerWriter
+					flushPart
+					readFromPart
 				}{base, fp, rp}
 			case h && rf:
 				inner = struct {
-					*mwPlainWriter
-					mwHijackPart
-					mwReadFromPart
+					*innerWriter
+					hijackPart
+					readFromPart
 				}{base, hp, rp}
 			case f:
 				inner = struct {
-					*mwPlainWriter
-					mwFlushPart
+					*innerWriter
+					flushPart
 				}{base, fp}
 			case h:
 				inner = struct {
-					*mwPlainWriter
-					mwHijackPart
+					*innerWriter
+					hijackPart
 				}{base, hp}
 			case rf:
 				inner = struct {
-					*mwPlainWriter
-					mwReadFromPart
+					*innerWriter
+					readFromPart
 				}{base, rp}
 			default:
 				inner = base
 			}
-			e := mwNew(t, SessionConfig{})
+			e := NewEnv(t, SessionConfig{})
 			r := httptest.NewRequest("GET", "/", nil)
-			e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			e.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, gotF := w.(http.Flusher)
 				_, gotH := w.(http.Hijacker)
 				_, gotR := w.(io.ReaderFrom)
@@ -226,7 +228,7 @@ func TestWrapperClaimsOnlyInnerInterfaces(t *testing.T) {
 				if uw, ok := w.(interface{ Unwrap() http.ResponseWriter }); !ok || uw.Unwrap() != inner {
 					t.Errorf("Unwrap does not return the inner writer")
 				}
-				mwGetSession(t, r).Set("k", "v")
+				MustSession(t, r).Set("k", "v")
 				err := http.NewResponseController(w).Flush()
 				if f && err != nil {
 					t.Errorf("ResponseController.Flush: %v", err)
@@ -245,7 +247,7 @@ func TestWrapperClaimsOnlyInnerInterfaces(t *testing.T) {
 			if f && flushes != 1 {
 				t.Errorf("inner Flush called %d times, want 1", flushes)
 			}
-			if mwSessionCookie(t, base.rec.Header(), "session") == nil {
+			if testkit.SetCookie(t, base.rec.Header(), "session") == nil {
 				t.Errorf("session not written")
 			}
 		})
@@ -260,7 +262,7 @@ func (u unwrapOnly) Unwrap() http.ResponseWriter { return u.ResponseWriter }
 
 func TestFlushThroughControllerAndUnwrapOnlyWriterCommits(t *testing.T) {
 	var errs []error
-	m, err := New(SessionConfig{SecretKey: regressionKey,
+	m, err := New(SessionConfig{SecretKey: TestKey,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { errs = append(errs, err) }})
 	if err != nil {
 		t.Fatal(err)
@@ -288,7 +290,7 @@ func TestFlushThroughControllerAndUnwrapOnlyWriterCommits(t *testing.T) {
 }
 
 func TestFlushErrorWithoutFlusherBelowIsNotSupported(t *testing.T) {
-	m, err := New(SessionConfig{SecretKey: regressionKey})
+	m, err := New(SessionConfig{SecretKey: TestKey})
 	if err != nil {
 		t.Fatal(err)
 	}
