@@ -165,38 +165,6 @@ func TestUserCodec(t *testing.T) {
 	}
 }
 
-// Changing the last character of a value to one that differs only in bits
-// the encoding does not use is still a different cookie: rejected.
-func TestFormatsRejectNonCanonicalEncoding(t *testing.T) {
-	for _, f := range sessions.Formats() {
-		// Three payload lengths, so that every padding case occurs.
-		for n := range 3 {
-			m := sessions.NewEnv(t, sessions.SessionConfig{Format: f}).M
-			v, err := m.Encode(map[string]any{"k": strings.Repeat("v", n)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkNonCanonical(t, f, m, v)
-		}
-	}
-}
-
-func checkNonCanonical(t *testing.T, f sessions.Format, m *sessions.Middleware, v string) {
-	t.Helper()
-	end := strings.TrimRight(v, "=")
-	last := end[len(end)-1]
-	alphabet := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	i := strings.IndexByte(alphabet, last)
-	if i < 0 {
-		t.Fatalf("%v value %q ends in %c", f, v, last)
-	}
-	sibling := alphabet[i^1]
-	bad := end[:len(end)-1] + string(sibling) + v[len(end):]
-	if _, err := m.Decode(context.Background(), bad); !errors.Is(err, sessions.ErrInvalidCookie) {
-		t.Errorf("%v accepted %q (last character %c changed to %c): %v", f, bad, last, sibling, err)
-	}
-}
-
 // Every codec is shared by all requests: encode and decode concurrently
 // (run with -race).
 func TestFormatsConcurrent(t *testing.T) {
@@ -357,24 +325,32 @@ func TestSecurityContextOtherNameOrPurpose(t *testing.T) {
 // Every built-in format rejects every single-character change of a valid
 // cookie, including a last base64 character that decodes to the same bits
 // (the signature formats compare canonical text; the others decode
-// strictly).
+// strictly). The whole value is tried for one payload, its end (where the
+// unused bits and the padding are) for two more lengths, so that every
+// padding case occurs.
 func TestSecuritySignatureEveryFormatEveryCharacter(t *testing.T) {
 	alphabet := sessions.CookieAlphabet + "+/=|~ "
-	for _, f := range []sessions.Format{sessions.FormatItsdangerous, sessions.FormatFlask, sessions.FormatStarlette, sessions.FormatJWT, sessions.FormatEncrypted} {
+	for _, f := range sessions.Formats() {
 		t.Run(f.String(), func(t *testing.T) {
 			e := sessions.NewEnv(t, sessions.SessionConfig{Format: f})
-			v := e.Issue("alice", map[string]any{"role": "user"})
-			if _, err := e.M.Decode(context.Background(), v); err != nil {
-				t.Fatalf("Decode(genuine) = %v", err)
-			}
-			for i := 0; i < len(v); i++ {
-				for _, c := range []byte(alphabet) {
-					if c == v[i] {
-						continue
-					}
-					forged := sessions.ReplaceAt(v, i, c)
-					if _, err := e.M.Decode(context.Background(), forged); err == nil {
-						t.Fatalf("accepted %q changed at %d of %d (%q -> %q)", v, i, len(v), v[i], c)
+			for n := range 3 {
+				v := e.Issue("alice", map[string]any{"role": strings.Repeat("u", n)})
+				if _, err := e.M.Decode(context.Background(), v); err != nil {
+					t.Fatalf("Decode(genuine) = %v", err)
+				}
+				from := 0
+				if n > 0 {
+					from = len(v) - 4
+				}
+				for i := from; i < len(v); i++ {
+					for _, c := range []byte(alphabet) {
+						if c == v[i] {
+							continue
+						}
+						forged := sessions.ReplaceAt(v, i, c)
+						if _, err := e.M.Decode(context.Background(), forged); !errors.Is(err, sessions.ErrInvalidCookie) {
+							t.Fatalf("accepted %q changed at %d of %d (%q -> %q): %v", v, i, len(v), v[i], c, err)
+						}
 					}
 				}
 			}

@@ -14,12 +14,16 @@ import (
 )
 
 // Cookie mode: Logout only deletes the browser's copy; DestroyUser with a
-// RevocationStore ends every cookie of the user logged in up to then.
+// RevocationStore ends every cookie of the user logged in up to then, and
+// a failing or corrupt RevocationStore is loud, never an anonymous session.
 func TestSecurityCookieModeRevocation(t *testing.T) {
-	rs := faultstore.NewMem(t)
-	e := sessions.NewEnv(t, sessions.SessionConfig{RevocationStore: rs})
+	rev := faultstore.NewMem(t)
+	e := sessions.NewEnv(t, sessions.SessionConfig{RevocationStore: rev})
+	ctx := context.Background()
 	stolen := issueLogin(t, e, "", "alice")
-	other := issueLogin(t, e, "", "bob")
+	a2 := issueLogin(t, e, "", "alice")
+	bob := issueLogin(t, e, "", "bob")
+	anon := e.MustVisit("", call(t, set("a", "1"))).Cookie
 
 	// Logout deletes the cookie in the browser, but a copy still works.
 	if got := e.MustVisit(stolen, func(r *http.Request, _ *sessions.Session) { sessions.Logout(r.Context()) }); !got.Deleted {
@@ -30,21 +34,67 @@ func TestSecurityCookieModeRevocation(t *testing.T) {
 	}
 
 	e.Clock.Add(time.Minute)
-	if err := e.M.DestroyUser(context.Background(), "alice"); err != nil {
+	if err := e.M.DestroyUser(ctx, "alice"); err != nil {
 		t.Fatalf("DestroyUser: %v", err)
 	}
-	if u := userOf(t, e, stolen); u != "" {
-		t.Errorf("after DestroyUser: user %q, want none", u)
+	for _, c := range []string{stolen, a2} {
+		if u := userOf(t, e, c); u != "" {
+			t.Errorf("after DestroyUser: user %q, want none", u)
+		}
 	}
-	if u := userOf(t, e, other); u != "bob" {
+	if u := userOf(t, e, bob); u != "bob" {
 		t.Errorf("another user's cookie: user %q, want bob", u)
 	}
+	// A later login works; DestroyUser again revokes it too.
 	e.Clock.Add(time.Second)
-	if fresh := issueLogin(t, e, "", "alice"); userOf(t, e, fresh) != "alice" {
-		t.Error("a login after DestroyUser does not work")
+	fresh := issueLogin(t, e, "", "alice")
+	if u := userOf(t, e, fresh); u != "alice" {
+		t.Fatalf("a login after DestroyUser: user %q, want alice", u)
+	}
+	e.Clock.Add(time.Second)
+	if err := e.M.DestroyUser(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if u := userOf(t, e, fresh); u != "" {
+		t.Fatalf("second DestroyUser did not revoke the newer cookie: user %q", u)
+	}
+	// Anonymous sessions cost no lookup.
+	before := rev.Count(faultstore.Find)
+	if v, _ := read(t, e, anon, "a"); v != "1" {
+		t.Fatal("anonymous cookie lost")
+	}
+	if rev.Count(faultstore.Find) != before {
+		t.Fatal("anonymous session caused a revocation lookup")
+	}
+	// A failing RevocationStore is loud, never an anonymous session.
+	rev.Fail(faultstore.Find, errInjected)
+	r := e.Visit(bob, nil)
+	rev.Fail(faultstore.Find, nil)
+	if r.Rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status with failing RevocationStore = %d; want 500", r.Rec.Code)
+	}
+	if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], sessions.ErrStore) {
+		t.Fatalf("error handler got %v; want ErrStore", errs)
+	}
+	rev.Fail(faultstore.Create, errInjected)
+	if err := e.M.DestroyUser(ctx, "bob"); !errors.Is(err, sessions.ErrStore) {
+		t.Fatalf("DestroyUser with failing RevocationStore = %v; want ErrStore", err)
+	}
+	rev.Fail(faultstore.Create, nil)
+	// A corrupt revocation record is a store failure too.
+	sum := sha256.Sum256([]byte("ctxsession-revoked:bob"))
+	corrupt := sessions.Record{ID: hex.EncodeToString(sum[:]), Data: []byte("not a time"), Expiry: time.Now().Add(time.Hour)}
+	if err := rev.Inner().Create(ctx, corrupt); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.Visit(bob, call(t, set("x", "y"))); r.Rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status with a corrupt revocation record = %d; want 500", r.Rec.Code)
+	}
+	if errs := e.Errors(); len(errs) != 2 || !errors.Is(errs[1], sessions.ErrStore) {
+		t.Fatalf("error handler got %v; want ErrStore", errs)
 	}
 	// Without a RevocationStore there is nothing to record it in.
-	if err := sessions.NewEnv(t, sessions.SessionConfig{}).M.DestroyUser(context.Background(), "alice"); !errors.Is(err, sessions.ErrNotSupported) {
+	if err := sessions.NewEnv(t, sessions.SessionConfig{}).M.DestroyUser(ctx, "alice"); !errors.Is(err, sessions.ErrNotSupported) {
 		t.Errorf("DestroyUser without RevocationStore = %v, want ErrNotSupported", err)
 	}
 }
@@ -97,82 +147,5 @@ func TestStoreDestroyUser(t *testing.T) {
 	}
 	if _, err := e.M.UserSessions(dead, "bob"); !errors.Is(err, sessions.ErrStore) {
 		t.Fatalf("UserSessions with a failing store = %v; want ErrStore", err)
-	}
-}
-
-func TestCookieModeDestroyUserRevokes(t *testing.T) {
-	rev := faultstore.NewMem(t)
-	e := sessions.NewEnv(t, sessions.SessionConfig{RevocationStore: rev})
-	ctx := context.Background()
-	a1 := e.Visit("", call(t, login("alice"))).Cookie
-	a2 := e.Visit("", call(t, login("alice"))).Cookie
-	bob := e.Visit("", call(t, login("bob"))).Cookie
-	anon := e.Visit("", call(t, set("a", "1"))).Cookie
-	if _, u := read(t, e, a1, "who"); u != "alice" {
-		t.Fatalf("before DestroyUser: user %q", u)
-	}
-	e.Clock.Add(2 * time.Second)
-	if err := e.M.DestroyUser(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []string{a1, a2} {
-		if _, u := read(t, e, c, "who"); u != "" {
-			t.Fatalf("alice's cookie still accepted after DestroyUser")
-		}
-	}
-	if _, u := read(t, e, bob, "who"); u != "bob" {
-		t.Fatalf("bob's cookie = %q; want accepted", u)
-	}
-	// A later login works; DestroyUser again revokes it too.
-	e.Clock.Add(2 * time.Second)
-	a3 := e.Visit("", call(t, login("alice"))).Cookie
-	if _, u := read(t, e, a3, "who"); u != "alice" {
-		t.Fatalf("login after DestroyUser rejected")
-	}
-	e.Clock.Add(2 * time.Second)
-	if err := e.M.DestroyUser(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if _, u := read(t, e, a3, "who"); u != "" {
-		t.Fatalf("second DestroyUser did not revoke the newer cookie")
-	}
-	// Anonymous sessions cost no lookup.
-	before := rev.Count(faultstore.Find)
-	if v, _ := read(t, e, anon, "a"); v != "1" {
-		t.Fatal("anonymous cookie lost")
-	}
-	if rev.Count(faultstore.Find) != before {
-		t.Fatal("anonymous session caused a revocation lookup")
-	}
-	// A failing RevocationStore is loud, never an anonymous session.
-	rev.Fail(faultstore.Find, errInjected)
-	r := e.Visit(bob, nil)
-	rev.Fail(faultstore.Find, nil)
-	if r.Rec.Code != http.StatusInternalServerError {
-		t.Fatalf("status with failing RevocationStore = %d; want 500", r.Rec.Code)
-	}
-	if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], sessions.ErrStore) {
-		t.Fatalf("error handler got %v; want ErrStore", errs)
-	}
-	rev.Fail(faultstore.Create, errInjected)
-	if err := e.M.DestroyUser(ctx, "bob"); !errors.Is(err, sessions.ErrStore) {
-		t.Fatalf("DestroyUser with failing RevocationStore = %v; want ErrStore", err)
-	}
-	rev.Fail(faultstore.Create, nil)
-	// A corrupt revocation record is a store failure too.
-	sum := sha256.Sum256([]byte("ctxsession-revoked:bob"))
-	corrupt := sessions.Record{ID: hex.EncodeToString(sum[:]), Data: []byte("not a time"), Expiry: time.Now().Add(time.Hour)}
-	if err := rev.Inner().Create(ctx, corrupt); err != nil {
-		t.Fatal(err)
-	}
-	if r := e.Visit(bob, call(t, set("x", "y"))); r.Rec.Code != http.StatusInternalServerError {
-		t.Fatalf("status with a corrupt revocation record = %d; want 500", r.Rec.Code)
-	}
-	if errs := e.Errors(); len(errs) != 2 || !errors.Is(errs[1], sessions.ErrStore) {
-		t.Fatalf("error handler got %v; want ErrStore", errs)
-	}
-	noRev := sessions.NewEnv(t, sessions.SessionConfig{})
-	if err := noRev.M.DestroyUser(ctx, "alice"); !errors.Is(err, sessions.ErrNotSupported) {
-		t.Fatalf("cookie-mode DestroyUser without RevocationStore = %v; want ErrNotSupported", err)
 	}
 }

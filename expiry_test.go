@@ -14,58 +14,6 @@ import (
 
 // Time: every test runs on a settable clock; nothing sleeps.
 
-func TestExpiryMaxAge(t *testing.T) {
-	e := sessions.NewEnv(t, sessions.SessionConfig{MaxAge: time.Hour})
-	cookie := e.Mint(map[string]any{"k": "v"})
-	read := func() (int, []error) {
-		before := len(e.Logs.Rejections())
-		n := 0
-		e.Do(func(w http.ResponseWriter, r *http.Request) { n = sessions.MustSession(t, r).Len() }, cookie)
-		return n, e.Logs.Rejections()[before:]
-	}
-	e.Clock.Add(time.Hour)
-	if n, errs := read(); n != 1 || len(errs) != 0 {
-		t.Errorf("at MaxAge: %d keys, rejections %v; want 1, none", n, errs)
-	}
-	e.Clock.Add(time.Second)
-	n, errs := read()
-	var exp *sessions.ExpiredError
-	if n != 0 || len(errs) != 1 || !errors.As(errs[0], &exp) || exp.Which != "MaxAge" || !errors.Is(errs[0], sessions.ErrExpired) {
-		t.Errorf("after MaxAge: %d keys, rejections %v; want 0 and an ExpiredError for MaxAge", n, errs)
-	}
-	// The cookie's Max-Age matches MaxAge.
-	rec := e.Do(func(w http.ResponseWriter, r *http.Request) { sessions.MustSession(t, r).Set("k", 1) }, "")
-	if c := testkit.SetCookie(t, rec.Header(), "session"); c == nil || c.MaxAge != 3600 {
-		t.Errorf("cookie %v, want Max-Age 3600", c)
-	}
-}
-
-func TestExpiryFutureTimestamp(t *testing.T) {
-	for _, tt := range []struct {
-		skew, ahead time.Duration
-		ok          bool
-	}{
-		{0, 30 * time.Second, true}, // default skew: one minute
-		{0, 61 * time.Second, false},
-		{5 * time.Minute, 4 * time.Minute, true},
-		{5 * time.Minute, 6 * time.Minute, false},
-		{-1, time.Second, false}, // negative skew: none allowed
-		{-1, 0, true},
-	} {
-		e := sessions.NewEnv(t, sessions.SessionConfig{ClockSkew: tt.skew})
-		v := e.MintAt(map[string]any{"k": 1}, e.Clock.Now().Add(tt.ahead))
-		n := 0
-		e.Do(func(w http.ResponseWriter, r *http.Request) { n = sessions.MustSession(t, r).Len() }, v)
-		rej := e.Logs.Rejections()
-		if tt.ok && (n != 1 || len(rej) != 0) {
-			t.Errorf("skew %v, %v ahead: %d keys, rejections %v; want accepted", tt.skew, tt.ahead, n, rej)
-		}
-		if !tt.ok && (n != 0 || len(rej) != 1 || !errors.Is(rej[0], sessions.ErrFuture)) {
-			t.Errorf("skew %v, %v ahead: %d keys, rejections %v; want ErrFuture", tt.skew, tt.ahead, n, rej)
-		}
-	}
-}
-
 func TestIdleTimeoutThrottledRefresh(t *testing.T) {
 	e := sessions.NewEnv(t, sessions.SessionConfig{IdleTimeout: time.Hour})
 	cookie := e.Mint(map[string]any{"k": "v"})
@@ -108,39 +56,6 @@ func TestIdleTimeoutThrottledRefresh(t *testing.T) {
 	}
 }
 
-func TestAbsoluteTimeoutNotExtendedByRefresh(t *testing.T) {
-	e := sessions.NewEnv(t, sessions.SessionConfig{IdleTimeout: time.Hour, AbsoluteTimeout: 3 * time.Hour})
-	cookie := e.Mint(map[string]any{"k": "v"})
-	var last *http.Cookie
-	alive := func() bool {
-		n := 0
-		rec := e.Do(func(w http.ResponseWriter, r *http.Request) { n = sessions.MustSession(t, r).Len() }, cookie)
-		if c := testkit.SetCookie(t, rec.Header(), "session"); c != nil {
-			cookie, last = c.Value, c
-		}
-		return n == 1
-	}
-	for i := range 5 { // 40, 80, 120, 160 minutes: refreshed each time
-		e.Clock.Add(40 * time.Minute)
-		if i < 4 && !alive() {
-			t.Fatalf("session ended early, at %v", e.Clock.Now().Sub(sessions.TestStart))
-		}
-	}
-	// At 160 minutes the refreshed cookie may live only 20 more minutes.
-	if last == nil || last.MaxAge != 20*60 {
-		t.Errorf("last refresh %v, want Max-Age capped at 1200 by AbsoluteTimeout", last)
-	}
-	// 200 minutes after creation: past the absolute limit, though active.
-	if alive() {
-		t.Fatalf("session alive after AbsoluteTimeout")
-	}
-	rej := e.Logs.Rejections()
-	var exp *sessions.ExpiredError
-	if len(rej) != 1 || !errors.As(rej[0], &exp) || exp.Which != "AbsoluteTimeout" || !exp.Issued.Equal(sessions.TestStart) {
-		t.Errorf("rejections %v, want one AbsoluteTimeout counted from %v", rej, sessions.TestStart)
-	}
-}
-
 // A cookie without our metadata (minted by another system) is counted from
 // its signed timestamp, and refreshing it must not restart that count.
 func TestAbsoluteTimeoutForeignCookie(t *testing.T) {
@@ -173,75 +88,6 @@ func TestAbsoluteTimeoutForeignCookie(t *testing.T) {
 	e.Clock.Add(50 * time.Minute) // 150 minutes
 	if alive() {
 		t.Errorf("foreign cookie alive after AbsoluteTimeout: a refresh restarted its lifetime")
-	}
-}
-
-func TestSecurityTimeMaxAgeBoundary(t *testing.T) {
-	for _, mode := range []string{"cookie", "store"} {
-		t.Run(mode, func(t *testing.T) {
-			clk := sessions.NewClock(sessions.TestStart)
-			cfg := sessions.SessionConfig{MaxAge: time.Hour, Now: clk.Now}
-			if mode == "store" {
-				cfg.Store = faultstore.NewMem(t)
-			}
-			e := sessions.NewEnv(t, cfg)
-			v := e.Issue("alice", nil)
-
-			clk.Set(sessions.TestStart.Add(time.Hour))
-			if seen := e.Load("session=" + v); seen.UserID != "alice" {
-				t.Errorf("at exactly MaxAge: user %q, want alice", seen.UserID)
-			}
-			clk.Set(sessions.TestStart.Add(time.Hour + time.Second))
-			if seen := e.Load("session=" + v); seen.UserID != "" {
-				t.Errorf("at MaxAge+1s: user %q, want none", seen.UserID)
-			}
-			if mode == "cookie" {
-				clk.Set(sessions.TestStart.Add(time.Hour))
-				if _, err := e.M.Decode(context.Background(), v); err != nil {
-					t.Errorf("Decode at exactly MaxAge: %v", err)
-				}
-				clk.Set(sessions.TestStart.Add(time.Hour + time.Second))
-				var ee *sessions.ExpiredError
-				if _, err := e.M.Decode(context.Background(), v); !errors.As(err, &ee) || ee.Which != "MaxAge" || !errors.Is(err, sessions.ErrInvalidCookie) {
-					t.Errorf("Decode at MaxAge+1s = %v, want an ExpiredError for MaxAge", err)
-				}
-			}
-		})
-	}
-}
-
-func TestSecurityTimeFutureBeyondSkew(t *testing.T) {
-	cases := []struct {
-		skew   time.Duration // configured
-		ahead  time.Duration // how far in the future the cookie was signed
-		accept bool
-	}{
-		{0, sessions.DefaultClockSkew, true}, // default skew: one minute
-		{0, sessions.DefaultClockSkew + time.Second, false},
-		{10 * time.Second, 10 * time.Second, true},
-		{10 * time.Second, 11 * time.Second, false},
-		{-1, 0, true}, // negative: no skew at all
-		{-1, time.Second, false},
-		{0, 100 * 365 * 24 * time.Hour, false},
-	}
-	for _, c := range cases {
-		clk := sessions.NewClock(sessions.TestStart)
-		e := sessions.NewEnv(t, sessions.SessionConfig{ClockSkew: c.skew, Now: clk.Now})
-		v, err := sessions.EncodeAt(e.M, map[string]any{"k": "v"}, sessions.TestStart.Add(c.ahead))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = e.M.Decode(context.Background(), v)
-		if c.accept && err != nil {
-			t.Errorf("skew %v, signed %v ahead: %v, want accepted", c.skew, c.ahead, err)
-		}
-		if !c.accept && !errors.Is(err, sessions.ErrFuture) {
-			t.Errorf("skew %v, signed %v ahead: %v, want ErrFuture", c.skew, c.ahead, err)
-		}
-		seen := e.Load("session=" + v)
-		if got := seen.Values["k"] == "v"; got != c.accept {
-			t.Errorf("skew %v, signed %v ahead: middleware accepted = %v, want %v", c.skew, c.ahead, got, c.accept)
-		}
 	}
 }
 
@@ -301,33 +147,126 @@ func TestSecurityTimeIdleTimeout(t *testing.T) {
 	}
 }
 
-func TestSecurityTimeAbsoluteTimeout(t *testing.T) {
-	for _, mode := range []string{"cookie", "store"} {
+// modes returns a configuration for each backend: cookie mode, and store
+// mode on a fresh store.
+func modes(t *testing.T, cfg sessions.SessionConfig) map[string]sessions.SessionConfig {
+	store := cfg
+	store.Store = faultstore.NewMem(t)
+	return map[string]sessions.SessionConfig{"cookie": cfg, "store": store}
+}
+
+func TestSecurityTimeMaxAgeBoundary(t *testing.T) {
+	for mode, cfg := range modes(t, sessions.SessionConfig{MaxAge: time.Hour}) {
 		t.Run(mode, func(t *testing.T) {
-			clk := sessions.NewClock(sessions.TestStart)
-			cfg := sessions.SessionConfig{AbsoluteTimeout: 2 * time.Hour, IdleTimeout: 30 * time.Minute, Now: clk.Now}
-			if mode == "store" {
-				cfg.Store = faultstore.NewMem(t)
-			}
 			e := sessions.NewEnv(t, cfg)
-			cookie := e.Issue("alice", nil)
-			// Active every 20 minutes: the idle timeout never ends it.
-			for at := 20 * time.Minute; at <= 2*time.Hour; at += 20 * time.Minute {
-				clk.Set(sessions.TestStart.Add(at))
-				var user string
-				user, cookie = step(t, e, cookie)
-				if user != "alice" {
-					t.Fatalf("active session at %v: user %q, want alice", at, user)
+			v := e.Issue("alice", nil)
+			// The cookie's Max-Age matches MaxAge.
+			if c := e.Visit("", func(_ *http.Request, s *sessions.Session) { s.Set("k", 1) }); c.Rec.Result().Cookies()[0].MaxAge != 3600 {
+				t.Errorf("cookie %v, want Max-Age 3600", c.Rec.Result().Cookies())
+			}
+
+			e.Clock.Set(sessions.TestStart.Add(time.Hour))
+			if seen := e.Load("session=" + v); seen.UserID != "alice" {
+				t.Errorf("at exactly MaxAge: user %q, want alice", seen.UserID)
+			}
+			if rej := e.Logs.Rejections(); len(rej) != 0 {
+				t.Errorf("at exactly MaxAge: rejections %v, want none", rej)
+			}
+			e.Clock.Set(sessions.TestStart.Add(time.Hour + time.Second))
+			if seen := e.Load("session=" + v); seen.UserID != "" {
+				t.Errorf("at MaxAge+1s: user %q, want none", seen.UserID)
+			}
+			if mode == "cookie" {
+				var exp *sessions.ExpiredError
+				if rej := e.Logs.Rejections(); len(rej) != 1 || !errors.As(rej[0], &exp) || exp.Which != "MaxAge" || !errors.Is(rej[0], sessions.ErrExpired) {
+					t.Errorf("after MaxAge: rejections %v, want an ExpiredError for MaxAge", rej)
+				}
+				e.Clock.Set(sessions.TestStart.Add(time.Hour))
+				if _, err := e.M.Decode(context.Background(), v); err != nil {
+					t.Errorf("Decode at exactly MaxAge: %v", err)
+				}
+				e.Clock.Set(sessions.TestStart.Add(time.Hour + time.Second))
+				var ee *sessions.ExpiredError
+				if _, err := e.M.Decode(context.Background(), v); !errors.As(err, &ee) || ee.Which != "MaxAge" || !errors.Is(err, sessions.ErrInvalidCookie) {
+					t.Errorf("Decode at MaxAge+1s = %v, want an ExpiredError for MaxAge", err)
 				}
 			}
-			clk.Set(sessions.TestStart.Add(2*time.Hour + time.Second))
+		})
+	}
+}
+
+func TestSecurityTimeFutureBeyondSkew(t *testing.T) {
+	cases := []struct {
+		skew   time.Duration // configured
+		ahead  time.Duration // how far in the future the cookie was signed
+		accept bool
+	}{
+		{0, 30 * time.Second, true}, // default skew: one minute
+		{0, sessions.DefaultClockSkew, true},
+		{0, sessions.DefaultClockSkew + time.Second, false},
+		{10 * time.Second, 10 * time.Second, true},
+		{10 * time.Second, 11 * time.Second, false},
+		{5 * time.Minute, 4 * time.Minute, true},
+		{5 * time.Minute, 6 * time.Minute, false},
+		{-1, 0, true}, // negative: no skew at all
+		{-1, time.Second, false},
+		{0, 100 * 365 * 24 * time.Hour, false},
+	}
+	for _, c := range cases {
+		e := sessions.NewEnv(t, sessions.SessionConfig{ClockSkew: c.skew})
+		v := e.MintAt(map[string]any{"k": "v"}, sessions.TestStart.Add(c.ahead))
+		_, err := e.M.Decode(context.Background(), v)
+		if c.accept && err != nil {
+			t.Errorf("skew %v, signed %v ahead: %v, want accepted", c.skew, c.ahead, err)
+		}
+		if !c.accept && !errors.Is(err, sessions.ErrFuture) {
+			t.Errorf("skew %v, signed %v ahead: %v, want ErrFuture", c.skew, c.ahead, err)
+		}
+		seen := e.Load("session=" + v)
+		if got := seen.Values["k"] == "v"; got != c.accept {
+			t.Errorf("skew %v, signed %v ahead: middleware accepted = %v, want %v", c.skew, c.ahead, got, c.accept)
+		}
+		rej := e.Logs.Rejections()
+		if c.accept && len(rej) != 0 {
+			t.Errorf("skew %v, signed %v ahead: rejections %v, want none", c.skew, c.ahead, rej)
+		}
+		if !c.accept && (len(rej) != 1 || !errors.Is(rej[0], sessions.ErrFuture)) {
+			t.Errorf("skew %v, signed %v ahead: rejections %v, want ErrFuture", c.skew, c.ahead, rej)
+		}
+	}
+}
+
+func TestSecurityTimeAbsoluteTimeout(t *testing.T) {
+	for mode, cfg := range modes(t, sessions.SessionConfig{AbsoluteTimeout: 2 * time.Hour, IdleTimeout: 30 * time.Minute}) {
+		t.Run(mode, func(t *testing.T) {
+			e := sessions.NewEnv(t, cfg)
+			cookie := e.Issue("alice", nil)
+			// Active every 20 minutes: the idle timeout never ends it, and
+			// each request refreshes the cookie.
+			for at := 20 * time.Minute; at <= 2*time.Hour; at += 20 * time.Minute {
+				e.Clock.Set(sessions.TestStart.Add(at))
+				v := e.MustVisit(cookie, nil)
+				if v.Seen.UserID != "alice" {
+					t.Fatalf("active session at %v: user %q, want alice", at, v.Seen.UserID)
+				}
+				if v.Cookie == "" {
+					t.Fatalf("active session at %v: not refreshed", at)
+				}
+				cookie = v.Cookie
+				// At 100 minutes the refreshed cookie may live only 20 more
+				// minutes, not the 30 of the idle timeout.
+				if c := v.Rec.Result().Cookies()[0]; at == 100*time.Minute && c.MaxAge != 20*60 {
+					t.Errorf("refresh at %v: Max-Age %d, want 1200, capped by AbsoluteTimeout", at, c.MaxAge)
+				}
+			}
+			e.Clock.Set(sessions.TestStart.Add(2*time.Hour + time.Second))
 			if user, _ := step(t, e, cookie); user != "" {
 				t.Errorf("2h1s after login, active: user %q, want none", user)
 			}
 			if mode == "cookie" {
 				var ee *sessions.ExpiredError
-				if _, err := e.M.Decode(context.Background(), cookie); !errors.As(err, &ee) || ee.Which != "AbsoluteTimeout" {
-					t.Errorf("Decode = %v, want an AbsoluteTimeout ExpiredError", err)
+				if _, err := e.M.Decode(context.Background(), cookie); !errors.As(err, &ee) || ee.Which != "AbsoluteTimeout" || !ee.Issued.Equal(sessions.TestStart) {
+					t.Errorf("Decode = %v, want an AbsoluteTimeout ExpiredError counted from %v", err, sessions.TestStart)
 				}
 			}
 		})

@@ -9,68 +9,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-func TestJWTTimeClaims(t *testing.T) {
-	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := NewClock(t0)
-	m := NewEnv(t, SessionConfig{Format: FormatJWT, Now: clock.Now, MaxAge: time.Hour, ClockSkew: time.Minute}).M
-	key := []byte(TestKey)
-	sign := func(method jwt.SigningMethod, k any, claims jwt.MapClaims) string {
-		s, err := jwt.NewWithClaims(method, claims).SignedString(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	u := t0.Unix()
-	for _, tc := range []struct {
-		name   string
-		token  string
-		at     time.Duration
-		want   error
-		which  string
-		issued int64
-	}{
-		{"no time claims", sign(jwtAlg, key, jwt.MapClaims{"k": "v"}), 100 * 24 * time.Hour, nil, "", 0},
-		{"exp in time", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "exp": u + 10}), 10 * time.Second, nil, "", 0},
-		{"exp within skew", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "exp": u + 10}), 69 * time.Second, nil, "", 0},
-		{"exp passed", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "exp": u + 10}), 71 * time.Second, ErrExpired, "exp", 0},
-		{"iat ok", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "iat": u}), 0, nil, "", u},
-		{"iat older than MaxAge", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "iat": u}), time.Hour + time.Second, ErrExpired, "MaxAge", u},
-		{"iat within skew", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "iat": u + 60}), 0, nil, "", u + 60},
-		{"iat in the future", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "iat": u + 61}), 0, ErrFuture, "", 0},
-		{"nbf in the future", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "nbf": u + 61}), 0, ErrFuture, "", 0},
-		{"iat a string", sign(jwtAlg, key, jwt.MapClaims{"k": "v", "iat": "now"}), 0, ErrMalformed, "", 0},
-		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.MapClaims{"k": "v"}), 0, ErrBadSignature, "", 0},
-		{"alg HS512, same key", sign(jwt.SigningMethodHS512, key, jwt.MapClaims{"k": "v"}), 0, ErrBadSignature, "", 0},
-		{"alg HS384, same key", sign(jwt.SigningMethodHS384, key, jwt.MapClaims{"k": "v"}), 0, ErrBadSignature, "", 0},
-		{"claims not an object", sign(jwtAlg, key, nil), 0, ErrMalformed, "", 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			clock.Set(t0.Add(tc.at))
-			got, err := m.Decode(context.Background(), tc.token)
-			if !errors.Is(err, tc.want) || (err != nil && !errors.Is(err, ErrInvalidCookie)) {
-				t.Fatalf("Decode = %v, %v; want %v", got, err, tc.want)
-			}
-			if tc.which != "" {
-				var e *ExpiredError
-				if !errors.As(err, &e) || e.Which != tc.which {
-					t.Errorf("error %v, want an ExpiredError for %s", err, tc.which)
-				}
-			}
-			if err != nil {
-				return
-			}
-			if got["k"] != "v" || len(got) != 1 {
-				t.Errorf("values = %v, want only k=v", got)
-			}
-			d, err := m.codec.Decode(tc.token, clock.Now())
-			if err != nil || d.Issued.Unix() != tc.issued && !(tc.issued == 0 && d.Issued.IsZero()) {
-				t.Errorf("Issued = %v, %v; want %d", d.Issued, err, tc.issued)
-			}
-		})
-	}
-}
-
 func TestJWTWrite(t *testing.T) {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	m := NewEnv(t, SessionConfig{Format: FormatJWT, Now: func() time.Time { return t0 }, MaxAge: time.Hour}).M
@@ -111,13 +49,31 @@ func TestJWTWrite(t *testing.T) {
 	}
 }
 
+// TestJWTVectors: a token PyJWT 2.6 wrote, pinned so that the format stays
+// fixed even where Python is missing; Go writes the identical token.
+func TestJWTVectors(t *testing.T) {
+	checkPythonVector(t, FormatJWT, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJrIjoidiIsIl9jdHhzZXNzaW9uIjp7ImMiOjE3MDAwMDAwMDB9LCJleHAiOjE3MDEyMDk2MDAsImlhdCI6MTcwMDAwMDAwMH0.mWcp8YpTZZ_FcdqO5WwSb2R14ui534_aK8gS21AjtQY", true, map[string]any{"k": "v"})
+}
+
 // FormatJWT accepts HS256 only: "none", another HMAC size under the same
-// key, and tokens with bad time claims are rejected.
+// key and another key are rejected; exp, nbf and iat are enforced with the
+// clock skew, iat also against MaxAge; a token without iat has no age.
 func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
-	clk := NewClock(TestStart)
-	e := NewEnv(t, SessionConfig{Format: FormatJWT, Now: clk.Now})
-	claims := func(extra map[string]any) jwt.MapClaims {
-		c := jwt.MapClaims{"k": "v", ReservedKey: map[string]any{"c": TestStart.Unix(), "uid": "alice"}, "iat": TestStart.Unix(), "exp": TestStart.Add(time.Hour).Unix()}
+	e := NewEnv(t, SessionConfig{Format: FormatJWT, MaxAge: time.Hour, ClockSkew: time.Minute})
+	u := TestStart.Unix()
+	key := []byte(TestKey)
+	sign := func(method jwt.SigningMethod, k any, claims jwt.MapClaims) string {
+		v, err := jwt.NewWithClaims(method, claims).SignedString(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	hs256 := func(claims jwt.MapClaims) string { return sign(jwtAlg, key, claims) }
+	// full is a session as FormatJWT writes it, with extra claims set (or
+	// removed, for a nil value).
+	full := func(extra map[string]any) jwt.MapClaims {
+		c := jwt.MapClaims{"k": "v", ReservedKey: map[string]any{"c": u, "uid": "alice"}, "iat": u, "exp": u + 3600}
 		for k, v := range extra {
 			if v == nil {
 				delete(c, k)
@@ -127,46 +83,62 @@ func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
 		}
 		return c
 	}
-	sign := func(method jwt.SigningMethod, key any, c jwt.MapClaims) string {
-		v, err := jwt.NewWithClaims(method, c).SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	key := []byte(TestKey)
-	if _, err := e.M.Decode(context.Background(), sign(jwt.SigningMethodHS256, key, claims(nil))); err != nil {
-		t.Fatalf("genuine HS256 token rejected: %v", err)
-	}
-	cases := []struct {
-		name  string
-		token string
-		want  error
+	for _, tc := range []struct {
+		name   string
+		token  string
+		at     time.Duration // the clock, from TestStart
+		want   error
+		which  string // ExpiredError.Which, if any
+		issued int64  // Decoded.Issued of an accepted token, 0 for none
 	}{
-		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims(nil)), ErrInvalidCookie},
-		{"HS384 same key", sign(jwt.SigningMethodHS384, key, claims(nil)), ErrInvalidCookie},
-		{"HS512 same key", sign(jwt.SigningMethodHS512, key, claims(nil)), ErrInvalidCookie},
-		{"HS256 other key", sign(jwt.SigningMethodHS256, []byte(TestOtherKey), claims(nil)), ErrBadSignature},
-		{"expired", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"exp": TestStart.Add(-time.Hour).Unix()})), ErrExpired},
-		{"issued in the future", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": TestStart.Add(time.Hour).Unix()})), ErrFuture},
-		{"not valid yet", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"nbf": TestStart.Add(time.Hour).Unix()})), ErrFuture},
-		{"iat a string", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": "yesterday"})), ErrInvalidCookie},
-		{"exp a string", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"exp": "never"})), ErrInvalidCookie},
-		{"older than MaxAge", sign(jwt.SigningMethodHS256, key, claims(map[string]any{"iat": TestStart.Add(-DefaultMaxAge - time.Second).Unix(), "exp": nil})), ErrExpired},
+		{"genuine", hs256(full(nil)), 0, nil, "", u},
+		{"no time claims", hs256(jwt.MapClaims{"k": "v"}), 100 * 24 * time.Hour, nil, "", 0},
+		{"exp in time", hs256(jwt.MapClaims{"k": "v", "exp": u + 10}), 10 * time.Second, nil, "", 0},
+		{"exp within skew", hs256(jwt.MapClaims{"k": "v", "exp": u + 10}), 69 * time.Second, nil, "", 0},
+		{"exp passed", hs256(jwt.MapClaims{"k": "v", "exp": u + 10}), 71 * time.Second, ErrExpired, "exp", 0},
+		{"expired", hs256(full(map[string]any{"exp": u - 3600})), 0, ErrExpired, "", 0},
+		{"iat ok", hs256(jwt.MapClaims{"k": "v", "iat": u}), 0, nil, "", u},
+		{"iat older than MaxAge", hs256(jwt.MapClaims{"k": "v", "iat": u}), time.Hour + time.Second, ErrExpired, "MaxAge", 0},
+		{"older than MaxAge, no exp", hs256(full(map[string]any{"iat": u - 3601, "exp": nil})), 0, ErrExpired, "", 0},
+		{"iat within skew", hs256(jwt.MapClaims{"k": "v", "iat": u + 60}), 0, nil, "", u + 60},
+		{"iat in the future", hs256(jwt.MapClaims{"k": "v", "iat": u + 61}), 0, ErrFuture, "", 0},
+		{"issued an hour ahead", hs256(full(map[string]any{"iat": u + 3600})), 0, ErrFuture, "", 0},
+		{"nbf in the future", hs256(jwt.MapClaims{"k": "v", "nbf": u + 61}), 0, ErrFuture, "", 0},
+		{"not valid for an hour", hs256(full(map[string]any{"nbf": u + 3600})), 0, ErrFuture, "", 0},
+		{"iat a string", hs256(jwt.MapClaims{"k": "v", "iat": "now"}), 0, ErrMalformed, "", 0},
+		{"exp a string", hs256(full(map[string]any{"exp": "never"})), 0, ErrInvalidCookie, "", 0},
+		{"claims not an object", hs256(nil), 0, ErrMalformed, "", 0},
+		{"alg none", sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, full(nil)), 0, ErrBadSignature, "", 0},
+		{"HS384 same key", sign(jwt.SigningMethodHS384, key, full(nil)), 0, ErrBadSignature, "", 0},
+		{"HS512 same key", sign(jwt.SigningMethodHS512, key, full(nil)), 0, ErrBadSignature, "", 0},
+		{"HS256 other key", sign(jwtAlg, []byte(TestOtherKey), full(nil)), 0, ErrBadSignature, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.Clock.Set(TestStart.Add(tc.at))
+			got, err := e.M.Decode(context.Background(), tc.token)
+			if !errors.Is(err, tc.want) || (err != nil && !errors.Is(err, ErrInvalidCookie)) {
+				t.Fatalf("Decode = %v, %v; want %v", got, err, tc.want)
+			}
+			if tc.which != "" {
+				var ee *ExpiredError
+				if !errors.As(err, &ee) || ee.Which != tc.which {
+					t.Errorf("error %v, want an ExpiredError for %s", err, tc.which)
+				}
+			}
+			seen := e.Load("session=" + tc.token)
+			if err != nil {
+				if seen.UserID != "" || len(seen.Values) != 0 {
+					t.Errorf("middleware accepted it: %+v", seen)
+				}
+				return
+			}
+			if got["k"] != "v" || len(got) != 1 || seen.Values["k"] != "v" {
+				t.Errorf("values = %v (middleware %v), want only k=v", got, seen.Values)
+			}
+			d, err := e.M.codec.Decode(tc.token, e.Clock.Now())
+			if err != nil || d.Issued.Unix() != tc.issued && !(tc.issued == 0 && d.Issued.IsZero()) {
+				t.Errorf("Issued = %v, %v; want %d", d.Issued, err, tc.issued)
+			}
+		})
 	}
-	for _, c := range cases {
-		_, err := e.M.Decode(context.Background(), c.token)
-		if !errors.Is(err, c.want) || !errors.Is(err, ErrInvalidCookie) {
-			t.Errorf("%s: Decode = %v, want %v", c.name, err, c.want)
-		}
-		if seen := e.Load("session=" + c.token); seen.UserID != "" {
-			t.Errorf("%s: middleware accepted it as user %q", c.name, seen.UserID)
-		}
-	}
-}
-
-// TestJWTVectors: a token PyJWT 2.6 wrote, pinned so that the format stays
-// fixed even where Python is missing; Go writes the identical token.
-func TestJWTVectors(t *testing.T) {
-	checkPythonVector(t, FormatJWT, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJrIjoidiIsIl9jdHhzZXNzaW9uIjp7ImMiOjE3MDAwMDAwMDB9LCJleHAiOjE3MDEyMDk2MDAsImlhdCI6MTcwMDAwMDAwMH0.mWcp8YpTZZ_FcdqO5WwSb2R14ui534_aK8gS21AjtQY", true, map[string]any{"k": "v"})
 }

@@ -288,23 +288,3 @@ func TestFlushThroughControllerAndUnwrapOnlyWriterCommits(t *testing.T) {
 		t.Errorf("no Set-Cookie after Set and a controller Flush; error handler got %v", errs)
 	}
 }
-
-func TestFlushErrorWithoutFlusherBelowIsNotSupported(t *testing.T) {
-	m, err := New(SessionConfig{SecretKey: TestKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got error
-	var isFlusher bool
-	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, isFlusher = w.(http.Flusher)
-		got = http.NewResponseController(w).Flush()
-	}))
-	h.ServeHTTP(struct{ http.ResponseWriter }{httptest.NewRecorder()}, httptest.NewRequest("GET", "/", nil))
-	if isFlusher {
-		t.Error("wrapper claims http.Flusher over a writer that has none")
-	}
-	if !errors.Is(got, http.ErrNotSupported) {
-		t.Errorf("Flush = %v, want http.ErrNotSupported", got)
-	}
-}
