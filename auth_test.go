@@ -1,7 +1,6 @@
 package sessions
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestLoginPreventsFixation(t *testing.T) {
@@ -22,17 +23,11 @@ func TestLoginPreventsFixation(t *testing.T) {
 			s.Set("cart", []string{"book"})
 			s.Set("planted", "by attacker")
 		case "/login":
-			if err := Login(ctx, "42"); err != nil {
-				t.Errorf("Login: %v", err)
-			}
+			assert.NoError(t, Login(ctx, "42"), "Login")
 		case "/loginkeep":
-			if err := LoginKeep(ctx, "43", "cart", "absent"); err != nil {
-				t.Errorf("LoginKeep: %v", err)
-			}
+			assert.NoError(t, LoginKeep(ctx, "43", "cart", "absent"), "LoginKeep")
 		case "/login-empty":
-			if err := Login(ctx, ""); !errors.Is(err, ErrInvalidUserID) {
-				t.Errorf("Login(\"\"): err %v, want ErrInvalidUserID", err)
-			}
+			assert.ErrorIs(t, Login(ctx, ""), ErrInvalidUserID, "Login(\"\")")
 		}
 		s := MustSession(t, r)
 		id, ok := UserID(ctx)
@@ -44,37 +39,31 @@ func TestLoginPreventsFixation(t *testing.T) {
 	e.Clock.Add(time.Hour)
 	resp := srv.Get("/login")
 	after := srv.Cookie("session")
-	if after == "" || after == before {
-		t.Errorf("Login did not issue a new cookie")
-	}
+	assert.NotEmpty(t, after, "Login must issue a new cookie")
+	assert.NotEqual(t, before, after, "Login must issue a new cookie")
+	// No pre-login keys, created at login.
 	want := fmt.Sprintf("42 true [] %d", TestStart.Add(time.Hour).Unix())
-	if resp.Body != want || srv.Get("/").Body != want {
-		t.Errorf("after Login: %q, want %q (no pre-login keys, created at login)", resp.Body, want)
-	}
+	assert.Equal(t, want, resp.Body, "after Login")
+	assert.Equal(t, want, srv.Get("/").Body, "the request after Login")
 	// The cookie from before the login (which an attacker may have planted)
 	// stays anonymous: the login is in the new cookie only.
-	if seen := e.Load("session=" + before); seen.UserID != "" || len(seen.Values) != 2 {
-		t.Errorf("the pre-login cookie after Login: %+v, want the anonymous session", seen)
-	}
+	seen := e.Load("session=" + before)
+	assert.Empty(t, seen.UserID, "the pre-login cookie after Login")
+	assert.Len(t, seen.Values, 2, "the pre-login cookie after Login")
 	srv.Get("/login-empty")
 
 	srv2 := e.Server(h)
 	srv2.Get("/anon")
 	resp = srv2.Get("/loginkeep")
 	want = fmt.Sprintf("43 true [cart] %d", TestStart.Add(time.Hour).Unix())
-	if resp.Body != want || srv2.Get("/").Body != want {
-		t.Errorf("after LoginKeep: %q, want %q", resp.Body, want)
-	}
+	assert.Equal(t, want, resp.Body, "after LoginKeep")
+	assert.Equal(t, want, srv2.Get("/").Body, "the request after LoginKeep")
 
 	// The absolute timeout counts from the login.
 	e.Clock.Add(24*time.Hour - time.Second)
-	if got := srv.Get("/").Body; !strings.HasPrefix(got, "42 true") {
-		t.Errorf("just before AbsoluteTimeout: %q", got)
-	}
+	assert.True(t, strings.HasPrefix(srv.Get("/").Body, "42 true"), "just before AbsoluteTimeout: logged in")
 	e.Clock.Add(2 * time.Second)
-	if got := srv.Get("/").Body; !strings.HasPrefix(got, " false") {
-		t.Errorf("after AbsoluteTimeout: %q, want anonymous", got)
-	}
+	assert.True(t, strings.HasPrefix(srv.Get("/").Body, " false"), "after AbsoluteTimeout: anonymous")
 }
 
 func TestLogoutDeletesCookieWithPathAndDomain(t *testing.T) {
@@ -82,21 +71,20 @@ func TestLogoutDeletesCookieWithPathAndDomain(t *testing.T) {
 	cookie := e.Mint(map[string]any{"k": "v"})
 	var after int
 	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
-		if err := Logout(r.Context()); err != nil {
-			t.Errorf("Logout: %v", err)
-		}
-		if _, ok := UserID(r.Context()); ok {
-			t.Errorf("UserID after Logout: ok")
-		}
+		assert.NoError(t, Logout(r.Context()), "Logout")
+		_, ok := UserID(r.Context())
+		assert.False(t, ok, "UserID after Logout")
 		after = MustSession(t, r).Len()
 	}, cookie)
 	c := testkit.SetCookie(t, rec.Header(), "sid")
-	if c == nil || c.MaxAge != -1 || c.Path != "/app" || c.Domain != "example.test" || !c.Secure || !c.HttpOnly {
-		t.Errorf("Logout sent %+v, want a deletion with Path /app, Domain example.test, Secure, HttpOnly", c)
-	}
-	if after != 0 {
-		t.Errorf("%d keys after Logout", after)
-	}
+	require.NotNil(t, c, "Logout sent no cookie")
+	// A deletion with the cookie's Path, Domain, Secure and HttpOnly.
+	assert.Equal(t, -1, c.MaxAge)
+	assert.Equal(t, "/app", c.Path)
+	assert.Equal(t, "example.test", c.Domain)
+	assert.True(t, c.Secure, "Secure")
+	assert.True(t, c.HttpOnly, "HttpOnly")
+	assert.Zero(t, after, "keys after Logout")
 
 	// Logged in, then out, over a real connection.
 	e2 := NewEnv(t, SessionConfig{})
@@ -111,11 +99,8 @@ func TestLogoutDeletesCookieWithPathAndDomain(t *testing.T) {
 		io.WriteString(w, id)
 	}))
 	srv.Get("/login")
-	if srv.Get("/").Body != "u" {
-		t.Fatal("not logged in")
-	}
+	require.Equal(t, "u", srv.Get("/").Body, "logged in")
 	srv.Get("/logout")
-	if got := srv.Get("/").Body; got != "" || srv.Cookie("session") != "" {
-		t.Errorf("after Logout: user %q, cookie %q", got, srv.Cookie("session"))
-	}
+	assert.Empty(t, srv.Get("/").Body, "user after Logout")
+	assert.Empty(t, srv.Cookie("session"), "cookie after Logout")
 }

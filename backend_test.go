@@ -2,9 +2,11 @@ package sessions
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // oversized returns a validly signed default-format value of e that is
@@ -23,9 +25,7 @@ func oversized(t *testing.T, e *Env, size int) string {
 	}
 	b.WriteString(`"}`)
 	v := e.signPayload(b.String())
-	if len(v) <= MaxCookieSize {
-		t.Fatalf("oversized value is only %d bytes", len(v))
-	}
+	require.Greater(t, len(v), MaxCookieSize, "oversized value")
 	return v
 }
 
@@ -34,9 +34,8 @@ func TestSecurityOversizedRejectedBeforeDecoding(t *testing.T) {
 	small := oversized(t, e, MaxCookieSize)
 	huge := oversized(t, e, 64*MaxCookieSize)
 	for _, v := range []string{small, huge} {
-		if _, err := e.M.Decode(context.Background(), v); !errors.Is(err, ErrMalformed) {
-			t.Fatalf("Decode(%d-byte signed value) = %v, want ErrMalformed", len(v), err)
-		}
+		_, err := e.M.Decode(context.Background(), v)
+		require.ErrorIs(t, err, ErrMalformed, "Decode(%d-byte signed value)", len(v))
 	}
 
 	// Middleware.Decode: a few allocations for the error, bounded whatever
@@ -45,28 +44,20 @@ func TestSecurityOversizedRejectedBeforeDecoding(t *testing.T) {
 	allocs := func(v string) float64 {
 		return Allocs(func() { e.M.Decode(context.Background(), v) })
 	}
-	if a, b := allocs(small), allocs(huge); a > 4 || b > 4 {
-		t.Errorf("Decode allocations: %v for %d bytes, %v for %d bytes; want at most 4", a, len(small), b, len(huge))
-	}
-	if n := BytesPerRun(func() { e.M.Decode(context.Background(), huge) }); n > 1024 {
-		t.Errorf("Decode of a %d-byte value allocates %d bytes per call, want at most 1024", len(huge), n)
-	}
+	assert.LessOrEqual(t, allocs(small), 4.0, "Decode allocations for %d bytes", len(small))
+	assert.LessOrEqual(t, allocs(huge), 4.0, "Decode allocations for %d bytes", len(huge))
+	assert.LessOrEqual(t, BytesPerRun(func() { e.M.Decode(context.Background(), huge) }), uint64(1024),
+		"bytes Decode allocates per call for a %d-byte value", len(huge))
 
 	// The load path of the middleware.
 	ctx := context.Background()
 	load := func(v string) func() {
 		return func() { e.M.backend.load(ctx, v, TestStart) }
 	}
-	if _, err := e.M.backend.load(ctx, huge, TestStart); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("backend.load(oversized) = %v, want ErrMalformed", err)
-	}
-	if a, b := Allocs(load(small)), Allocs(load(huge)); a > 4 || b > 4 {
-		t.Errorf("load allocations: %v for %d bytes, %v for %d bytes; want at most 4", a, len(small), b, len(huge))
-	}
-	if n := BytesPerRun(load(huge)); n > 1024 {
-		t.Errorf("load of a %d-byte value allocates %d bytes per call, want at most 1024", len(huge), n)
-	}
-	if seen := e.Load("session=" + huge); len(seen.Values) != 0 {
-		t.Errorf("middleware accepted an oversized cookie: %d keys", len(seen.Values))
-	}
+	_, err := e.M.backend.load(ctx, huge, TestStart)
+	require.ErrorIs(t, err, ErrMalformed, "backend.load(oversized)")
+	assert.LessOrEqual(t, Allocs(load(small)), 4.0, "load allocations for %d bytes", len(small))
+	assert.LessOrEqual(t, Allocs(load(huge)), 4.0, "load allocations for %d bytes", len(huge))
+	assert.LessOrEqual(t, BytesPerRun(load(huge)), uint64(1024), "bytes load allocates per call for a %d-byte value", len(huge))
+	assert.Empty(t, e.Load("session="+huge).Values, "middleware accepted an oversized cookie")
 }

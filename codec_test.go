@@ -12,46 +12,39 @@ import (
 
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/internal/faultstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestFormatText(t *testing.T) {
 	names := []string{"itsdangerous", "flask", "starlette", "jwt", "encrypted"}
 	for i, f := range sessions.Formats() {
-		if got := f.String(); got != names[i] {
-			t.Errorf("%d.String() = %q, want %q", int(f), got, names[i])
-		}
+		assert.Equal(t, names[i], f.String(), "%d.String()", int(f))
 		for _, s := range []string{names[i], strings.ToUpper(names[i]), " " + names[i] + "\n"} {
 			var got sessions.Format
-			if err := got.UnmarshalText([]byte(s)); err != nil || got != f {
-				t.Errorf("UnmarshalText(%q) = %v, %v; want %v", s, got, err, f)
-			}
+			assert.NoError(t, got.UnmarshalText([]byte(s)), "UnmarshalText(%q)", s)
+			assert.Equal(t, f, got, "UnmarshalText(%q)", s)
 		}
 	}
-	if !reflect.DeepEqual(sessions.Formats(), sessions.Formats()) {
-		t.Errorf("Formats() = %v, want %v", sessions.Formats(), sessions.Formats())
-	}
-	for _, f := range sessions.Formats() {
+	all := []sessions.Format{sessions.FormatItsdangerous, sessions.FormatFlask, sessions.FormatStarlette, sessions.FormatJWT, sessions.FormatEncrypted}
+	assert.Equal(t, all, sessions.Formats())
+	for _, f := range all {
 		text, err := f.MarshalText()
+		require.NoError(t, err, "%v.MarshalText", f)
 		var back sessions.Format
-		if err != nil || back.UnmarshalText(text) != nil || back != f {
-			t.Errorf("%v: MarshalText = %q, %v; does not read back", f, text, err)
-		}
+		assert.NoError(t, back.UnmarshalText(text), "%v: MarshalText = %q does not read back", f, text)
+		assert.Equal(t, f, back, "%v: MarshalText = %q does not read back", f, text)
 	}
-	if _, err := sessions.Format(99).MarshalText(); !errors.Is(err, sessions.ErrInvalidConfig) {
-		t.Errorf("Format(99).MarshalText error = %v, want ErrInvalidConfig", err)
-	}
-	if got := sessions.Format(99).String(); got != "Format(99)" {
-		t.Errorf("Format(99).String() = %q", got)
-	}
+	_, err := sessions.Format(99).MarshalText()
+	assert.ErrorIs(t, err, sessions.ErrInvalidConfig, "Format(99).MarshalText")
+	assert.Equal(t, "Format(99)", sessions.Format(99).String())
 	for _, s := range []string{"", "django", "jwt2", "Format(1)"} {
 		got := sessions.FormatJWT
-		if err := got.UnmarshalText([]byte(s)); !errors.Is(err, sessions.ErrInvalidConfig) || got != sessions.FormatJWT {
-			t.Errorf("UnmarshalText(%q) = %v, error %v; want ErrInvalidConfig, unchanged", s, got, err)
-		}
+		assert.ErrorIs(t, got.UnmarshalText([]byte(s)), sessions.ErrInvalidConfig, "UnmarshalText(%q)", s)
+		assert.Equal(t, sessions.FormatJWT, got, "UnmarshalText(%q) must leave the Format unchanged", s)
 	}
-	if _, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey, Format: sessions.Format(99)}); !errors.Is(err, sessions.ErrInvalidConfig) {
-		t.Errorf("New with Format(99): %v, want ErrInvalidConfig", err)
-	}
+	_, err = sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey, Format: sessions.Format(99)})
+	assert.ErrorIs(t, err, sessions.ErrInvalidConfig, "New with Format(99)")
 }
 
 func TestEveryFormatEncodeDecode(t *testing.T) {
@@ -63,13 +56,10 @@ func TestEveryFormatEncodeDecode(t *testing.T) {
 			cfg := sessions.SessionConfig{Format: f, Now: clock.Now, MaxAge: time.Hour, ClockSkew: time.Minute}
 			m := sessions.NewEnv(t, cfg).M
 			v, err := m.Encode(values)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			got, err := m.Decode(context.Background(), v)
-			if err != nil || !reflect.DeepEqual(got, values) {
-				t.Fatalf("Decode(Encode(v)) = %#v, %v; want %#v", got, err, values)
-			}
+			require.NoError(t, err)
+			require.Equal(t, values, got, "Decode(Encode(v))")
 			// Issue time, MaxAge and the clock skew, with the settable clock.
 			for _, tc := range []struct {
 				at   time.Duration
@@ -81,8 +71,12 @@ func TestEveryFormatEncodeDecode(t *testing.T) {
 				{-time.Minute - time.Second, sessions.ErrFuture},
 			} {
 				clock.Set(t0.Add(tc.at))
-				if _, err := m.Decode(context.Background(), v); !errors.Is(err, tc.want) || (err != nil && !errors.Is(err, sessions.ErrInvalidCookie)) {
-					t.Errorf("Decode at t0%+v = %v, want %v", tc.at, err, tc.want)
+				_, err := m.Decode(context.Background(), v)
+				if tc.want == nil {
+					assert.NoError(t, err, "Decode at t0%+v", tc.at)
+				} else {
+					assert.ErrorIs(t, err, tc.want, "Decode at t0%+v", tc.at)
+					assert.ErrorIs(t, err, sessions.ErrInvalidCookie, "Decode at t0%+v", tc.at)
 				}
 			}
 			clock.Set(t0)
@@ -93,28 +87,25 @@ func TestEveryFormatEncodeDecode(t *testing.T) {
 					c = 'B'
 				}
 				bad := v[:i] + string(c) + v[i+1:]
-				if got, err := m.Decode(context.Background(), bad); !errors.Is(err, sessions.ErrInvalidCookie) {
-					t.Errorf("Decode(value with byte %d changed) = %v, %v; want ErrInvalidCookie", i, got, err)
-				}
+				_, err := m.Decode(context.Background(), bad)
+				assert.ErrorIs(t, err, sessions.ErrInvalidCookie, "Decode(value with byte %d changed)", i)
 			}
 			// Another key: rejected. As a fallback key: accepted.
 			other := sessions.NewEnv(t, sessions.SessionConfig{Format: f, Now: clock.Now, SecretKey: sessions.TestOtherKey}).M
-			if _, err := other.Decode(context.Background(), v); !errors.Is(err, sessions.ErrInvalidCookie) {
-				t.Errorf("Decode with another key = %v, want ErrInvalidCookie", err)
-			}
+			_, err = other.Decode(context.Background(), v)
+			assert.ErrorIs(t, err, sessions.ErrInvalidCookie, "Decode with another key")
 			rotated := sessions.NewEnv(t, sessions.SessionConfig{Format: f, Now: clock.Now, SecretKey: sessions.TestOtherKey, FallbackKeys: []string{sessions.TestKey}}).M
-			if got, err := rotated.Decode(context.Background(), v); err != nil || !reflect.DeepEqual(got, values) {
-				t.Errorf("Decode with the key as a fallback = %v, %v", got, err)
-			}
+			got, err = rotated.Decode(context.Background(), v)
+			require.NoError(t, err, "Decode with the key as a fallback")
+			assert.Equal(t, values, got, "Decode with the key as a fallback")
 			d, err := sessions.CodecOf(rotated).Decode(v, t0)
-			if err != nil || !d.Stale || !d.Issued.Equal(t0) {
-				t.Errorf("codec Decode with a fallback key: %+v, %v; want Stale, Issued %v", d, err, t0)
-			}
+			require.NoError(t, err, "codec Decode with a fallback key")
+			assert.True(t, d.Stale, "codec Decode with a fallback key: Stale")
+			assert.True(t, d.Issued.Equal(t0), "codec Decode with a fallback key: Issued %v, want %v", d.Issued, t0)
 			// Garbage never panics and is ErrInvalidCookie.
 			for _, junk := range []string{"", ".", "..", "a.b.c", "%%%", strings.Repeat("A", 200), "eyJ9.e30.", "=="} {
-				if _, err := m.Decode(context.Background(), junk); !errors.Is(err, sessions.ErrInvalidCookie) {
-					t.Errorf("Decode(%q) = %v, want ErrInvalidCookie", junk, err)
-				}
+				_, err := m.Decode(context.Background(), junk)
+				assert.ErrorIs(t, err, sessions.ErrInvalidCookie, "Decode(%q)", junk)
 			}
 		})
 	}
@@ -127,17 +118,17 @@ func TestFormatsDoNotCrossRead(t *testing.T) {
 	cookies := map[sessions.Format]string{}
 	for _, f := range sessions.Formats() {
 		v, err := sessions.NewEnv(t, sessions.SessionConfig{Format: f}).M.Encode(values)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		cookies[f] = v
 	}
 	for _, reader := range sessions.Formats() {
 		m := sessions.NewEnv(t, sessions.SessionConfig{Format: reader}).M
 		for _, writer := range sessions.Formats() {
 			_, err := m.Decode(context.Background(), cookies[writer])
-			if accepted := err == nil; accepted != (reader == writer) {
-				t.Errorf("%v read a %v cookie: err %v", reader, writer, err)
+			if reader == writer {
+				assert.NoError(t, err, "%v read its own cookie", reader)
+			} else {
+				assert.ErrorIs(t, err, sessions.ErrInvalidCookie, "%v read a %v cookie", reader, writer)
 			}
 		}
 	}
@@ -147,22 +138,16 @@ func TestUserCodec(t *testing.T) {
 	e := sessions.NewEnv(t, sessions.SessionConfig{Codec: sessions.ReverseCodec{}, Format: sessions.FormatJWT})
 	m := e.M
 	v, err := m.Encode(map[string]any{"k": "v"})
-	if err != nil || !strings.HasPrefix(v, "R") {
-		t.Fatalf("Encode with a user codec = %q, %v", v, err)
-	}
+	require.NoError(t, err, "Encode with a user codec")
+	require.True(t, strings.HasPrefix(v, "R"), "Encode with a user codec = %q", v)
 	got, err := m.Decode(context.Background(), v)
-	if err != nil || got["k"] != "v" {
-		t.Errorf("Decode = %v, %v", got, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"k": "v"}, got)
 	// The payload still goes through the strict JSON decoder.
 	dup, _ := sessions.ReverseCodec{}.Encode([]byte(`{"k":"v","k":"w"}`), time.Time{})
-	if _, err := m.Decode(context.Background(), dup); !errors.Is(err, sessions.ErrMalformed) {
-		t.Errorf("duplicate keys through a user codec: %v, want ErrMalformed", err)
-	}
-	res := e.Load("session=" + v)
-	if res.Values["k"] != "v" {
-		t.Errorf("middleware with a user codec saw %v", res.Values)
-	}
+	_, err = m.Decode(context.Background(), dup)
+	assert.ErrorIs(t, err, sessions.ErrMalformed, "duplicate keys through a user codec")
+	assert.Equal(t, map[string]any{"k": "v"}, e.Load("session="+v).Values, "the middleware with a user codec")
 }
 
 // Every codec is shared by all requests: encode and decode concurrently
@@ -171,9 +156,7 @@ func TestFormatsConcurrent(t *testing.T) {
 	for _, f := range sessions.Formats() {
 		m := sessions.NewEnv(t, sessions.SessionConfig{Format: f, FallbackKeys: []string{sessions.TestOldKey}}).M
 		old, err := sessions.NewEnv(t, sessions.SessionConfig{Format: f, SecretKey: sessions.TestOldKey}).M.Encode(map[string]any{"k": "old"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		done := make(chan error, 8)
 		for g := range 8 {
 			go func() {
@@ -196,9 +179,7 @@ func TestFormatsConcurrent(t *testing.T) {
 			}()
 		}
 		for range 8 {
-			if err := <-done; err != nil {
-				t.Errorf("%v: %v", f, err)
-			}
+			assert.NoError(t, <-done, f.String())
 		}
 	}
 }
@@ -267,9 +248,7 @@ func TestSecurityContextOtherNameOrPurpose(t *testing.T) {
 	other := sessions.NewEnv(t, sessions.SessionConfig{CookieName: "prefs"})
 	storeM := sessions.NewEnv(t, sessions.SessionConfig{Store: faultstore.NewMem(t)})
 	genuine := e.Issue("alice", map[string]any{"k": "v"})
-	if seen := e.Load("session=" + genuine); seen.UserID != "alice" {
-		t.Fatalf("genuine cookie not accepted: %+v", seen)
-	}
+	require.Equal(t, "alice", e.Load("session="+genuine).UserID, "the genuine cookie")
 
 	// A value signed for "prefs" under the same key.
 	prefs := other.Issue("alice", map[string]any{"k": "v"})
@@ -282,28 +261,22 @@ func TestSecurityContextOtherNameOrPurpose(t *testing.T) {
 	for _, salt := range []string{"itsdangerous", "csrf-token", "ctxsession-flash:session", "ctxsession:prefs", "ctxsession-id:session", "cookie-session"} {
 		c := sessions.SaltedCodec(sessions.TestKey, salt)
 		v, err := c.Encode([]byte(payload), sessions.TestStart)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		minted = append(minted, v)
 	}
 	// Sanity: the same payload signed with the session salt is accepted, so
 	// the salt is what rejects the others.
 	signed, err := sessions.CodecOf(e.M).Encode([]byte(payload), sessions.TestStart)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.M.Decode(context.Background(), signed); err != nil {
-		t.Fatalf("payload signed for the session rejected: %v", err)
-	}
+	require.NoError(t, err)
+	_, err = e.M.Decode(context.Background(), signed)
+	require.NoError(t, err, "the payload signed for the session")
 
 	for i, v := range append([]string{prefs, idCookie}, minted...) {
-		if _, err := e.M.Decode(context.Background(), v); !errors.Is(err, sessions.ErrInvalidCookie) {
-			t.Errorf("value %d: Decode = %v, want ErrInvalidCookie", i, err)
-		}
-		if seen := e.Load("session=" + v); seen.UserID != "" || len(seen.Values) != 0 {
-			t.Errorf("value %d accepted as the session cookie: %+v", i, seen)
-		}
+		_, err := e.M.Decode(context.Background(), v)
+		assert.ErrorIs(t, err, sessions.ErrInvalidCookie, "value %d", i)
+		seen := e.Load("session=" + v)
+		assert.Empty(t, seen.UserID, "value %d accepted as the session cookie", i)
+		assert.Empty(t, seen.Values, "value %d accepted as the session cookie", i)
 	}
 
 	// And the other way round: a cookie-mode session cookie is not a
@@ -313,13 +286,11 @@ func TestSecurityContextOtherNameOrPurpose(t *testing.T) {
 	smOther := sessions.NewEnv(t, sessions.SessionConfig{Store: st, CookieName: "prefs"})
 	otherID := smOther.Issue("alice", map[string]any{"k": "v"})
 	for i, v := range []string{genuine, otherID} {
-		if seen := sm.Load("session=" + v); seen.UserID != "" || len(seen.Values) != 0 {
-			t.Errorf("store mode accepted value %d: %+v", i, seen)
-		}
+		seen := sm.Load("session=" + v)
+		assert.Empty(t, seen.UserID, "store mode accepted value %d", i)
+		assert.Empty(t, seen.Values, "store mode accepted value %d", i)
 	}
-	if seen := smOther.Load("prefs=" + otherID); seen.UserID != "alice" {
-		t.Errorf("genuine store-mode cookie not accepted: %+v", seen)
-	}
+	assert.Equal(t, "alice", smOther.Load("prefs="+otherID).UserID, "the genuine store-mode cookie")
 }
 
 // Every built-in format rejects every single-character change of a valid
@@ -335,9 +306,8 @@ func TestSecuritySignatureEveryFormatEveryCharacter(t *testing.T) {
 			e := sessions.NewEnv(t, sessions.SessionConfig{Format: f})
 			for n := range 3 {
 				v := e.Issue("alice", map[string]any{"role": strings.Repeat("u", n)})
-				if _, err := e.M.Decode(context.Background(), v); err != nil {
-					t.Fatalf("Decode(genuine) = %v", err)
-				}
+				_, err := e.M.Decode(context.Background(), v)
+				require.NoError(t, err, "Decode(genuine)")
 				from := 0
 				if n > 0 {
 					from = len(v) - 4
@@ -348,9 +318,8 @@ func TestSecuritySignatureEveryFormatEveryCharacter(t *testing.T) {
 							continue
 						}
 						forged := sessions.ReplaceAt(v, i, c)
-						if _, err := e.M.Decode(context.Background(), forged); !errors.Is(err, sessions.ErrInvalidCookie) {
-							t.Fatalf("accepted %q changed at %d of %d (%q -> %q): %v", v, i, len(v), v[i], c, err)
-						}
+						_, err := e.M.Decode(context.Background(), forged)
+						require.ErrorIs(t, err, sessions.ErrInvalidCookie, "%q changed at %d of %d (%q -> %q)", v, i, len(v), v[i], c)
 					}
 				}
 			}

@@ -12,6 +12,8 @@ import (
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/internal/faultstore"
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzConfig tries arbitrary cookie attributes: New either refuses them
@@ -111,9 +113,9 @@ func TestNewConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := sessions.New(tt.cfg)
-			if m != nil || !errors.Is(err, tt.want) || !errors.Is(err, sessions.ErrInvalidConfig) {
-				t.Errorf("New: %v, %v; want nil and an error matching %v and ErrInvalidConfig", m, err, tt.want)
-			}
+			assert.ErrorIs(t, err, tt.want)
+			assert.ErrorIs(t, err, sessions.ErrInvalidConfig)
+			assert.Nil(t, m)
 		})
 	}
 	valid := []sessions.SessionConfig{
@@ -122,9 +124,8 @@ func TestNewConfigErrors(t *testing.T) {
 		{SecretKey: key, MaxAge: time.Hour, IdleTimeout: time.Hour},
 	}
 	for _, cfg := range valid {
-		if _, err := sessions.New(cfg); err != nil {
-			t.Errorf("New(%+v): %v", cfg, err)
-		}
+		_, err := sessions.New(cfg)
+		assert.NoError(t, err, "New(%+v)", cfg)
 	}
 }
 
@@ -132,34 +133,37 @@ func TestDefaultsAndConfigCopy(t *testing.T) {
 	fallback := []string{sessions.TestOldKey}
 	cfg := sessions.SessionConfig{SecretKey: sessions.TestKey, FallbackKeys: fallback}
 	m, err := sessions.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Changing the caller's config afterwards changes nothing.
 	fallback[0] = "x"
 	cfg.CookieName = "other"
 	oldCookie, _ := sessions.EncodeAt(sessions.NewEnv(t, sessions.SessionConfig{SecretKey: sessions.TestOldKey}).M, map[string]any{"k": 1}, time.Now())
-	if _, err := m.Decode(context.Background(), oldCookie); err != nil {
-		t.Errorf("fallback key lost after the caller changed its slice: %v", err)
-	}
+	_, err = m.Decode(context.Background(), oldCookie)
+	assert.NoError(t, err, "the fallback key lost after the caller changed its slice")
 	rec := httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sessions.MustSession(t, r).Set("k", 1)
 	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	c := testkit.SetCookie(t, rec.Header(), sessions.DefaultCookieName)
-	if c == nil {
-		t.Fatalf("no %q cookie in %q", sessions.DefaultCookieName, rec.Header().Values("Set-Cookie"))
-	}
-	if c.Path != "/" || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || c.Domain != "" ||
-		c.MaxAge != int(sessions.DefaultMaxAge/time.Second) || c.Partitioned {
-		t.Errorf("default cookie %+v: want Path=/ HttpOnly SameSite=Lax, not Secure, no Domain, Max-Age 14 days", c)
-	}
+	require.NotNil(t, c, "no %q cookie in %q", sessions.DefaultCookieName, rec.Header().Values("Set-Cookie"))
+	// Path=/ HttpOnly SameSite=Lax, not Secure, no Domain, Max-Age 14 days.
+	assert.Equal(t, "/", c.Path)
+	assert.True(t, c.HttpOnly, "HttpOnly")
+	assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
+	assert.False(t, c.Secure, "Secure")
+	assert.Empty(t, c.Domain)
+	assert.Equal(t, int(sessions.DefaultMaxAge/time.Second), c.MaxAge)
+	assert.False(t, c.Partitioned, "Partitioned")
 	e := sessions.NewEnv(t, sessions.SessionConfig{ScriptReadable: true, BrowserSession: true, SameSite: http.SameSiteStrictMode, Secure: true, Partitioned: true, CookieName: "__Host-sid"})
 	rec = e.Do(func(w http.ResponseWriter, r *http.Request) { sessions.MustSession(t, r).Set("k", 1) }, "")
 	c = testkit.SetCookie(t, rec.Header(), "__Host-sid")
-	if c == nil || c.HttpOnly || c.MaxAge != 0 || c.SameSite != http.SameSiteStrictMode || !c.Secure || !c.Partitioned {
-		t.Errorf("configured cookie %+v: want not HttpOnly, no Max-Age, Strict, Secure, Partitioned", c)
-	}
+	require.NotNil(t, c)
+	// Not HttpOnly, no Max-Age, Strict, Secure, Partitioned.
+	assert.False(t, c.HttpOnly, "HttpOnly")
+	assert.Zero(t, c.MaxAge)
+	assert.Equal(t, http.SameSiteStrictMode, c.SameSite)
+	assert.True(t, c.Secure, "Secure")
+	assert.True(t, c.Partitioned, "Partitioned")
 }
 
 // Configuration injection: every attribute that reaches the Set-Cookie line
@@ -212,9 +216,8 @@ func TestSecurityConfigInjection(t *testing.T) {
 	for _, c := range cases {
 		c.cfg.SecretKey = sessions.TestKey
 		m, err := sessions.New(c.cfg)
-		if m != nil || !errors.Is(err, sessions.ErrInvalidConfig) {
-			t.Errorf("%s: New = %v, %v; want an error matching ErrInvalidConfig", c.name, m, err)
-		}
+		assert.ErrorIs(t, err, sessions.ErrInvalidConfig, c.name)
+		assert.Nil(t, m, c.name)
 	}
 
 	// The safe versions of the same settings are accepted and written as
@@ -233,20 +236,17 @@ func TestSecurityConfigInjection(t *testing.T) {
 		e := sessions.NewEnv(t, cfg)
 		w := e.VisitLines(func(_ *http.Request, s *sessions.Session) { s.Set("k", "v") }).Rec
 		lines := w.Result().Header.Values("Set-Cookie")
-		if len(lines) != 1 {
-			t.Fatalf("%+v: Set-Cookie %q, want one line", cfg, lines)
-		}
+		require.Len(t, lines, 1, "%+v: Set-Cookie lines", cfg)
 		c, err := http.ParseSetCookie(lines[0])
-		if err != nil {
-			t.Fatalf("%+v: ParseSetCookie(%q): %v", cfg, lines[0], err)
-		}
+		require.NoError(t, err, "%+v: ParseSetCookie(%q)", cfg, lines[0])
 		wantName := cfg.CookieName
 		if wantName == "" {
 			wantName = sessions.DefaultCookieName
 		}
-		if c.Name != wantName || c.Secure != cfg.Secure || !c.HttpOnly || c.Partitioned != cfg.Partitioned {
-			t.Errorf("%+v: cookie %q read back as %+v", cfg, lines[0], c)
-		}
+		assert.Equal(t, wantName, c.Name, "%+v: %q", cfg, lines[0])
+		assert.Equal(t, cfg.Secure, c.Secure, "%+v: %q", cfg, lines[0])
+		assert.True(t, c.HttpOnly, "%+v: %q", cfg, lines[0])
+		assert.Equal(t, cfg.Partitioned, c.Partitioned, "%+v: %q", cfg, lines[0])
 	}
 }
 
@@ -285,25 +285,20 @@ func TestSecurityKeysFallbackAcceptedAndResigned(t *testing.T) {
 			cfg.SecretKey, cfg.FallbackKeys = sessions.TestKey, []string{sessions.TestOtherKey, sessions.TestOldKey}
 			e := sessions.NewEnv(t, cfg)
 			v := e.Visit(old, nil)
-			if seen := v.Seen; seen.UserID != "alice" {
-				t.Fatalf("cookie signed with a fallback key: user %q, want alice", seen.UserID)
-			}
+			require.Equal(t, "alice", v.Seen.UserID, "a cookie signed with a fallback key")
 			fresh := v.Cookie
-			if fresh == "" {
-				t.Fatal("a cookie signed with a fallback key was not re-signed on the same response")
-			}
-			if got := verifiesWith(t, base, fresh, sessions.TestKey, sessions.TestOtherKey, sessions.TestOldKey); len(got) != 1 || got[0] != sessions.TestKey {
-				t.Errorf("re-signed cookie verifies with %d keys (%v), want SecretKey only", len(got), got)
-			}
+			require.NotEmpty(t, fresh, "a cookie signed with a fallback key was not re-signed on the same response")
+			assert.Equal(t, []string{sessions.TestKey}, verifiesWith(t, base, fresh, sessions.TestKey, sessions.TestOtherKey, sessions.TestOldKey),
+				"the keys the re-signed cookie verifies with")
 			// A current cookie is not re-signed on a read.
-			if v := e.MustVisit(fresh, nil); v.Seen.UserID != "alice" || v.Cookie != "" || v.Deleted {
-				t.Errorf("current cookie on a read: user %q, Set-Cookie %q", v.Seen.UserID, v.Rec.Header().Values("Set-Cookie"))
-			}
+			v = e.MustVisit(fresh, nil)
+			assert.Equal(t, "alice", v.Seen.UserID, "a current cookie on a read")
+			assert.Empty(t, v.Rec.Header().Values("Set-Cookie"), "a current cookie on a read")
 			// A fallback cookie past MaxAge is not rescued by the fallback.
 			e.Clock.Add(sessions.DefaultMaxAge + time.Second)
-			if v := e.MustVisit(old, nil); v.Seen.UserID != "" || v.Cookie != "" {
-				t.Errorf("expired fallback cookie: user %q, Set-Cookie %q", v.Seen.UserID, v.Rec.Header().Values("Set-Cookie"))
-			}
+			v = e.MustVisit(old, nil)
+			assert.Empty(t, v.Seen.UserID, "an expired fallback cookie")
+			assert.Empty(t, v.Cookie, "an expired fallback cookie")
 		})
 	}
 }
@@ -323,9 +318,8 @@ func TestSecurityKeysSigningNeverUsesFallback(t *testing.T) {
 			e := sessions.NewEnv(t, cfg)
 			check := func(what, c string) {
 				t.Helper()
-				if got := verifiesWith(t, base, c, sessions.TestKey, sessions.TestOtherKey, sessions.TestOldKey); len(got) != 1 || got[0] != sessions.TestKey {
-					t.Errorf("%s cookie verifies with %d keys (%v), want SecretKey only", what, len(got), got)
-				}
+				assert.Equal(t, []string{sessions.TestKey}, verifiesWith(t, base, c, sessions.TestKey, sessions.TestOtherKey, sessions.TestOldKey),
+					"the keys the %s cookie verifies with", what)
 			}
 			fresh := e.Issue("alice", nil)
 			check("new", fresh)
@@ -335,13 +329,13 @@ func TestSecurityKeysSigningNeverUsesFallback(t *testing.T) {
 			check("regenerated", relogged)
 			if mode == "cookie" {
 				minted, err := e.M.Encode(map[string]any{"k": "v"})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				for _, k := range []string{sessions.TestKey, sessions.TestOtherKey, sessions.TestOldKey} {
 					_, err := sessions.NewEnv(t, sessions.SessionConfig{SecretKey: k}).M.Decode(context.Background(), minted)
-					if (err == nil) != (k == sessions.TestKey) {
-						t.Errorf("Encode output, key %.20s...: Decode err = %v", k, err)
+					if k == sessions.TestKey {
+						assert.NoError(t, err, "Encode output, key %.20s...", k)
+					} else {
+						assert.ErrorIs(t, err, sessions.ErrBadSignature, "Encode output, key %.20s...", k)
 					}
 				}
 			}
@@ -353,17 +347,12 @@ func TestSecurityKeysRetiredKeyRejected(t *testing.T) {
 	old := sessions.NewEnv(t, sessions.SessionConfig{SecretKey: sessions.TestOldKey}).Issue("alice", nil)
 	// During rotation it is accepted...
 	rotating := sessions.NewEnv(t, sessions.SessionConfig{SecretKey: sessions.TestKey, FallbackKeys: []string{sessions.TestOldKey}})
-	if seen := rotating.Load("session=" + old); seen.UserID != "alice" {
-		t.Fatalf("during rotation: user %q, want alice", seen.UserID)
-	}
+	require.Equal(t, "alice", rotating.Load("session="+old).UserID, "during rotation")
 	// ...and once the key is dropped, rejected.
 	retired := sessions.NewEnv(t, sessions.SessionConfig{SecretKey: sessions.TestKey, FallbackKeys: []string{sessions.TestOtherKey}})
-	if seen := retired.Load("session=" + old); seen.UserID != "" {
-		t.Errorf("retired key: user %q, want none", seen.UserID)
-	}
-	if _, err := retired.M.Decode(context.Background(), old); !errors.Is(err, sessions.ErrBadSignature) {
-		t.Errorf("Decode with a retired key = %v, want ErrBadSignature", err)
-	}
+	assert.Empty(t, retired.Load("session="+old).UserID, "a retired key")
+	_, err := retired.M.Decode(context.Background(), old)
+	assert.ErrorIs(t, err, sessions.ErrBadSignature, "Decode with a retired key")
 }
 
 func TestSecurityKeysWeakOrEmptyRefused(t *testing.T) {
@@ -382,19 +371,16 @@ func TestSecurityKeysWeakOrEmptyRefused(t *testing.T) {
 	}
 	for _, c := range cases {
 		m, err := sessions.New(c.cfg)
-		if m != nil || !errors.Is(err, c.want) || !errors.Is(err, sessions.ErrInvalidConfig) {
-			t.Errorf("%s: New = %v, %v; want nil, %v (matching ErrInvalidConfig)", c.name, m, err, c.want)
-		}
+		assert.ErrorIs(t, err, c.want, c.name)
+		assert.ErrorIs(t, err, sessions.ErrInvalidConfig, c.name)
+		assert.Nil(t, m, c.name)
 	}
-	if _, err := sessions.New(sessions.SessionConfig{SecretKey: strings.Repeat("k", sessions.MinKeyLength)}); err != nil {
-		t.Errorf("New with a %d-byte key: %v", sessions.MinKeyLength, err)
-	}
+	_, err := sessions.New(sessions.SessionConfig{SecretKey: strings.Repeat("k", sessions.MinKeyLength)})
+	assert.NoError(t, err, "New with a %d-byte key", sessions.MinKeyLength)
 }
 
 func TestRevocationStoreWithStoreIsAConfigError(t *testing.T) {
 	st := faultstore.NewMem(t)
 	_, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey, Store: st, RevocationStore: st})
-	if !errors.Is(err, sessions.ErrInvalidConfig) {
-		t.Errorf("New = %v, want ErrInvalidConfig", err)
-	}
+	assert.ErrorIs(t, err, sessions.ErrInvalidConfig)
 }

@@ -3,7 +3,6 @@ package sessions
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestCommitBeforeStreaming(t *testing.T) {
@@ -20,84 +21,63 @@ func TestCommitBeforeStreaming(t *testing.T) {
 	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
 		s := MustSession(t, r)
 		s.Set("a", 1)
-		if err := Commit(r.Context()); err != nil {
-			t.Errorf("Commit: %v", err)
-		}
+		assert.NoError(t, Commit(r.Context()), "Commit")
 		inHandler = w.Header().Values("Set-Cookie")
 		// Changed again before the headers went out: committed again,
 		// replacing the first cookie.
 		s.Set("b", 2)
 		io.WriteString(w, "streamed")
 	}, "")
-	if len(inHandler) != 1 {
-		t.Errorf("after Commit the headers hold %q, want one Set-Cookie", inHandler)
-	}
+	assert.Len(t, inHandler, 1, "Set-Cookie lines after Commit")
 	c := testkit.SetCookie(t, rec.Header(), "session")
-	if c == nil {
-		t.Fatal("no session cookie")
-	}
+	require.NotNil(t, c, "no session cookie")
 	values, err := e.M.Decode(context.Background(), c.Value)
-	if err != nil || values["a"] != json.Number("1") || values["b"] != json.Number("2") {
-		t.Errorf("cookie holds %v, %v; want a=1 b=2", values, err)
-	}
-	if got := rec.Header().Values("Cache-Control"); len(got) != 1 {
-		t.Errorf("Cache-Control %q, want one", got)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"a": json.Number("1"), "b": json.Number("2")}, values)
+	assert.Len(t, rec.Header().Values("Cache-Control"), 1, "Cache-Control lines")
 
 	// Commit of an unchanged session writes nothing and is not an error.
 	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
-		if err := Commit(r.Context()); err != nil {
-			t.Errorf("Commit: %v", err)
-		}
+		assert.NoError(t, Commit(r.Context()), "Commit")
 	}, "")
-	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
-		t.Errorf("Commit of an empty session set %q", got)
-	}
+	assert.Empty(t, rec.Header().Values("Set-Cookie"), "Commit of an empty session")
 	// Commit reports what the error handler would have received.
 	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
 		MustSession(t, r).Set("bad", make(chan int))
-		if err := Commit(r.Context()); err == nil {
-			t.Errorf("Commit of an unencodable value: nil error")
-		}
+		assert.Error(t, Commit(r.Context()), "Commit of an unencodable value")
 	}, "")
-	if rec.Code != http.StatusInternalServerError || len(e.Errors()) != 1 {
-		t.Errorf("unencodable value: status %d, errors %v; want 500 and one error", rec.Code, e.Errors())
-	}
+	assert.Equal(t, http.StatusInternalServerError, rec.Code, "an unencodable value")
+	assert.Len(t, e.Errors(), 1, "an unencodable value: error handler calls")
 }
 
 func TestWithSession(t *testing.T) {
 	e := NewEnv(t, SessionConfig{})
 	srv := e.Server(WithSession(func(w http.ResponseWriter, r *http.Request, s *Session) {
 		same, _ := GetSession(r.Context())
-		if same != s {
-			t.Errorf("WithSession passed %p, GetSession returns %p", s, same)
-		}
+		assert.Same(t, same, s, "WithSession must pass the request's session")
 		n, _ := GetAs[int](s, "n")
 		s.Set("n", n+1)
 		fmt.Fprint(w, n+1)
 	}))
 	srv.Get("/")
-	if got := srv.Get("/").Body; got != "2" {
-		t.Errorf("second visit counted %s, want 2", got)
-	}
+	assert.Equal(t, "2", srv.Get("/").Body, "the second visit")
 	// Outside the middleware: a 500, the function not called.
 	called := false
 	rec := httptest.NewRecorder()
 	WithSession(func(w http.ResponseWriter, r *http.Request, s *Session) { called = true }).
 		ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if called || rec.Code != http.StatusInternalServerError {
-		t.Errorf("outside the middleware: called %v, status %d; want false, 500", called, rec.Code)
-	}
+	assert.False(t, called, "called outside the middleware")
+	assert.Equal(t, http.StatusInternalServerError, rec.Code, "outside the middleware")
 }
 
 func TestErrNoSessionOutsideMiddleware(t *testing.T) {
 	ctx := context.Background()
-	if s, err := GetSession(ctx); s != nil || !errors.Is(err, ErrNoSession) {
-		t.Errorf("GetSession: %v, %v", s, err)
-	}
-	if s, err := RegenerateSession(ctx); s != nil || !errors.Is(err, ErrNoSession) {
-		t.Errorf("RegenerateSession: %v, %v", s, err)
-	}
+	s, err := GetSession(ctx)
+	assert.ErrorIs(t, err, ErrNoSession, "GetSession")
+	assert.Nil(t, s, "GetSession")
+	s, err = RegenerateSession(ctx)
+	assert.ErrorIs(t, err, ErrNoSession, "RegenerateSession")
+	assert.Nil(t, s, "RegenerateSession")
 	for name, err := range map[string]error{
 		"Login":     Login(ctx, "u"),
 		"LoginKeep": LoginKeep(ctx, "u", "k"),
@@ -105,17 +85,14 @@ func TestErrNoSessionOutsideMiddleware(t *testing.T) {
 		"Destroy":   Destroy(ctx),
 		"Commit":    Commit(ctx),
 	} {
-		if !errors.Is(err, ErrNoSession) {
-			t.Errorf("%s: err %v, want ErrNoSession", name, err)
-		}
+		assert.ErrorIs(t, err, ErrNoSession, name)
 	}
-	if id, ok := UserID(ctx); id != "" || ok {
-		t.Errorf("UserID: %q, %v", id, ok)
-	}
+	id, ok := UserID(ctx)
+	assert.False(t, ok, "UserID")
+	assert.Empty(t, id, "UserID")
 	//lint:ignore SA1012 a nil context must not panic
-	if _, err := GetSession(nil); !errors.Is(err, ErrNoSession) { //nolint:staticcheck
-		t.Errorf("GetSession(nil): %v", err)
-	}
+	_, err = GetSession(nil) //nolint:staticcheck
+	assert.ErrorIs(t, err, ErrNoSession, "GetSession(nil)")
 }
 
 // TestHandlerContext: the context the handler sees is the request's own,
@@ -129,31 +106,24 @@ func TestHandlerContext(t *testing.T) {
 	var checked bool
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		if got := ctx.Value(key{}); got != "v" {
-			t.Errorf("Value(parent key) = %v, want v", got)
-		}
-		if d, ok := ctx.Deadline(); !ok || !d.Equal(deadline) {
-			t.Errorf("Deadline = %v, %v; want %v, true", d, ok, deadline)
-		}
+		assert.Equal(t, "v", ctx.Value(key{}), "Value(parent key)")
+		d, ok := ctx.Deadline()
+		assert.True(t, ok, "Deadline")
+		assert.Equal(t, deadline, d, "Deadline")
 		child, stop := context.WithCancel(context.WithValue(ctx, key{}, "child"))
 		defer stop()
-		if _, err := GetSession(child); err != nil {
-			t.Errorf("GetSession(derived context) = %v", err)
-		}
-		if ctx.Err() != nil || child.Err() != nil {
-			t.Errorf("Err before cancel = %v, %v; want nil", ctx.Err(), child.Err())
-		}
+		_, err := GetSession(child)
+		assert.NoError(t, err, "GetSession(derived context)")
+		assert.NoError(t, ctx.Err(), "Err before cancel")
+		assert.NoError(t, child.Err(), "Err before cancel")
 		cancel()
 		<-child.Done()
-		if !errors.Is(ctx.Err(), context.Canceled) || !errors.Is(child.Err(), context.Canceled) {
-			t.Errorf("Err after cancel = %v, %v; want context.Canceled", ctx.Err(), child.Err())
-		}
+		assert.ErrorIs(t, ctx.Err(), context.Canceled, "Err after cancel")
+		assert.ErrorIs(t, child.Err(), context.Canceled, "Err after cancel")
 		checked = true
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil).WithContext(parent))
-	if !checked {
-		t.Fatal("handler did not run")
-	}
+	require.True(t, checked, "the handler did not run")
 }
 
 // In-place changes made after an explicit Commit, to a map or slice handed
@@ -171,31 +141,23 @@ func TestInPlaceChangeAfterCommit(t *testing.T) {
 			s := MustSession(t, r)
 			l, _ := s.Get("list")
 			s.Set("other", 1) // so that Commit writes
-			if err := Commit(r.Context()); err != nil {
-				t.Error(err)
-			}
+			assert.NoError(t, Commit(r.Context()))
 			l.([]any)[0] = "changed"
 			io.WriteString(w, "body")
 		}, "changed"},
 		{"stored map", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
 			m := map[string]any{"x": "before"}
 			MustSession(t, r).Set("m", m)
-			if err := Commit(r.Context()); err != nil {
-				t.Error(err)
-			}
+			assert.NoError(t, Commit(r.Context()))
 			m["x"] = "changed"
 		}, "changed"},
 	}
 	for _, tt := range tests {
 		rec := e.Do(func(w http.ResponseWriter, r *http.Request) { tt.h(t, w, r) }, cookie)
 		c := testkit.SetCookie(t, rec.Header(), "session")
-		if c == nil {
-			t.Fatalf("%s: no cookie", tt.name)
-		}
+		require.NotNil(t, c, "%s: no cookie", tt.name)
 		v, err := e.M.Decode(context.Background(), c.Value)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var got any
 		if l, ok := v["list"].([]any); ok && tt.name == "loaded slice" {
 			got = l[0]
@@ -203,9 +165,7 @@ func TestInPlaceChangeAfterCommit(t *testing.T) {
 		if m, ok := v["m"].(map[string]any); ok {
 			got = m["x"]
 		}
-		if got != tt.want {
-			t.Errorf("%s: cookie carries %v, want %q", tt.name, v, tt.want)
-		}
+		assert.Equal(t, tt.want, got, "%s: the cookie carries %v", tt.name, v)
 	}
 
 	// After the headers: reported.
@@ -216,7 +176,7 @@ func TestInPlaceChangeAfterCommit(t *testing.T) {
 		io.WriteString(w, "body")
 		l.([]any)[0] = "too late"
 	}, cookie)
-	if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], ErrHeadersWritten) {
-		t.Errorf("in-place change after the headers: errors %v, want [ErrHeadersWritten]", errs)
-	}
+	errs := e.Errors()
+	require.Len(t, errs, 1, "an in-place change after the headers: error handler calls")
+	assert.ErrorIs(t, errs[0], ErrHeadersWritten)
 }

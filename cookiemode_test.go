@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzDecodeCookie feeds arbitrary strings to the default codec and the
@@ -30,9 +33,7 @@ func FuzzDecodeCookie(f *testing.F) {
 	f.Add(".eJyrVkpUslIqSc0tBgA")
 	f.Add("")
 	m, err := New(SessionConfig{SecretKey: vectorKey, MaxAge: 100 * 365 * 24 * time.Hour})
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	c := m.codec.(*itsdangerousCodec)
 	f.Fuzz(func(t *testing.T, s string) {
 		now := vectorTime
@@ -83,19 +84,19 @@ func TestCookieTooLarge(t *testing.T) {
 	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
 		MustSession(t, r).Set("v", Incompressible(MaxCookieSize))
 	}, "")
-	if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], ErrCookieTooLarge) || rec.Code != 500 {
-		t.Errorf("error handler got %v (status %d), want [ErrCookieTooLarge]", errs, rec.Code)
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	if errs := e.Errors(); assert.Len(t, errs, 1) {
+		assert.ErrorIs(t, errs[0], ErrCookieTooLarge)
 	}
 	// Just under the limit is fine.
 	e = NewEnv(t, SessionConfig{})
 	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
 		MustSession(t, r).Set("v", Incompressible(2900))
 	}, "")
-	if c := testkit.SetCookie(t, rec.Header(), "session"); c == nil || len(e.Errors()) != 0 {
-		t.Errorf("2900-byte value: cookie %v, errors %v", c != nil, e.Errors())
-	} else if n := len("session=") + len(c.Value); n > MaxCookieSize {
-		t.Errorf("cookie of %d bytes sent", n)
-	}
+	c := testkit.SetCookie(t, rec.Header(), "session")
+	require.NotNil(t, c, "a 2900-byte value")
+	assert.Empty(t, e.Errors(), "a 2900-byte value")
+	assert.LessOrEqual(t, len("session=")+len(c.Value), MaxCookieSize, "the cookie sent")
 }
 
 func TestBadCookiesGiveEmptySession(t *testing.T) {
@@ -104,9 +105,7 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 	now := e.Clock.Now()
 	sign := func(payload string) string {
 		v, err := codec.Encode([]byte(payload), now)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return v
 	}
 	good := e.Mint(map[string]any{"k": "v"})
@@ -158,16 +157,15 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 					keys, user = s.Keys(), s.UserID()
 				}
 			}, tt.cookie)
-			if gotErr != nil || len(keys) != 0 || user != "" {
-				t.Errorf("handler saw keys %v, user %q, err %v; want a fresh empty session", keys, user, gotErr)
-			}
-			if rec.Code != http.StatusOK {
-				t.Errorf("status %d, want 200", rec.Code)
-			}
+			// A fresh empty session.
+			assert.NoError(t, gotErr)
+			assert.Empty(t, keys)
+			assert.Empty(t, user)
+			assert.Equal(t, http.StatusOK, rec.Code)
 			rej := e.Logs.Rejections()[before:]
-			if len(rej) != 1 || !errors.Is(rej[0], tt.want) || !errors.Is(rej[0], ErrInvalidCookie) {
-				t.Errorf("logged rejections %v, want one matching %v", rej, tt.want)
-			}
+			require.Len(t, rej, 1, "logged rejections")
+			assert.ErrorIs(t, rej[0], tt.want)
+			assert.ErrorIs(t, rej[0], ErrInvalidCookie)
 		})
 	}
 
@@ -179,14 +177,12 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 	e.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, _ = GetAs[string](MustSession(t, r), "k")
 	})).ServeHTTP(httptest.NewRecorder(), r)
-	if got != "v" {
-		t.Errorf("bad cookie then a good one: k = %q, want v", got)
-	}
+	assert.Equal(t, "v", got, "a bad cookie then a good one")
 	// A fresh session replacing a bad cookie is written once it holds data.
 	rec := e.Do(func(w http.ResponseWriter, r *http.Request) { MustSession(t, r).Set("n", 1) }, wrongKey)
-	if c := testkit.SetCookie(t, rec.Header(), "session"); c == nil {
-		t.Error("no cookie replaces the bad one")
-	} else if v, err := e.M.Decode(context.Background(), c.Value); err != nil || len(v) != 1 {
-		t.Errorf("replacement cookie holds %v, %v", v, err)
-	}
+	c := testkit.SetCookie(t, rec.Header(), "session")
+	require.NotNil(t, c, "no cookie replaces the bad one")
+	v, err := e.M.Decode(context.Background(), c.Value)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"n": json.Number("1")}, v, "the replacement cookie")
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/internal/faultstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Cookie mode: Logout only deletes the browser's copy; DestroyUser with a
@@ -26,77 +27,50 @@ func TestSecurityCookieModeRevocation(t *testing.T) {
 	anon := e.MustVisit("", call(t, set("a", "1"))).Cookie
 
 	// Logout deletes the cookie in the browser, but a copy still works.
-	if got := e.MustVisit(stolen, func(r *http.Request, _ *sessions.Session) { sessions.Logout(r.Context()) }); !got.Deleted {
-		t.Fatalf("Logout sent %q, want a deletion", got.Cookie)
-	}
-	if u := userOf(t, e, stolen); u != "alice" {
-		t.Fatalf("cookie mode, copy after Logout: user %q; SECURITY.md says it still works", u)
-	}
+	got := e.MustVisit(stolen, func(r *http.Request, _ *sessions.Session) { sessions.Logout(r.Context()) })
+	require.True(t, got.Deleted, "Logout sent %q, want a deletion", got.Cookie)
+	require.Equal(t, "alice", userOf(t, e, stolen), "cookie mode, a copy after Logout: SECURITY.md says it still works")
 
 	e.Clock.Add(time.Minute)
-	if err := e.M.DestroyUser(ctx, "alice"); err != nil {
-		t.Fatalf("DestroyUser: %v", err)
-	}
+	require.NoError(t, e.M.DestroyUser(ctx, "alice"), "DestroyUser")
 	for _, c := range []string{stolen, a2} {
-		if u := userOf(t, e, c); u != "" {
-			t.Errorf("after DestroyUser: user %q, want none", u)
-		}
+		assert.Empty(t, userOf(t, e, c), "after DestroyUser: user")
 	}
-	if u := userOf(t, e, bob); u != "bob" {
-		t.Errorf("another user's cookie: user %q, want bob", u)
-	}
+	assert.Equal(t, "bob", userOf(t, e, bob), "another user's cookie: user")
 	// A later login works; DestroyUser again revokes it too.
 	e.Clock.Add(time.Second)
 	fresh := issueLogin(t, e, "", "alice")
-	if u := userOf(t, e, fresh); u != "alice" {
-		t.Fatalf("a login after DestroyUser: user %q, want alice", u)
-	}
+	require.Equal(t, "alice", userOf(t, e, fresh), "a login after DestroyUser: user")
 	e.Clock.Add(time.Second)
-	if err := e.M.DestroyUser(ctx, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	if u := userOf(t, e, fresh); u != "" {
-		t.Fatalf("second DestroyUser did not revoke the newer cookie: user %q", u)
-	}
+	require.NoError(t, e.M.DestroyUser(ctx, "alice"))
+	require.Empty(t, userOf(t, e, fresh), "second DestroyUser did not revoke the newer cookie: user")
 	// Anonymous sessions cost no lookup.
 	before := rev.Count(faultstore.Find)
-	if v, _ := read(t, e, anon, "a"); v != "1" {
-		t.Fatal("anonymous cookie lost")
-	}
-	if rev.Count(faultstore.Find) != before {
-		t.Fatal("anonymous session caused a revocation lookup")
-	}
+	v, _ := read(t, e, anon, "a")
+	require.Equal(t, "1", v, "anonymous cookie lost")
+	require.Equal(t, before, rev.Count(faultstore.Find), "anonymous session caused a revocation lookup")
 	// A failing RevocationStore is loud, never an anonymous session.
 	rev.Fail(faultstore.Find, errInjected)
 	r := e.Visit(bob, nil)
 	rev.Fail(faultstore.Find, nil)
-	if r.Rec.Code != http.StatusInternalServerError {
-		t.Fatalf("status with failing RevocationStore = %d; want 500", r.Rec.Code)
-	}
-	if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], sessions.ErrStore) {
-		t.Fatalf("error handler got %v; want ErrStore", errs)
-	}
+	require.Equal(t, http.StatusInternalServerError, r.Rec.Code, "status with failing RevocationStore")
+	errs := e.Errors()
+	require.Len(t, errs, 1, "error handler calls")
+	require.ErrorIs(t, errs[0], sessions.ErrStore)
 	rev.Fail(faultstore.Create, errInjected)
-	if err := e.M.DestroyUser(ctx, "bob"); !errors.Is(err, sessions.ErrStore) {
-		t.Fatalf("DestroyUser with failing RevocationStore = %v; want ErrStore", err)
-	}
+	require.ErrorIs(t, e.M.DestroyUser(ctx, "bob"), sessions.ErrStore, "DestroyUser with failing RevocationStore")
 	rev.Fail(faultstore.Create, nil)
 	// A corrupt revocation record is a store failure too.
 	sum := sha256.Sum256([]byte("ctxsession-revoked:bob"))
 	corrupt := sessions.Record{ID: hex.EncodeToString(sum[:]), Data: []byte("not a time"), Expiry: time.Now().Add(time.Hour)}
-	if err := rev.Inner().Create(ctx, corrupt); err != nil {
-		t.Fatal(err)
-	}
-	if r := e.Visit(bob, call(t, set("x", "y"))); r.Rec.Code != http.StatusInternalServerError {
-		t.Fatalf("status with a corrupt revocation record = %d; want 500", r.Rec.Code)
-	}
-	if errs := e.Errors(); len(errs) != 2 || !errors.Is(errs[1], sessions.ErrStore) {
-		t.Fatalf("error handler got %v; want ErrStore", errs)
-	}
+	require.NoError(t, rev.Inner().Create(ctx, corrupt))
+	r = e.Visit(bob, call(t, set("x", "y")))
+	require.Equal(t, http.StatusInternalServerError, r.Rec.Code, "status with a corrupt revocation record")
+	errs = e.Errors()
+	require.Len(t, errs, 2, "error handler calls")
+	require.ErrorIs(t, errs[1], sessions.ErrStore)
 	// Without a RevocationStore there is nothing to record it in.
-	if err := sessions.NewEnv(t, sessions.SessionConfig{}).M.DestroyUser(ctx, "alice"); !errors.Is(err, sessions.ErrNotSupported) {
-		t.Errorf("DestroyUser without RevocationStore = %v, want ErrNotSupported", err)
-	}
+	assert.ErrorIs(t, sessions.NewEnv(t, sessions.SessionConfig{}).M.DestroyUser(ctx, "alice"), sessions.ErrNotSupported, "DestroyUser without RevocationStore")
 }
 
 func TestStoreDestroyUser(t *testing.T) {
@@ -109,43 +83,29 @@ func TestStoreDestroyUser(t *testing.T) {
 	bob := e.Visit("", call(t, login("bob"))).Cookie
 	anon := e.Visit("", call(t, set("a", "1"))).Cookie
 	ids, err := e.M.UserSessions(ctx, "alice")
-	if err != nil || len(ids) != 3 {
-		t.Fatalf("UserSessions(alice) = %d, %v; want 3", len(ids), err)
-	}
-	if err := e.M.DestroyUser(ctx, "alice"); err != nil {
-		t.Fatalf("DestroyUser: %v", err)
-	}
+	require.NoError(t, err)
+	require.Len(t, ids, 3, "UserSessions(alice)")
+	require.NoError(t, e.M.DestroyUser(ctx, "alice"), "DestroyUser")
 	for _, c := range alice {
-		if _, u := read(t, e, c, "who"); u != "" {
-			t.Fatalf("alice's session survived DestroyUser")
-		}
+		_, u := read(t, e, c, "who")
+		require.Empty(t, u, "alice's session survived DestroyUser")
 	}
-	if _, u := read(t, e, bob, "who"); u != "bob" {
-		t.Fatalf("bob's session = %q; want untouched", u)
-	}
-	if v, _ := read(t, e, anon, "a"); v != "1" {
-		t.Fatalf("anonymous session = %q; want untouched", v)
-	}
-	if ids, _ := e.M.UserSessions(ctx, "alice"); len(ids) != 0 {
-		t.Fatalf("UserSessions after DestroyUser = %d", len(ids))
-	}
-	if err := e.M.DestroyUser(ctx, ""); !errors.Is(err, sessions.ErrInvalidUserID) {
-		t.Fatalf("DestroyUser(\"\") = %v; want ErrInvalidUserID", err)
-	}
+	_, u := read(t, e, bob, "who")
+	require.Equal(t, "bob", u, "bob's session")
+	v, _ := read(t, e, anon, "a")
+	require.Equal(t, "1", v, "anonymous session")
+	ids, err = e.M.UserSessions(ctx, "alice")
+	require.NoError(t, err)
+	require.Empty(t, ids, "UserSessions after DestroyUser")
+	require.ErrorIs(t, e.M.DestroyUser(ctx, ""), sessions.ErrInvalidUserID, "DestroyUser(\"\")")
 
 	plain := sessions.NewEnv(t, sessions.SessionConfig{Store: faultstore.NewMem(t).Plain()})
-	if err := plain.M.DestroyUser(ctx, "alice"); !errors.Is(err, sessions.ErrNotSupported) {
-		t.Fatalf("DestroyUser without a UserStore = %v; want ErrNotSupported", err)
-	}
-	if _, err := plain.M.UserSessions(ctx, "alice"); !errors.Is(err, sessions.ErrNotSupported) {
-		t.Fatalf("UserSessions without a UserStore = %v; want ErrNotSupported", err)
-	}
+	require.ErrorIs(t, plain.M.DestroyUser(ctx, "alice"), sessions.ErrNotSupported, "DestroyUser without a UserStore")
+	_, err = plain.M.UserSessions(ctx, "alice")
+	require.ErrorIs(t, err, sessions.ErrNotSupported, "UserSessions without a UserStore")
 	dead, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := e.M.DestroyUser(dead, "bob"); !errors.Is(err, sessions.ErrStore) {
-		t.Fatalf("DestroyUser with a failing store = %v; want ErrStore", err)
-	}
-	if _, err := e.M.UserSessions(dead, "bob"); !errors.Is(err, sessions.ErrStore) {
-		t.Fatalf("UserSessions with a failing store = %v; want ErrStore", err)
-	}
+	require.ErrorIs(t, e.M.DestroyUser(dead, "bob"), sessions.ErrStore, "DestroyUser with a failing store")
+	_, err = e.M.UserSessions(dead, "bob")
+	require.ErrorIs(t, err, sessions.ErrStore, "UserSessions with a failing store")
 }

@@ -2,9 +2,11 @@ package sessions
 
 import (
 	"encoding/base64"
-	"errors"
 	"math/rand/v2"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestFormatsCookieTooLarge(t *testing.T) {
@@ -18,24 +20,16 @@ func TestFormatsCookieTooLarge(t *testing.T) {
 	big := map[string]any{"blob": base64.StdEncoding.EncodeToString(buf)}
 	for _, f := range Formats() {
 		m := NewEnv(t, SessionConfig{Format: f}).M
-		if v, err := m.Encode(big); !errors.Is(err, ErrCookieTooLarge) {
-			t.Errorf("%v: Encode of a 5336-byte value = %d bytes, %v; want ErrCookieTooLarge", f, len(v), err)
-		}
+		v, err := m.Encode(big)
+		assert.ErrorIs(t, err, ErrCookieTooLarge, "%v: Encode of a 5336-byte value gave %d bytes", f, len(v))
 	}
 }
 
 // TestEncodeAtVector pins the whole cookie a Middleware writes for a
-// session, metadata layout included.
+// session, metadata layout included, at the time SessionConfig.Now gives.
 func TestEncodeAtVector(t *testing.T) {
-	m, err := New(SessionConfig{SecretKey: vectorKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := EncodeAt(m, map[string]any{"user": "alice", ReservedKey: "dropped"}, vectorTime)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := cookieVectors[2].cookie; got != want {
-		t.Errorf("encodeAt\n got %s\nwant %s", got, want)
-	}
+	m := NewEnv(t, SessionConfig{SecretKey: vectorKey, Now: func() time.Time { return vectorTime }}).M
+	got, err := m.Encode(map[string]any{"user": "alice", ReservedKey: "dropped"})
+	assert.NoError(t, err)
+	assert.Equal(t, cookieVectors[2].cookie, got)
 }

@@ -1,14 +1,14 @@
 package sessions
 
 import (
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestDefaultErrorHandler: without an ErrorHandler, an error before the
@@ -19,9 +19,7 @@ func TestDefaultErrorHandler(t *testing.T) {
 	t.Run("before the headers", func(t *testing.T) {
 		logs := &Logs{}
 		m, err := New(SessionConfig{SecretKey: TestKey, Logger: slog.New(logs)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		srv := testkit.NewServer(t, m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := MustSession(t, r)
 			switch r.URL.Path {
@@ -38,31 +36,28 @@ func TestDefaultErrorHandler(t *testing.T) {
 		})))
 		srv.Get("/small")
 		res := srv.Get("/big")
-		if res.Status != http.StatusInternalServerError || strings.Contains(res.Body, "handler body") || res.Header.Get("X-Handler") != "" || res.Header.Get("Set-Cookie") != "" {
-			t.Errorf("oversized session: %d %q %v; want a plain 500 without the handler's headers or a cookie", res.Status, res.Body, res.Header)
-		}
-		if errs := logs.Errors(); len(errs) != 1 || !errors.Is(errs[0], ErrCookieTooLarge) {
-			t.Errorf("logged %v, want ErrCookieTooLarge", errs)
-		}
-		if body := srv.Get("/").Body; body != "small" {
-			t.Errorf("previous cookie lost: read %q, want small", body)
-		}
+		assert.Equal(t, http.StatusInternalServerError, res.Status)
+		assert.NotContains(t, res.Body, "handler body")
+		assert.Empty(t, res.Header.Get("X-Handler"), "the handler's headers")
+		assert.Empty(t, res.Header.Values("Set-Cookie"))
+		errs := logs.Errors()
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], ErrCookieTooLarge)
+		assert.Equal(t, "small", srv.Get("/").Body, "the previous cookie")
 	})
 	t.Run("after the headers", func(t *testing.T) {
 		logs := &Logs{}
 		m, err := New(SessionConfig{SecretKey: TestKey, Logger: slog.New(logs)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		rec := testkit.Get(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := MustSession(t, r)
 			io.WriteString(w, "ok")
 			s.Set("late", 1)
 		})))
 		errs := logs.Errors()
-		found := len(errs) == 1 && errors.Is(errs[0], ErrHeadersWritten)
-		if !found || rec.Code != 200 || rec.Body.String() != "ok" {
-			t.Errorf("default handler: logged %v, response %d %q; want ErrHeadersWritten logged, 200 ok", errs, rec.Code, rec.Body)
-		}
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], ErrHeadersWritten)
+		assert.Equal(t, http.StatusOK, rec.Code)
+		assert.Equal(t, "ok", rec.Body.String())
 	})
 }

@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/gorilla/securecookie"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // rack-session (CVE-2026-39324) read a cookie as plaintext when it could not
@@ -17,9 +17,8 @@ import (
 // not encrypted under its own keys, whatever else about it is valid.
 func TestSecurityEncryptedRejectsPlaintext(t *testing.T) {
 	enc := NewEnv(t, SessionConfig{Format: FormatEncrypted})
-	if v := enc.Issue("alice", map[string]any{"k": "v"}); enc.Load("session="+v).UserID != "alice" {
-		t.Fatal("a genuine encrypted cookie is not accepted")
-	}
+	v := enc.Issue("alice", map[string]any{"k": "v"})
+	require.Equal(t, "alice", enc.Load("session="+v).UserID, "a genuine encrypted cookie")
 
 	var plain []string
 	// The same session in every other format, same key and cookie name.
@@ -29,18 +28,14 @@ func TestSecurityEncryptedRejectsPlaintext(t *testing.T) {
 	// securecookie with the right MAC key but no encryption: a valid MAC
 	// over a plaintext payload.
 	hashKey, _, err := encryptionKeys([]byte(TestKey), DefaultCookieName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sc := securecookie.New(hashKey, nil)
 	sc.SetSerializer(securecookie.NopEncoder{})
 	var body []byte
 	body = binary.BigEndian.AppendUint64(body, uint64(TestStart.Unix()))
 	body = append(body, `{"k":"v","`+ReservedKey+`":{"c":0,"uid":"alice"}}`...)
 	unencrypted, err := sc.Encode(DefaultCookieName, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	plain = append(plain, unencrypted)
 	// The encrypted cookie of another name, and bare base64 JSON.
 	plain = append(plain,
@@ -49,12 +44,11 @@ func TestSecurityEncryptedRejectsPlaintext(t *testing.T) {
 	)
 
 	for i, v := range plain {
-		if _, err := enc.M.Decode(context.Background(), v); !errors.Is(err, ErrInvalidCookie) {
-			t.Errorf("value %d: Decode = %v, want ErrInvalidCookie", i, err)
-		}
-		if seen := enc.Load("session=" + v); seen.UserID != "" || len(seen.Values) != 0 {
-			t.Errorf("value %d was read by an encrypted configuration: %+v", i, seen)
-		}
+		_, err := enc.M.Decode(context.Background(), v)
+		assert.ErrorIs(t, err, ErrInvalidCookie, "value %d", i)
+		seen := enc.Load("session=" + v)
+		assert.Empty(t, seen.UserID, "value %d", i)
+		assert.Empty(t, seen.Values, "value %d", i)
 	}
 }
 
@@ -75,16 +69,14 @@ func TestSecurityEncryptedHidesContent(t *testing.T) {
 	}
 	for _, l := range layers {
 		for _, secret := range []string{"top-secret-value", "alice-the-user", "secret"} {
-			if strings.Contains(string(l), secret) {
-				t.Errorf("%q is readable in the cookie", secret)
-			}
+			assert.NotContains(t, string(l), secret, "readable in the cookie")
 		}
 	}
 	// The signed format, by contrast, only signs: the same content is
 	// readable (see SECURITY.md).
 	signed := NewEnv(t, SessionConfig{}).Issue("alice-the-user", map[string]any{"secret": "top-secret-value"})
 	payload, _, _ := cookieParts(t, signed)
-	if raw, err := decodeSerialized(payload); err != nil || !strings.Contains(string(raw), "top-secret-value") {
-		t.Errorf("the signed format's payload is not readable JSON: %q, %v", raw, err)
-	}
+	raw, err := decodeSerialized(payload)
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "top-secret-value", "the signed format's payload")
 }

@@ -3,9 +3,7 @@ package sessions
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"reflect"
 	"testing"
 	"time"
 
@@ -45,14 +43,12 @@ func TestFlaskTags(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, _, err := decodePayload(flaskScheme{}, []byte(tc.payload))
 			if tc.want == nil {
-				if !errors.Is(err, ErrMalformed) || !errors.Is(err, ErrInvalidCookie) {
-					t.Errorf("decode %s = %#v, %v; want ErrMalformed", tc.payload, got, err)
-				}
+				assert.ErrorIs(t, err, ErrMalformed)
+				assert.ErrorIs(t, err, ErrInvalidCookie)
 				return
 			}
-			if err != nil || !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("decode %s = %#v, %v; want %#v", tc.payload, got, err, tc.want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
 		})
 	}
 }
@@ -77,34 +73,29 @@ func TestFlaskMetadata(t *testing.T) {
 	} {
 		values, m, err := decodePayload(flaskScheme{}, []byte(tc.payload))
 		if tc.bad {
-			if !errors.Is(err, ErrMalformed) {
-				t.Errorf("decode %s: err %v, want ErrMalformed", tc.payload, err)
-			}
+			assert.ErrorIs(t, err, ErrMalformed, tc.payload)
 			continue
 		}
-		if err != nil || !reflect.DeepEqual(m, tc.want) || len(values) != 0 {
-			t.Errorf("decode %s = %v, %+v, %v; want no values, %+v", tc.payload, values, m, err, tc.want)
+		if assert.NoError(t, err, tc.payload) {
+			assert.Equal(t, tc.want, m, tc.payload)
+			assert.Empty(t, values, tc.payload)
 		}
 	}
 
 	// Writing: Flask-Login's keys, Flask's tuple-tagged flashes, our created time.
 	got, err := encodePayload(nil, flaskScheme{}, map[string]any{"a": 1}, meta{UserID: "u", Fresh: true, Created: time.Unix(5, 0), Flashes: []Flash{{"c", "m"}}})
 	want := `{"a":1,"_ctxsession":{"c":5},"_flashes":[{" t":["c","m"]}],"_fresh":true,"_user_id":"u"}`
-	if err != nil || string(got) != want {
-		t.Errorf("encode = %s, %v; want %s", got, err, want)
-	}
-	got, _ = encodePayload(nil, flaskScheme{}, map[string]any{}, meta{UserID: "u"})
-	if want := `{"_ctxsession":{"c":0},"_fresh":false,"_user_id":"u"}`; string(got) != want {
-		t.Errorf("encode stale login = %s; want %s", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, want, string(got))
+	got, err = encodePayload(nil, flaskScheme{}, map[string]any{}, meta{UserID: "u"})
+	require.NoError(t, err)
+	assert.Equal(t, `{"_ctxsession":{"c":0},"_fresh":false,"_user_id":"u"}`, string(got), "a stale login")
 	for _, k := range []string{"_user_id", "_fresh", "_flashes", ReservedKey} {
-		if !(flaskScheme{}).reserved(k) {
-			t.Errorf("%s is not reserved", k)
-		}
+		assert.True(t, (flaskScheme{}).reserved(k), "%s is reserved", k)
 	}
-	if (flaskScheme{}).reserved("_id") || (flaskScheme{}).reserved("_permanent") {
-		t.Errorf("Flask's own plain keys are reserved")
-	}
+	// Flask's own plain keys are not.
+	assert.False(t, (flaskScheme{}).reserved("_id"))
+	assert.False(t, (flaskScheme{}).reserved("_permanent"))
 }
 
 // TestFlaskTagsWithUserCodec: the tags are FormatFlask's, not its codec's,
@@ -137,34 +128,21 @@ func TestFlaskEscapeRoundTrip(t *testing.T) {
 		"plain": map[string]any{"t": "no space"},
 	}
 	v, err := m.Encode(values)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := m.Decode(context.Background(), v)
-	if err != nil || !reflect.DeepEqual(got, values) {
-		t.Errorf("round trip = %#v, %v; want %#v", got, err, values)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, values, got, "round trip")
 	d, err := m.codec.Decode(v, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	raw, err := parseObject(d.Payload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	jsonOf := func(v any) string {
 		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return string(b)
 	}
-	if got, want := jsonOf(raw["one"]), `{" di":{" b__":"x"}}`; got != want {
-		t.Errorf("one-key tag dict written as %s, want %s", got, want)
-	}
-	if got, want := jsonOf(raw["two"]), `{" t":1,"z":2}`; got != want {
-		t.Errorf("two-key dict written as %s, want %s", got, want)
-	}
+	assert.Equal(t, `{" di":{" b__":"x"}}`, jsonOf(raw["one"]), "a one-key tag-like dict")
+	assert.Equal(t, `{" t":1,"z":2}`, jsonOf(raw["two"]), "a two-key dict")
 }
 
 // TestFlaskVectors: values Flask 3.1.3 (itsdangerous 2.2) wrote, pinned so
@@ -186,12 +164,9 @@ func TestFlaskVectors(t *testing.T) {
 	// The rich vector also carries Flask-Login's keys and a flash.
 	e := NewEnv(t, SessionConfig{Format: FormatFlask, SecretKey: pythonKey})
 	d, err := e.M.codec.Decode(rich, time.Unix(pythonUnix, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, md, err := decodePayload(flaskScheme{}, d.Payload)
 	want := meta{UserID: "7", Fresh: true, Flashes: []Flash{{"info", "hi"}}}
-	if err != nil || !reflect.DeepEqual(md, want) {
-		t.Errorf("Flask metadata = %+v, %v; want %+v", md, err, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, want, md, "Flask metadata")
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/zlib"
 	"context"
-	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -55,19 +54,12 @@ func TestSecurityPayloadCompressionBomb(t *testing.T) {
 	body := "." + b64.EncodeToString(z.Bytes())
 	ts := b64.EncodeToString(intToBytes(uint64(TestStart.Unix())))
 	bomb := s.signRaw([]byte(body + "." + ts))
-	if len("session=")+len(bomb) > MaxCookieSize {
-		t.Fatalf("bomb is %d bytes, does not fit in a cookie", len(bomb))
-	}
+	require.LessOrEqual(t, len("session=")+len(bomb), MaxCookieSize, "the bomb must fit in a cookie")
 	_, err := e.M.Decode(context.Background(), bomb)
-	if !errors.Is(err, ErrMalformed) {
-		t.Fatalf("Decode(bomb) = %v, want ErrMalformed", err)
-	}
-	if n := BytesPerRun(func() { e.M.Decode(context.Background(), bomb) }); n > 1<<20 {
-		t.Errorf("Decode(bomb of %d bytes inflating to %d) allocates %d bytes, want under 1 MiB", len(bomb), inflated, n)
-	}
-	if seen := e.Load("session=" + bomb); len(seen.Values) != 0 {
-		t.Errorf("middleware accepted the bomb")
-	}
+	require.ErrorIs(t, err, ErrMalformed, "Decode(bomb)")
+	assert.LessOrEqual(t, BytesPerRun(func() { e.M.Decode(context.Background(), bomb) }), uint64(1<<20),
+		"bytes Decode allocates for a bomb of %d bytes inflating to %d", len(bomb), inflated)
+	assert.Empty(t, e.Load("session="+bomb).Values, "the middleware accepted the bomb")
 
 	// Just under the cap is accepted: the cap, not zlib, rejects the bomb.
 	z.Reset()
@@ -77,9 +69,8 @@ func TestSecurityPayloadCompressionBomb(t *testing.T) {
 	zw.Write([]byte(`"}`))
 	zw.Close()
 	okValue := s.signRaw([]byte("." + b64.EncodeToString(z.Bytes()) + "." + ts))
-	if _, err := e.M.Decode(context.Background(), okValue); err != nil {
-		t.Errorf("Decode(payload of %d bytes) = %v, want success", maxPayload-8+8, err)
-	}
+	_, err = e.M.Decode(context.Background(), okValue)
+	assert.NoError(t, err, "Decode(payload of %d bytes)", maxPayload)
 }
 
 // The vectors below were produced once by Python's itsdangerous 2.2 and are
@@ -148,43 +139,30 @@ func TestCodecVectors(t *testing.T) {
 	for _, v := range cookieVectors {
 		t.Run(v.name, func(t *testing.T) {
 			got, err := c.Encode([]byte(v.payload), vectorTime)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != v.cookie {
-				t.Errorf("Encode(%s)\n got %s\nwant %s", v.payload, got, v.cookie)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, v.cookie, got, "Encode(%s)", v.payload)
 			d, err := c.Decode(v.cookie, vectorTime)
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
-			if string(d.Payload) != v.payload || !d.Issued.Equal(vectorTime) || d.Stale {
-				t.Errorf("Decode = %s, %v, stale %v; want %s, %v, false", d.Payload, d.Issued, d.Stale, v.payload, vectorTime)
-			}
+			require.NoError(t, err, "Decode")
+			assert.Equal(t, v.payload, string(d.Payload))
+			assert.Equal(t, vectorTime, d.Issued)
+			assert.False(t, d.Stale, "Stale")
 		})
 	}
 	for _, v := range compressedVectors {
 		t.Run(v.name, func(t *testing.T) {
 			d, err := c.Decode(v.cookie, vectorTime)
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
-			if string(d.Payload) != v.payload {
-				t.Errorf("Decode payload = %s, want %s", d.Payload, v.payload)
-			}
+			require.NoError(t, err, "Decode")
+			assert.Equal(t, v.payload, string(d.Payload))
 			// Our own encoding of the same payload is compressed too and
 			// reads back.
 			enc, err := c.Encode([]byte(v.payload), vectorTime)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v.goCompresses && !strings.HasPrefix(enc, ".") {
-				t.Errorf("Encode(%s) = %s, want a compressed (\".\"-prefixed) value", v.payload, enc)
+			require.NoError(t, err)
+			if v.goCompresses {
+				assert.True(t, strings.HasPrefix(enc, "."), "Encode(%s) = %s, want a compressed (\".\"-prefixed) value", v.payload, enc)
 			}
 			back, err := c.Decode(enc, vectorTime)
-			if err != nil || string(back.Payload) != v.payload {
-				t.Errorf("round trip = %s, %v", back.Payload, err)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, v.payload, string(back.Payload), "round trip")
 		})
 	}
 }
@@ -194,35 +172,27 @@ func TestCodecKeyRotation(t *testing.T) {
 	rotated := vectorCodec("session", vectorKey, vectorOldKey)
 
 	d, err := rotated.Decode(fallbackSigned, vectorTime)
-	if err != nil {
-		t.Fatalf("Decode with fallback key: %v", err)
-	}
-	if !d.Stale || string(d.Payload) != `{"a":1}` {
-		t.Errorf("Decode = %s stale %v, want {\"a\":1} stale true", d.Payload, d.Stale)
-	}
+	require.NoError(t, err, "Decode with fallback key")
+	assert.True(t, d.Stale, "Stale with a fallback key")
+	assert.Equal(t, `{"a":1}`, string(d.Payload))
 	d, err = rotated.Decode(cookieVectors[1].cookie, vectorTime)
-	if err != nil || d.Stale {
-		t.Errorf("Decode with current key: stale %v, err %v; want not stale, nil", d.Stale, err)
-	}
+	require.NoError(t, err, "Decode with the current key")
+	assert.False(t, d.Stale, "Stale with the current key")
 	// Signing never uses a fallback key.
-	enc, _ := rotated.Encode([]byte(`{"a":1}`), vectorTime)
-	if enc != cookieVectors[1].cookie {
-		t.Errorf("Encode with fallback configured = %s, want the current key's %s", enc, cookieVectors[1].cookie)
-	}
+	enc, err := rotated.Encode([]byte(`{"a":1}`), vectorTime)
+	require.NoError(t, err)
+	assert.Equal(t, cookieVectors[1].cookie, enc, "Encode with a fallback configured")
 	// Without the fallback the old cookie is rejected.
-	if _, err := vectorCodec("session", vectorKey).Decode(fallbackSigned, vectorTime); !errors.Is(err, ErrBadSignature) {
-		t.Errorf("Decode without fallback: err %v, want ErrBadSignature", err)
-	}
+	_, err = vectorCodec("session", vectorKey).Decode(fallbackSigned, vectorTime)
+	assert.ErrorIs(t, err, ErrBadSignature, "Decode without the fallback")
 }
 
 func TestCodecBindsCookieName(t *testing.T) {
 	hostCookie := "eyJhIjoxfQ.ZVPxAA.1ASyUsG21LVmoOF4YM3VxSSdL_WY6HSFHSzIICaMIP8" // {"a":1}, name __Host-s
-	if _, err := vectorCodec("__Host-s", vectorKey).Decode(hostCookie, vectorTime); err != nil {
-		t.Errorf("Decode under its own name: %v", err)
-	}
-	if _, err := vectorCodec("session", vectorKey).Decode(hostCookie, vectorTime); !errors.Is(err, ErrBadSignature) {
-		t.Errorf("Decode under another name: err %v, want ErrBadSignature", err)
-	}
+	_, err := vectorCodec("__Host-s", vectorKey).Decode(hostCookie, vectorTime)
+	assert.NoError(t, err, "Decode under its own name")
+	_, err = vectorCodec("session", vectorKey).Decode(hostCookie, vectorTime)
+	assert.ErrorIs(t, err, ErrBadSignature, "Decode under another name")
 }
 
 func TestCodecRejects(t *testing.T) {
@@ -273,9 +243,8 @@ func TestCodecRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.Decode(tt.value, vectorTime)
-			if !errors.Is(err, tt.want) || !errors.Is(err, ErrInvalidCookie) {
-				t.Errorf("Decode(%q): err %v, want %v (and ErrInvalidCookie)", tt.value, err, tt.want)
-			}
+			assert.ErrorIs(t, err, tt.want, "Decode(%q)", tt.value)
+			assert.ErrorIs(t, err, ErrInvalidCookie, "Decode(%q)", tt.value)
 		})
 	}
 }

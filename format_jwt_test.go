@@ -2,51 +2,40 @@ package sessions
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestJWTWrite(t *testing.T) {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	m := NewEnv(t, SessionConfig{Format: FormatJWT, Now: func() time.Time { return t0 }, MaxAge: time.Hour}).M
 	v, err := m.Encode(map[string]any{"k": "v", "exp": 1, "iat": 2, "nbf": 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	claims := jwt.MapClaims{}
 	tok, _, err := jwt.NewParser().ParseUnverified(v, claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tok.Header["alg"] != "HS256" || tok.Header["typ"] != "JWT" {
-		t.Errorf("header %v", tok.Header)
-	}
-	if claims["iat"] != float64(t0.Unix()) || claims["exp"] != float64(t0.Add(time.Hour).Unix()) || claims["nbf"] != nil || claims["k"] != "v" {
-		t.Errorf("claims %v: want k, iat = now, exp = now + MaxAge, no nbf", claims)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "HS256", tok.Header["alg"])
+	assert.Equal(t, "JWT", tok.Header["typ"])
+	// k, iat = now, exp = now + MaxAge, no nbf.
+	assert.Equal(t, jwt.MapClaims{"k": "v", "iat": float64(t0.Unix()), "exp": float64(t0.Add(time.Hour).Unix()), ReservedKey: map[string]any{"c": float64(t0.Unix())}}, claims)
 	for _, k := range []string{"iat", "exp", "nbf", ReservedKey} {
-		if !(jwtScheme{}).reserved(k) {
-			t.Errorf("%s is not reserved", k)
-		}
+		assert.True(t, (jwtScheme{}).reserved(k), "%s is reserved", k)
 	}
 	// An empty session still gets its time claims.
 	c := newJWTCodec([][]byte{[]byte(TestKey)}, time.Hour, 0)
 	for _, p := range []string{`{}`, ` { } `} {
 		v, err := c.Encode([]byte(p), t0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		d, err := c.Decode(v, t0)
-		if err != nil || string(d.Payload) != `{"exp":1893459600,"iat":1893456000}` {
-			t.Errorf("empty payload %q: %s, %v", p, d.Payload, err)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, `{"exp":1893459600,"iat":1893456000}`, string(d.Payload), "empty payload %q", p)
 	}
-	if _, err := c.Encode([]byte(`[1]`), t0); err == nil {
-		t.Errorf("Encode accepted a JSON array")
-	}
+	_, err = c.Encode([]byte(`[1]`), t0)
+	assert.Error(t, err, "Encode of a JSON array")
 }
 
 // TestJWTVectors: a token PyJWT 2.6 wrote, pinned so that the format stays
@@ -64,9 +53,7 @@ func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
 	key := []byte(TestKey)
 	sign := func(method jwt.SigningMethod, k any, claims jwt.MapClaims) string {
 		v, err := jwt.NewWithClaims(method, claims).SignedString(k)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return v
 	}
 	hs256 := func(claims jwt.MapClaims) string { return sign(jwtAlg, key, claims) }
@@ -116,28 +103,28 @@ func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e.Clock.Set(TestStart.Add(tc.at))
 			got, err := e.M.Decode(context.Background(), tc.token)
-			if !errors.Is(err, tc.want) || (err != nil && !errors.Is(err, ErrInvalidCookie)) {
-				t.Fatalf("Decode = %v, %v; want %v", got, err, tc.want)
-			}
-			if tc.which != "" {
-				var ee *ExpiredError
-				if !errors.As(err, &ee) || ee.Which != tc.which {
-					t.Errorf("error %v, want an ExpiredError for %s", err, tc.which)
-				}
-			}
 			seen := e.Load("session=" + tc.token)
-			if err != nil {
-				if seen.UserID != "" || len(seen.Values) != 0 {
-					t.Errorf("middleware accepted it: %+v", seen)
+			if tc.want != nil {
+				require.ErrorIs(t, err, tc.want)
+				require.ErrorIs(t, err, ErrInvalidCookie)
+				if tc.which != "" {
+					var ee *ExpiredError
+					require.ErrorAs(t, err, &ee)
+					assert.Equal(t, tc.which, ee.Which)
 				}
+				assert.Empty(t, seen.UserID, "the middleware accepted it")
+				assert.Empty(t, seen.Values, "the middleware accepted it")
 				return
 			}
-			if got["k"] != "v" || len(got) != 1 || seen.Values["k"] != "v" {
-				t.Errorf("values = %v (middleware %v), want only k=v", got, seen.Values)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, map[string]any{"k": "v"}, got)
+			assert.Equal(t, "v", seen.Values["k"], "through the middleware")
 			d, err := e.M.codec.Decode(tc.token, e.Clock.Now())
-			if err != nil || d.Issued.Unix() != tc.issued && !(tc.issued == 0 && d.Issued.IsZero()) {
-				t.Errorf("Issued = %v, %v; want %d", d.Issued, err, tc.issued)
+			require.NoError(t, err)
+			if tc.issued == 0 {
+				assert.True(t, d.Issued.IsZero(), "Issued = %v, want none", d.Issued)
+			} else {
+				assert.Equal(t, tc.issued, d.Issued.Unix(), "Issued")
 			}
 		})
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestGetAs(t *testing.T) {
@@ -24,8 +26,9 @@ func TestGetAs(t *testing.T) {
 		s := MustSession(t, r)
 		check := func(name string, got any, ok bool, want any, wantOK bool) {
 			t.Helper()
-			if ok != wantOK || (wantOK && fmt.Sprint(got) != fmt.Sprint(want)) {
-				t.Errorf("%s = %v, %v; want %v, %v", name, got, ok, want, wantOK)
+			assert.Equal(t, wantOK, ok, "%s: ok", name)
+			if wantOK {
+				assert.Equal(t, fmt.Sprint(want), fmt.Sprint(got), name)
 			}
 		}
 		v1, ok := GetAs[int](s, "int")
@@ -105,13 +108,11 @@ func TestGetAsIntegers(t *testing.T) {
 	for _, tc := range tests {
 		s := &Session{scheme: defaultScheme{}, values: map[string]any{"k": tc.in}}
 		got64, ok := GetAs[int64](s, "k")
-		if ok != tc.ok || got64 != tc.want {
-			t.Errorf("GetAs[int64](%s) = %d, %v; want %d, %v", tc.in, got64, ok, tc.want, tc.ok)
-		}
+		assert.Equal(t, tc.ok, ok, "GetAs[int64](%s) ok", tc.in)
+		assert.Equal(t, tc.want, got64, "GetAs[int64](%s)", tc.in)
 		got, ok := GetAs[int](s, "k")
-		if ok != tc.okInt || int64(got) != tc.want {
-			t.Errorf("GetAs[int](%s) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.okInt)
-		}
+		assert.Equal(t, tc.okInt, ok, "GetAs[int](%s) ok", tc.in)
+		assert.Equal(t, tc.want, int64(got), "GetAs[int](%s)", tc.in)
 	}
 }
 
@@ -119,29 +120,27 @@ func TestGetAsIntegers(t *testing.T) {
 func TestGetAsNull(t *testing.T) {
 	s := newTestSession()
 	s.values = map[string]any{"null": nil}
-	if v, ok := GetAs[any](s, "null"); v != nil || !ok {
-		t.Errorf("GetAs[any](null) = %v, %v; want nil, true", v, ok)
-	}
-	if v, ok := GetAs[*int](s, "null"); v != nil || !ok {
-		t.Errorf("GetAs[*int](null) = %v, %v; want nil, true", v, ok)
-	}
-	if v, ok := GetAs[map[string]any](s, "null"); v != nil || !ok {
-		t.Errorf("GetAs[map](null) = %v, %v; want nil, true", v, ok)
-	}
-	if v, ok := GetAs[[]string](s, "null"); v != nil || !ok {
-		t.Errorf("GetAs[[]string](null) = %v, %v; want nil, true", v, ok)
-	}
-	if v, ok := GetAs[string](s, "null"); v != "" || ok {
-		t.Errorf("GetAs[string](null) = %q, %v; want \"\", false", v, ok)
-	}
-	if v, ok := GetAs[int](s, "null"); v != 0 || ok {
-		t.Errorf("GetAs[int](null) = %v, %v; want 0, false", v, ok)
-	}
+	a, ok := GetAs[any](s, "null")
+	assert.True(t, ok, "GetAs[any](null)")
+	assert.Nil(t, a, "GetAs[any](null)")
+	p, ok := GetAs[*int](s, "null")
+	assert.True(t, ok, "GetAs[*int](null)")
+	assert.Nil(t, p, "GetAs[*int](null)")
+	m, ok := GetAs[map[string]any](s, "null")
+	assert.True(t, ok, "GetAs[map](null)")
+	assert.Nil(t, m, "GetAs[map](null)")
+	l, ok := GetAs[[]string](s, "null")
+	assert.True(t, ok, "GetAs[[]string](null)")
+	assert.Nil(t, l, "GetAs[[]string](null)")
+	str, ok := GetAs[string](s, "null")
+	assert.False(t, ok, "GetAs[string](null)")
+	assert.Equal(t, "", str, "GetAs[string](null)")
+	n, ok := GetAs[int](s, "null")
+	assert.False(t, ok, "GetAs[int](null)")
+	assert.Equal(t, 0, n, "GetAs[int](null)")
 	type pair struct{ A int }
-	if _, ok := GetAs[pair](s, "null"); ok {
-		t.Errorf("GetAs[struct](null): ok")
-	}
-	if _, ok := GetAs[any](s, "missing"); ok {
-		t.Errorf("GetAs[any](missing): ok")
-	}
+	_, ok = GetAs[pair](s, "null")
+	assert.False(t, ok, "GetAs[struct](null)")
+	_, ok = GetAs[any](s, "missing")
+	assert.False(t, ok, "GetAs[any](missing)")
 }

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The harness of the root package's tests. The tests of package
@@ -173,9 +174,7 @@ func NewEnv(t testing.TB, cfg SessionConfig) *Env {
 		}
 	}
 	m, err := New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	require.NoError(t, err, "New")
 	e.M = m
 	return e
 }
@@ -219,9 +218,7 @@ func (e *Env) Server(h http.Handler) *testkit.Browser {
 func (e *Env) Mint(values map[string]any) string {
 	e.T.Helper()
 	v, err := e.M.Encode(values)
-	if err != nil {
-		e.T.Fatalf("Encode: %v", err)
-	}
+	require.NoError(e.T, err, "Encode")
 	return v
 }
 
@@ -230,9 +227,7 @@ func (e *Env) Mint(values map[string]any) string {
 func (e *Env) MintAt(values map[string]any, at time.Time) string {
 	e.T.Helper()
 	v, err := EncodeAt(e.M, values, at)
-	if err != nil {
-		e.T.Fatalf("Encode: %v", err)
-	}
+	require.NoError(e.T, err, "Encode")
 	return v
 }
 
@@ -274,12 +269,8 @@ func (e *Env) Visit(cookie string, act func(r *http.Request, s *Session)) Visit 
 func (e *Env) MustVisit(cookie string, act func(r *http.Request, s *Session)) Visit {
 	e.T.Helper()
 	v := e.Visit(cookie, act)
-	if v.Seen.Err != nil {
-		e.T.Errorf("GetSession: %v", v.Seen.Err)
-	}
-	if v.Rec.Code != http.StatusOK {
-		e.T.Errorf("status %d: %s", v.Rec.Code, v.Rec.Body)
-	}
+	assert.NoError(e.T, v.Seen.Err, "GetSession")
+	assert.Equal(e.T, http.StatusOK, v.Rec.Code, "status (body %q)", v.Rec.Body)
 	return v
 }
 
@@ -323,9 +314,9 @@ func (e *Env) checkSaved(st Store, c string) {
 		st = w.Inner()
 	}
 	id, _, _ := strings.Cut(c, ".")
-	if _, found, err := st.Find(context.Background(), storeKey(id)); !found || err != nil {
-		e.T.Fatalf("Set-Cookie points at id %.8s... with no saved record (%v)", id, err)
-	}
+	_, found, err := st.Find(context.Background(), storeKey(id))
+	require.NoError(e.T, err)
+	require.True(e.T, found, "Set-Cookie points at id %.8s... with no saved record", id)
 }
 
 // Load sends the Cookie header lines and returns the session the handler
@@ -333,12 +324,8 @@ func (e *Env) checkSaved(st Store, c string) {
 func (e *Env) Load(cookieLines ...string) Seen {
 	e.T.Helper()
 	v := e.VisitLines(nil, cookieLines...)
-	if v.Seen.Err != nil {
-		e.T.Fatalf("GetSession: %v", v.Seen.Err)
-	}
-	if v.Rec.Code != http.StatusOK {
-		e.T.Fatalf("status = %d, want 200", v.Rec.Code)
-	}
+	require.NoError(e.T, v.Seen.Err, "GetSession")
+	require.Equal(e.T, http.StatusOK, v.Rec.Code, "status")
 	return v.Seen
 }
 
@@ -349,20 +336,14 @@ func (e *Env) Issue(userID string, values map[string]any, cookieLines ...string)
 	e.T.Helper()
 	v := e.VisitLines(func(r *http.Request, s *Session) {
 		if userID != "" {
-			if err := Login(r.Context(), userID); err != nil {
-				e.T.Errorf("Login: %v", err)
-			}
+			assert.NoError(e.T, Login(r.Context(), userID), "Login")
 		}
 		for _, k := range slices.Sorted(maps.Keys(values)) {
 			s.Set(k, values[k])
 		}
 	}, cookieLines...)
-	if v.Seen.Err != nil {
-		e.T.Fatalf("GetSession: %v", v.Seen.Err)
-	}
-	if v.Cookie == "" {
-		e.T.Fatalf("no session cookie set (status %d, headers %v)", v.Rec.Code, v.Rec.Header())
-	}
+	require.NoError(e.T, v.Seen.Err, "GetSession")
+	require.NotEmpty(e.T, v.Cookie, "no session cookie set (status %d, headers %v)", v.Rec.Code, v.Rec.Header())
 	return v.Cookie
 }
 
@@ -371,8 +352,7 @@ func (e *Env) Issue(userID string, values map[string]any, cookieLines ...string)
 func MustSession(t testing.TB, r *http.Request) *Session {
 	t.Helper()
 	s, err := GetSession(r.Context())
-	if err != nil {
-		t.Errorf("GetSession: %v", err)
+	if !assert.NoError(t, err, "GetSession") {
 		return &Session{scheme: defaultScheme{}, values: map[string]any{}}
 	}
 	return s
@@ -451,9 +431,7 @@ func ReplaceAt(s string, i int, c byte) string {
 func signerOf(t testing.TB, m *Middleware) *signer {
 	t.Helper()
 	c, ok := m.codec.(*itsdangerousCodec)
-	if !ok {
-		t.Fatalf("codec is %T, want *itsdangerousCodec", m.codec)
-	}
+	require.True(t, ok, "codec is %T, want *itsdangerousCodec", m.codec)
 	return c.s
 }
 
@@ -462,9 +440,7 @@ func signerOf(t testing.TB, m *Middleware) *signer {
 func (e *Env) signPayload(payload string) string {
 	e.T.Helper()
 	v, err := e.M.codec.Encode([]byte(payload), e.Clock.Now())
-	if err != nil {
-		e.T.Fatalf("Encode: %v", err)
-	}
+	require.NoError(e.T, err, "Encode")
 	return v
 }
 
@@ -472,9 +448,8 @@ func (e *Env) signPayload(payload string) string {
 func (e *Env) ValidCookie() string {
 	e.T.Helper()
 	v := e.Mint(map[string]any{"role": "user", "cart": []any{"apple", "pear"}})
-	if _, err := e.M.Decode(context.Background(), v); err != nil {
-		e.T.Fatalf("Decode of a fresh cookie: %v", err)
-	}
+	_, err := e.M.Decode(context.Background(), v)
+	require.NoError(e.T, err, "Decode of a fresh cookie")
 	return v
 }
 
@@ -487,9 +462,7 @@ func cookieParts(t testing.TB, v string) (payload, ts, sig string) {
 	if i > 0 {
 		j = strings.LastIndexByte(v[:i], '.')
 	}
-	if i < 0 || j < 0 {
-		t.Fatalf("value %q has no timestamp and signature", v)
-	}
+	require.True(t, i >= 0 && j >= 0, "value %q has no timestamp and signature", v)
 	return v[:j], v[j+1 : i], v[i+1:]
 }
 
@@ -560,13 +533,11 @@ func checkPythonVector(t *testing.T, f Format, python string, same bool, want ma
 	e := NewEnv(t, SessionConfig{Format: f, SecretKey: pythonKey})
 	e.Clock.Set(time.Unix(pythonUnix, 0))
 	got, err := e.M.Decode(context.Background(), python)
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("%v: Decode(Python's value) = %#v, %v; want %#v", f, got, err, want)
-	}
+	require.NoError(t, err, "%v: Decode(Python's value)", f)
+	assert.Equal(t, want, got, "%v: Decode(Python's value)", f)
 	if same {
 		v, err := e.M.Encode(want)
-		if err != nil || v != python {
-			t.Errorf("%v: Encode = %s, %v\nwant Python's %s", f, v, err, python)
-		}
+		require.NoError(t, err)
+		assert.Equal(t, python, v, "%v: Encode, want Python's value", f)
 	}
 }

@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/internal/faultstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzMiddlewareHeader sends arbitrary Cookie headers through the
@@ -89,34 +90,26 @@ func TestSessionCookieLine(t *testing.T) {
 	}
 	for _, cfg := range configs {
 		m, err := sessions.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, v := range values {
 			for _, maxAge := range []int{0, 1, 59, 1209600} {
 				if (maxAge == 0) != cfg.BrowserSession {
 					continue
 				}
-				if got, want, _ := sessions.CookieLine(m, v, maxAge); got != want {
-					t.Errorf("%+v: sessionCookie(%q, %d)\n got %s\nwant %s", cfg, v, maxAge, got, want)
-				}
+				got, want, _ := sessions.CookieLine(m, v, maxAge)
+				assert.Equal(t, want, got, "%+v: sessionCookie(%q, %d)", cfg, v, maxAge)
 			}
 		}
-		if _, _, cut := sessions.CookieLine(m, "", 0); !cut {
-			t.Errorf("%+v: the Set-Cookie line could not be cut into parts", cfg)
-		}
+		_, _, cut := sessions.CookieLine(m, "", 0)
+		assert.True(t, cut, "%+v: the Set-Cookie line could not be cut into parts", cfg)
 	}
 }
 
 func TestLateReadOfSessionStillVaries(t *testing.T) {
 	m, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cookie, err := m.Encode(map[string]any{"name": "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		s, _ := sessions.GetSession(r.Context())
@@ -127,19 +120,13 @@ func TestLateReadOfSessionStillVaries(t *testing.T) {
 	req.AddCookie(&http.Cookie{Name: "session", Value: cookie})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Body.String() != "hello alice" {
-		t.Fatalf("body %q", rec.Body.String())
-	}
-	if got := rec.Header().Get("Vary"); got != "Cookie" {
-		t.Errorf("Vary = %q for a personalised body, want Cookie", got)
-	}
+	require.Equal(t, "hello alice", rec.Body.String())
+	assert.Equal(t, "Cookie", rec.Header().Get("Vary"), "Vary for a personalised body")
 
 	// Without a session cookie, an untouched response does not vary.
 	rec = httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if got := rec.Header().Get("Vary"); got != "" {
-		t.Errorf("Vary = %q on a request without cookies", got)
-	}
+	assert.Empty(t, rec.Header().Get("Vary"), "Vary on a request without cookies")
 }
 
 // Cookie header games. The rule (SECURITY.md): cookies of the session's name
@@ -175,9 +162,7 @@ func TestSecurityHeaderDuplicateNames(t *testing.T) {
 		},
 	}
 	for _, c := range cases {
-		if got := e.Load(c.lines...).UserID; got != c.want {
-			t.Errorf("%s: user %q, want %q", c.name, got, c.want)
-		}
+		assert.Equal(t, c.want, e.Load(c.lines...).UserID, c.name)
 	}
 }
 
@@ -192,9 +177,7 @@ func TestSecurityHeaderSeveralLines(t *testing.T) {
 		{"session", "session=" + alice},
 	}
 	for i, lines := range cases {
-		if got := e.Load(lines...).UserID; got != "alice" {
-			t.Errorf("case %d %q: user %q, want alice", i, lines, got)
-		}
+		assert.Equal(t, "alice", e.Load(lines...).UserID, "case %d %q", i, lines)
 	}
 }
 
@@ -209,21 +192,14 @@ func TestSecurityHeaderThousandsOfJunkCookies(t *testing.T) {
 		}
 	}
 	junk := b.String()
-	if got := e.Load(junk + "session=" + alice).UserID; got != "alice" {
-		t.Errorf("after %d bytes of junk cookies: user %q, want alice", len(junk), got)
-	}
+	assert.Equal(t, "alice", e.Load(junk+"session="+alice).UserID, "after %d bytes of junk cookies", len(junk))
 	lines := strings.Split(strings.TrimSuffix(junk, "; "), "; ")
-	if got := e.Load(append(lines, "session="+alice)...).UserID; got != "alice" {
-		t.Errorf("after %d junk header lines: user %q, want alice", len(lines), got)
-	}
+	assert.Equal(t, "alice", e.Load(append(lines, "session="+alice)...).UserID, "after %d junk header lines", len(lines))
 	// Junk alone: an empty session, no cookie set.
 	v := e.VisitLines(nil, junk)
-	if seen := v.Seen; seen.Err != nil || len(seen.Values) != 0 {
-		t.Errorf("junk only: %+v", seen)
-	}
-	if v.Cookie != "" || v.Deleted {
-		t.Error("junk only: a session cookie was set")
-	}
+	assert.NoError(t, v.Seen.Err, "junk only")
+	assert.Empty(t, v.Seen.Values, "junk only")
+	assert.Empty(t, v.Rec.Header().Values("Set-Cookie"), "junk only: a session cookie was set")
 }
 
 // Cookies whose names look like the session's are other cookies, even when
@@ -233,30 +209,20 @@ func TestSecurityHeaderLookAlikeNames(t *testing.T) {
 	alice := e.Issue("alice", nil)
 	for _, name := range []string{"xsession", "session_", "sessio", "sessionsession", "SESSION", "Session", "session ", "session\t", "se ssion", "session.", `"session"`, "session%3D", "_session"} {
 		line := name + "=" + alice
-		if got := e.Load(line).UserID; got != "" {
-			t.Errorf("Cookie: %q: user %q, want none", line, got)
-		}
+		assert.Empty(t, e.Load(line).UserID, "Cookie: %q", line)
 	}
 	// A value that itself starts with "session=" is not our cookie either.
-	if got := e.Load("other=session=" + alice).UserID; got != "" {
-		t.Errorf("cookie value containing session=: user %q, want none", got)
-	}
+	assert.Empty(t, e.Load("other=session="+alice).UserID, "a cookie value containing session=")
 	// Leading white space is part of the separator, not of the name.
-	if got := e.Load("a=1;  session=" + alice).UserID; got != "alice" {
-		t.Errorf("after '; ': user %q, want alice", got)
-	}
+	assert.Equal(t, "alice", e.Load("a=1;  session="+alice).UserID, "after '; '")
 
 	// The same with a __Host- name: "__host-session" is another cookie.
 	hm := sessions.NewEnv(t, sessions.SessionConfig{CookieName: "__Host-session", Secure: true})
 	hv := hm.Issue("alice", nil)
 	for _, name := range []string{"__host-session", "__Host-Session", "__Host-session_", "session"} {
-		if got := hm.Load(name + "=" + hv).UserID; got != "" {
-			t.Errorf("Cookie: %s=...: user %q, want none", name, got)
-		}
+		assert.Empty(t, hm.Load(name+"="+hv).UserID, "Cookie: %s=...", name)
 	}
-	if got := hm.Load("__Host-session=" + hv).UserID; got != "alice" {
-		t.Errorf("__Host-session: user %q, want alice", got)
-	}
+	assert.Equal(t, "alice", hm.Load("__Host-session="+hv).UserID, "__Host-session")
 }
 
 // varyHasCookie reports whether h's Vary names Cookie.
@@ -340,11 +306,10 @@ func TestSecurityResponseVaryCookie(t *testing.T) {
 			}
 			for _, c := range cases {
 				w := e.Serve(c.h, c.cookies...)
-				if got := varyHasCookie(w.Result().Header); got != c.vary {
-					t.Errorf("%s: Vary: Cookie present = %v, want %v (Vary %q)", c.name, got, c.vary, w.Result().Header.Values("Vary"))
-				}
-				if got := w.Result().Header.Values("Vary"); c.exact != nil && !slices.Equal(got, c.exact) {
-					t.Errorf("%s: Vary %q, want %q", c.name, got, c.exact)
+				vary := w.Result().Header.Values("Vary")
+				assert.Equal(t, c.vary, varyHasCookie(w.Result().Header), "%s: Vary: Cookie present (Vary %q)", c.name, vary)
+				if c.exact != nil {
+					assert.Equal(t, c.exact, vary, "%s: Vary", c.name)
 				}
 			}
 		})
@@ -394,18 +359,13 @@ func TestSecurityResponseCacheControlWhenSet(t *testing.T) {
 		w := e.Serve(c.h, c.cookies...)
 		res := w.Result()
 		set := len(res.Header.Values("Set-Cookie")) > 0
-		if set != c.set {
-			t.Errorf("%s: Set-Cookie present = %v, want %v", c.name, set, c.set)
+		assert.Equal(t, c.set, set, "%s: Set-Cookie present", c.name)
+		cc := res.Header.Values("Cache-Control")
+		assert.Equal(t, set, noCache(res.Header), "%s: Cache-Control %q with Set-Cookie %q", c.name, cc, res.Header.Values("Set-Cookie"))
+		if set {
+			assert.Equal(t, []string{`no-cache="Set-Cookie"`}, cc, "%s: Cache-Control", c.name)
 		}
-		if got := noCache(res.Header); got != set {
-			t.Errorf("%s: Cache-Control %q with Set-Cookie %q", c.name, res.Header.Values("Cache-Control"), res.Header.Values("Set-Cookie"))
-		}
-		if cc := res.Header.Values("Cache-Control"); set && !slices.Equal(cc, []string{`no-cache="Set-Cookie"`}) {
-			t.Errorf("%s: Cache-Control %q, want exactly no-cache=\"Set-Cookie\"", c.name, cc)
-		}
-		if n := len(res.Header.Values("Cache-Control")); n > 1 {
-			t.Errorf("%s: %d Cache-Control lines", c.name, n)
-		}
+		assert.LessOrEqual(t, len(cc), 1, "%s: Cache-Control lines", c.name)
 	}
 }
 
@@ -430,14 +390,15 @@ func TestSecuritySignatureQuotedValues(t *testing.T) {
 	}
 	for _, c := range cases {
 		seen := e.Load(c.header)
-		if got := seen.Values["role"] == "user"; got != c.ok {
-			t.Errorf("Cookie: %s: session loaded = %v, want %v", c.header, got, c.ok)
-		}
+		assert.Equal(t, c.ok, seen.Values["role"] == "user", "Cookie: %s: session loaded", c.header)
 		// net/http agrees on what the value is.
 		r, _ := http.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Cookie", c.header)
-		if ck, err := r.Cookie("session"); c.ok && (err != nil || ck.Value != v) {
-			t.Errorf("Cookie: %s: net/http reads %v, %v; want the unquoted value", c.header, ck, err)
+		if c.ok {
+			ck, err := r.Cookie("session")
+			if assert.NoError(t, err, "Cookie: %s: net/http", c.header) {
+				assert.Equal(t, v, ck.Value, "Cookie: %s: net/http reads the unquoted value", c.header)
+			}
 		}
 	}
 }

@@ -3,39 +3,26 @@ package sessions
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"net/http/httptest"
-	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestInvalidUTF8KeyIsAnEncodingError(t *testing.T) {
-	var errs []error
-	m, err := New(SessionConfig{SecretKey: TestKey,
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			errs = append(errs, err)
-			w.WriteHeader(http.StatusInternalServerError)
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := httptest.NewRecorder()
-	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, _ := GetSession(r.Context())
+	e := NewEnv(t, SessionConfig{})
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+		s := MustSession(t, r)
 		s.Set("user", "alice")
 		s.Set("\xff", 1)
 		s.Set("\xfe", 2)
-	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if len(errs) != 1 || rec.Code != http.StatusInternalServerError {
-		t.Fatalf("error handler got %v, status %d; want one encoding error and 500", errs, rec.Code)
-	}
-	if len(rec.Result().Cookies()) != 0 {
-		t.Errorf("a cookie was sent for an unencodable session: %v", rec.Result().Cookies())
-	}
+	}, "")
+	require.Len(t, e.Errors(), 1, "one encoding error")
+	require.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Empty(t, rec.Result().Cookies(), "a cookie was sent for an unencodable session")
 }
 
 // The payload tests sign crafted payloads with the real key: the MAC is
@@ -80,18 +67,16 @@ func TestSecurityPayloadAfterValidMAC(t *testing.T) {
 	}
 	for _, c := range cases {
 		v := e.signPayload(c.payload)
-		if _, err := e.M.Decode(context.Background(), v); !errors.Is(err, ErrMalformed) {
-			t.Errorf("%s: Decode(signed %q) = %v, want ErrMalformed", c.name, c.payload, err)
-		}
-		if seen := e.Load("session=" + v); len(seen.Values) != 0 || seen.UserID != "" {
-			t.Errorf("%s: middleware accepted %q: values %v, user %q", c.name, c.payload, seen.Values, seen.UserID)
-		}
+		_, err := e.M.Decode(context.Background(), v)
+		assert.ErrorIs(t, err, ErrMalformed, "%s: Decode(signed %q)", c.name, c.payload)
+		seen := e.Load("session=" + v)
+		assert.Empty(t, seen.Values, "%s: the middleware accepted %q", c.name, c.payload)
+		assert.Empty(t, seen.UserID, "%s: the middleware accepted %q", c.name, c.payload)
 	}
 	// One level less than the limit is fine: the limit is what rejects.
 	ok := strings.Repeat(`{"a":`, maxDepth) + "1" + strings.Repeat("}", maxDepth)
-	if _, err := e.M.Decode(context.Background(), e.signPayload(ok)); err != nil {
-		t.Errorf("Decode(depth %d) = %v, want success", maxDepth, err)
-	}
+	_, err := e.M.Decode(context.Background(), e.signPayload(ok))
+	assert.NoError(t, err, "Decode(depth %d)", maxDepth)
 }
 
 // Keys are case-sensitive and never merged: {"uid":1,"UID":2} is two keys,
@@ -101,34 +86,18 @@ func TestSecurityPayloadCaseVariantKeys(t *testing.T) {
 	e := NewEnv(t, SessionConfig{})
 	v := e.signPayload(`{"uid":1,"UID":2,"Uid":3}`)
 	got, err := e.M.Decode(context.Background(), v)
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
-	want := map[string]string{"uid": "1", "UID": "2", "Uid": "3"}
-	if len(got) != len(want) {
-		t.Fatalf("Decode = %v, want 3 distinct keys", got)
-	}
-	for k, w := range want {
-		if n, ok := got[k].(json.Number); !ok || n.String() != w {
-			t.Errorf("key %q = %#v, want %s", k, got[k], w)
-		}
-	}
+	require.NoError(t, err, "Decode")
+	assert.Equal(t, map[string]any{"uid": json.Number("1"), "UID": json.Number("2"), "Uid": json.Number("3")}, got)
 
 	for _, name := range []string{strings.ToUpper(ReservedKey), "_CtxSession", " " + ReservedKey, ReservedKey + " "} {
 		v := e.signPayload(`{"` + name + `":{"uid":"mallory","c":0}}`)
 		seen := e.Load("session=" + v)
-		if seen.UserID != "" {
-			t.Errorf("%q set the user id to %q", name, seen.UserID)
-		}
-		if _, ok := seen.Values[name]; !ok {
-			t.Errorf("%q is not kept as an ordinary key: %v", name, seen.Values)
-		}
+		assert.Empty(t, seen.UserID, "%q set the user id", name)
+		assert.Contains(t, seen.Values, name, "%q is kept as an ordinary key", name)
 	}
 	// Inside the reserved object too: "UID" is not "uid".
 	v = e.signPayload(`{"` + ReservedKey + `":{"UID":"mallory","uid":"alice"}}`)
-	if seen := e.Load("session=" + v); seen.UserID != "alice" {
-		t.Errorf("user id = %q, want alice", seen.UserID)
-	}
+	assert.Equal(t, "alice", e.Load("session="+v).UserID)
 }
 
 // Integers beyond float64 precision stay exact through decode and re-encode.
@@ -160,23 +129,15 @@ func TestSecurityPayloadLargeIntegersExact(t *testing.T) {
 	seen := visit.Seen
 	for i, n := range nums {
 		k := "n" + string(rune('a'+i))
-		if got, ok := seen.Values[k].(json.Number); !ok || got.String() != n {
-			t.Errorf("first read of %s = %#v, want %s", k, seen.Values[k], n)
-		}
+		assert.Equal(t, json.Number(n), seen.Values[k], "first read of %s", k)
 	}
 	v2 := visit.Cookie
-	if v2 == "" {
-		t.Fatal("no cookie after a change")
-	}
+	require.NotEmpty(t, v2, "no cookie after a change")
 	got, err := e.M.Decode(context.Background(), v2)
-	if err != nil {
-		t.Fatalf("Decode(re-encoded): %v", err)
-	}
+	require.NoError(t, err, "Decode(re-encoded)")
 	for i, n := range nums {
 		k := "n" + string(rune('a'+i))
-		if g, ok := got[k].(json.Number); !ok || g.String() != n {
-			t.Errorf("after re-encoding %s = %#v, want %s", k, got[k], n)
-		}
+		assert.Equal(t, json.Number(n), got[k], "%s after re-encoding", k)
 	}
 }
 
@@ -195,35 +156,29 @@ func TestPayloadRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := encodePayload(nil, defaultScheme{}, tt.values, tt.md)
-		if err != nil || string(got) != tt.want {
-			t.Errorf("%s: encodePayload = %s, %v; want %s", tt.name, got, err, tt.want)
-			continue
-		}
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, string(got), tt.name)
 		values, md, err := decodePayload(defaultScheme{}, got)
-		if err != nil {
-			t.Errorf("%s: decodePayload: %v", tt.name, err)
-			continue
-		}
-		if len(values) != len(tt.values) || md.UserID != tt.md.UserID || !md.Created.Equal(tt.md.Created) ||
-			md.Fresh != tt.md.Fresh || !slices.Equal(md.Flashes, tt.md.Flashes) {
-			t.Errorf("%s: decoded %v %+v, want %v %+v", tt.name, values, md, tt.values, tt.md)
-		}
+		require.NoError(t, err, tt.name)
+		assert.Len(t, values, len(tt.values), tt.name)
+		assert.Equal(t, tt.md.UserID, md.UserID, tt.name)
+		assert.True(t, md.Created.Equal(tt.md.Created), "%s: Created %v, want %v", tt.name, md.Created, tt.md.Created)
+		assert.Equal(t, tt.md.Fresh, md.Fresh, tt.name)
+		assert.Equal(t, tt.md.Flashes, md.Flashes, tt.name)
 	}
 	// A payload without metadata (written by another system) is fine.
 	values, md, err := decodePayload(defaultScheme{}, []byte(`{"k":[1]}`))
-	if err != nil || !reflect.DeepEqual(values, map[string]any{"k": []any{json.Number("1")}}) || md.UserID != "" || !md.Created.IsZero() {
-		t.Errorf("payload without metadata: %v %+v %v", values, md, err)
-	}
+	require.NoError(t, err, "a payload without metadata")
+	assert.Equal(t, map[string]any{"k": []any{json.Number("1")}}, values)
+	assert.Equal(t, meta{}, md, "a payload without metadata")
 	for _, bad := range []string{
 		`{"_ctxsession":1}`, `{"_ctxsession":{"uid":1}}`, `{"_ctxsession":{"c":-1}}`, `{"_ctxsession":{"c":1.5}}`,
 		`{"_ctxsession":{"c":"1"}}`, `{"_ctxsession":{"fresh":"yes"}}`, `{"_ctxsession":{"f":{}}}`,
 		`{"_ctxsession":{"f":[["a",1]]}}`, `{"_ctxsession":{"f":[["a","b","c"]]}}`, `{"_ctxsession":{"f":["ab"]}}`,
 	} {
-		if _, _, err := decodePayload(defaultScheme{}, []byte(bad)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("decodePayload(%s): err %v, want ErrMalformed", bad, err)
-		}
+		_, _, err := decodePayload(defaultScheme{}, []byte(bad))
+		assert.ErrorIs(t, err, ErrMalformed, "decodePayload(%s)", bad)
 	}
-	if _, err := encodePayload(nil, defaultScheme{}, map[string]any{"c": make(chan int)}, meta{}); err == nil {
-		t.Error("encodePayload of a channel: nil error")
-	}
+	_, err = encodePayload(nil, defaultScheme{}, map[string]any{"c": make(chan int)}, meta{})
+	assert.Error(t, err, "encodePayload of a channel")
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,8 @@ import (
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/internal/faultstore"
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Helpers of the middleware tests. Every name starts with "mw" so that the
@@ -44,36 +45,23 @@ func TestLazyUntouchedRequest(t *testing.T) {
 	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "hello")
 	}, cookie)
-	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
-		t.Errorf("untouched request: Set-Cookie %q, want none", got)
-	}
+	assert.Empty(t, rec.Header().Values("Set-Cookie"), "untouched request")
 	// The session cookie alone makes the response vary on it: a helper
 	// could have read the session after the headers went out.
-	if got := rec.Header().Values("Vary"); len(got) != 1 || got[0] != "Cookie" {
-		t.Errorf("untouched request with a session cookie: Vary %q, want [Cookie]", got)
-	}
-	if counting.decodes != 0 {
-		t.Errorf("untouched request decoded the cookie %d times, want 0", counting.decodes)
-	}
+	assert.Equal(t, []string{"Cookie"}, rec.Header().Values("Vary"), "untouched request with a session cookie")
+	assert.Zero(t, counting.decodes, "untouched request: decodes")
 
 	// Reading decodes once per request, however often GetSession is called.
 	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
 		for range 3 {
 			s := sessions.MustSession(t, r)
-			if v, _ := sessions.GetAs[int](s, "a"); v != 1 {
-				t.Errorf("a = %v, want 1", v)
-			}
+			v, _ := sessions.GetAs[int](s, "a")
+			assert.Equal(t, 1, v)
 		}
 	}, cookie)
-	if counting.decodes != 1 {
-		t.Errorf("reading request decoded the cookie %d times, want 1", counting.decodes)
-	}
-	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
-		t.Errorf("read-only request: Set-Cookie %q, want none", got)
-	}
-	if got := rec.Header().Get("Vary"); got != "Cookie" {
-		t.Errorf("read-only request: Vary %q, want Cookie", got)
-	}
+	assert.Equal(t, 1, counting.decodes, "reading request: decodes")
+	assert.Empty(t, rec.Header().Values("Set-Cookie"), "read-only request")
+	assert.Equal(t, "Cookie", rec.Header().Get("Vary"), "read-only request")
 
 	// A new session that stays empty is not written either.
 	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
@@ -82,9 +70,7 @@ func TestLazyUntouchedRequest(t *testing.T) {
 		s.Delete("missing")
 		s.Clear()
 	}, "")
-	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
-		t.Errorf("empty new session: Set-Cookie %q, want none", got)
-	}
+	assert.Empty(t, rec.Header().Values("Set-Cookie"), "empty new session")
 }
 
 func TestOnlyChangedSessionsWritten(t *testing.T) {
@@ -108,10 +94,8 @@ func TestOnlyChangedSessionsWritten(t *testing.T) {
 	}
 	for _, tt := range tests {
 		rec := e.Do(func(w http.ResponseWriter, r *http.Request) { tt.h(sessions.MustSession(t, r)) }, cookie)
-		got := testkit.SetCookie(t, rec.Header(), "session") != nil
-		if got != tt.write {
-			t.Errorf("%s: cookie written %v, want %v", tt.name, got, tt.write)
-		}
+		written := testkit.SetCookie(t, rec.Header(), "session") != nil
+		assert.Equal(t, tt.write, written, "%s: cookie written", tt.name)
 	}
 }
 
@@ -135,16 +119,12 @@ func TestChangeAfterHeadersReported(t *testing.T) {
 		{"Commit after Write", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
 			sessions.MustSession(t, r)
 			io.WriteString(w, "body")
-			if err := sessions.Commit(r.Context()); !errors.Is(err, sessions.ErrHeadersWritten) {
-				t.Errorf("Commit: err %v, want ErrHeadersWritten", err)
-			}
+			assert.ErrorIs(t, sessions.Commit(r.Context()), sessions.ErrHeadersWritten, "Commit")
 			sessions.MustSession(t, r).Set("late", 1)
 		}},
 		{"Login after Write", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "body")
-			if err := sessions.Login(r.Context(), "u1"); !errors.Is(err, sessions.ErrHeadersWritten) {
-				t.Errorf("Login: err %v, want ErrHeadersWritten", err)
-			}
+			assert.ErrorIs(t, sessions.Login(r.Context(), "u1"), sessions.ErrHeadersWritten, "Login")
 			sessions.MustSession(t, r).Set("late", 1)
 		}},
 	}
@@ -152,12 +132,12 @@ func TestChangeAfterHeadersReported(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := sessions.NewEnv(t, sessions.SessionConfig{})
 			rec := e.Do(func(w http.ResponseWriter, r *http.Request) { tt.h(t, w, r) }, "")
-			if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], sessions.ErrHeadersWritten) {
-				t.Errorf("error handler got %v, want [ErrHeadersWritten]", errs)
-			}
-			if rec.Code != http.StatusOK || rec.Body.String() == "session error" {
-				t.Errorf("response changed after the headers went out: %d %q", rec.Code, rec.Body)
-			}
+			errs := e.Errors()
+			require.Len(t, errs, 1, "error handler calls")
+			assert.ErrorIs(t, errs[0], sessions.ErrHeadersWritten)
+			// The response is not changed after the headers went out.
+			assert.Equal(t, http.StatusOK, rec.Code)
+			assert.NotEqual(t, "session error", rec.Body.String())
 		})
 	}
 }
@@ -165,9 +145,7 @@ func TestChangeAfterHeadersReported(t *testing.T) {
 func perfMiddleware(t *testing.T) *sessions.Middleware {
 	t.Helper()
 	m, err := sessions.New(sessions.SessionConfig{SecretKey: strings.Repeat("k", 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
@@ -182,9 +160,7 @@ func TestUntouchedAllocations(t *testing.T) {
 		s.Set("a", 1)
 	})).ServeHTTP(seed, httptest.NewRequest("GET", "/", nil))
 	cookie := seed.Header().Get("Set-Cookie")
-	if cookie == "" {
-		t.Fatal("no Set-Cookie to seed the request with")
-	}
+	require.NotEmpty(t, cookie, "no Set-Cookie to seed the request with")
 	req := httptest.NewRequest("GET", "/", nil)
 	req.Header.Set("Cookie", strings.SplitN(cookie, ";", 2)[0])
 
@@ -196,12 +172,8 @@ func TestUntouchedAllocations(t *testing.T) {
 		fullWriter{plainWriter{h: http.Header{}}},
 	} {
 		got := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, req) })
-		if got > 2 {
-			t.Errorf("%T: untouched request: %v allocations, want at most 2", w, got)
-		}
-		if v := w.Header().Get("Set-Cookie"); v != "" {
-			t.Errorf("%T: untouched request got Set-Cookie %q", w, v)
-		}
+		assert.LessOrEqual(t, got, 2.0, "%T: untouched request: allocations", w)
+		assert.Empty(t, w.Header().Get("Set-Cookie"), "%T: untouched request", w)
 	}
 }
 
@@ -261,28 +233,17 @@ func TestSecurityResponsePanicSavesNothing(t *testing.T) {
 						})).ServeHTTP(w, r)
 						return nil
 					}()
-					if _, ok := got.(boom); !ok {
-						t.Errorf("%s: recovered %v, want the handler's panic", name, got)
-					}
-					if sc := w.Result().Header.Values("Set-Cookie"); len(sc) != 0 {
-						t.Errorf("%s: Set-Cookie %q after a panic", name, sc)
-					}
+					assert.IsType(t, boom{}, got, "%s: recovered the handler's panic", name)
+					assert.Empty(t, w.Result().Header.Values("Set-Cookie"), "%s: Set-Cookie after a panic", name)
 				}
 			}
-			if errs := e.Errors(); len(errs) != 0 {
-				t.Errorf("error handler called: %v", errs)
-			}
+			assert.Empty(t, e.Errors(), "error handler calls")
 			if mode == "store" {
 				// Logout and Login delete the old record at once (so that
 				// it cannot be replayed), but nothing new is created.
-				after := store.CreatedIDs()
-				for _, id := range after {
-					if !slices.Contains(before, id) {
-						t.Errorf("a record was created by a panicking request: %s", id)
-					}
-				}
-			} else if got := e.Load("session=" + alice).UserID; got != "alice" {
-				t.Errorf("cookie mode: the old cookie stopped working: user %q", got)
+				assert.Equal(t, before, store.CreatedIDs(), "records created by a panicking request")
+			} else {
+				assert.Equal(t, "alice", e.Load("session="+alice).UserID, "cookie mode: the old cookie must keep working")
 			}
 		})
 	}

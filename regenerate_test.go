@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDestroy(t *testing.T) {
@@ -18,12 +20,8 @@ func TestDestroy(t *testing.T) {
 		case "/set":
 			s.Set("k", "v")
 		case "/destroy":
-			if err := Destroy(r.Context()); err != nil {
-				t.Errorf("Destroy: %v", err)
-			}
-			if s.Len() != 0 {
-				t.Errorf("after Destroy Len = %d", s.Len())
-			}
+			assert.NoError(t, Destroy(r.Context()), "Destroy")
+			assert.Zero(t, s.Len(), "keys after Destroy")
 		case "/destroy-then-set":
 			Destroy(r.Context())
 			s.Set("fresh", true)
@@ -31,24 +29,16 @@ func TestDestroy(t *testing.T) {
 		fmt.Fprint(w, s.Keys())
 	}))
 	srv.Get("/set")
-	if srv.Cookie("session") == "" {
-		t.Fatal("no cookie after /set")
-	}
+	require.NotEmpty(t, srv.Cookie("session"), "cookie after /set")
 	resp := srv.Get("/destroy")
 	c := testkit.SetCookie(t, resp.Header, "session")
-	if c == nil || c.MaxAge != -1 || c.Value != "" {
-		t.Errorf("Destroy sent %v, want a deletion cookie", c)
-	}
-	if srv.Cookie("session") != "" {
-		t.Errorf("client still holds the cookie")
-	}
+	require.NotNil(t, c, "Destroy sent no cookie")
+	assert.Equal(t, -1, c.MaxAge, "Destroy must send a deletion")
+	assert.Empty(t, c.Value)
+	assert.Empty(t, srv.Cookie("session"), "the client still holds the cookie")
 	srv.Get("/set")
-	if got := srv.Get("/destroy-then-set").Body; got != "[fresh]" {
-		t.Errorf("after Destroy and Set: keys %s, want [fresh]", got)
-	}
-	if got := srv.Get("/").Body; got != "[fresh]" {
-		t.Errorf("next request: keys %s, want [fresh]", got)
-	}
+	assert.Equal(t, "[fresh]", srv.Get("/destroy-then-set").Body, "keys after Destroy and Set")
+	assert.Equal(t, "[fresh]", srv.Get("/").Body, "keys on the next request")
 }
 
 func TestRegenerateSession(t *testing.T) {
@@ -57,25 +47,19 @@ func TestRegenerateSession(t *testing.T) {
 	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
 		old := MustSession(t, r)
 		s, err := RegenerateSession(r.Context())
-		if err != nil {
-			t.Fatalf("RegenerateSession: %v", err)
-		}
-		if s != old || s.Len() != 0 {
-			t.Errorf("RegenerateSession returned %p with %d keys, want the request's session (%p), empty", s, s.Len(), old)
-		}
+		require.NoError(t, err, "RegenerateSession")
+		assert.Same(t, old, s, "RegenerateSession must return the request's session")
+		assert.Zero(t, s.Len(), "keys after RegenerateSession")
 		s.Set("new", 1)
 	}, cookie)
 	c := testkit.SetCookie(t, rec.Header(), "session")
-	if c == nil {
-		t.Fatal("no cookie after RegenerateSession")
-	}
+	require.NotNil(t, c, "no cookie after RegenerateSession")
 	values, err := e.M.Decode(context.Background(), c.Value)
-	if err != nil || len(values) != 1 || values["new"] != json.Number("1") {
-		t.Errorf("new cookie holds %v, %v; want only new=1", values, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"new": json.Number("1")}, values)
 	// Regenerated and left empty: the old cookie is deleted.
 	rec = e.Do(func(w http.ResponseWriter, r *http.Request) { RegenerateSession(r.Context()) }, cookie)
-	if c := testkit.SetCookie(t, rec.Header(), "session"); c == nil || c.MaxAge != -1 {
-		t.Errorf("regenerated empty session sent %v, want a deletion", c)
-	}
+	c = testkit.SetCookie(t, rec.Header(), "session")
+	require.NotNil(t, c, "a regenerated empty session must delete the old cookie")
+	assert.Equal(t, -1, c.MaxAge, "a regenerated empty session must delete the old cookie")
 }

@@ -6,50 +6,46 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"sync"
 	"testing"
 
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSessionMethods(t *testing.T) {
 	s := newTestSession()
-	if s.Len() != 0 || len(s.Keys()) != 0 || s.UserID() != "" || !s.Created().IsZero() {
-		t.Fatalf("new session: len %d keys %v user %q created %v", s.Len(), s.Keys(), s.UserID(), s.Created())
-	}
+	require.Zero(t, s.Len(), "new session")
+	require.Empty(t, s.Keys(), "new session")
+	require.Empty(t, s.UserID(), "new session")
+	require.True(t, s.Created().IsZero(), "new session: Created")
 	s.Set("b", 2)
 	s.Set("a", "x")
 	s.Set("c", nil)
-	if got := s.Keys(); !slices.Equal(got, []string{"a", "b", "c"}) {
-		t.Errorf("Keys = %v, want sorted [a b c]", got)
-	}
-	if v, ok := s.Get("c"); v != nil || !ok {
-		t.Errorf("Get of a nil value = %v, %v; want nil, true", v, ok)
-	}
-	if v, ok := s.Get("missing"); v != nil || ok {
-		t.Errorf("Get(missing) = %v, %v", v, ok)
-	}
+	assert.Equal(t, []string{"a", "b", "c"}, s.Keys(), "sorted")
+	v, ok := s.Get("c")
+	assert.True(t, ok, "Get of a nil value")
+	assert.Nil(t, v, "Get of a nil value")
+	v, ok = s.Get("missing")
+	assert.False(t, ok, "Get(missing)")
+	assert.Nil(t, v, "Get(missing)")
 	s.Set(ReservedKey, "x")
-	if _, ok := s.Get(ReservedKey); ok || s.Len() != 3 {
-		t.Errorf("Set(ReservedKey) stored it (len %d)", s.Len())
-	}
+	_, ok = s.Get(ReservedKey)
+	assert.False(t, ok, "Set(ReservedKey) stored it")
+	assert.Equal(t, 3, s.Len())
 	s.Delete("b")
-	if _, ok := s.Get("b"); ok || s.Len() != 2 {
-		t.Errorf("Delete left b (len %d)", s.Len())
-	}
+	_, ok = s.Get("b")
+	assert.False(t, ok, "Delete left b")
+	assert.Equal(t, 2, s.Len())
 	s.meta.UserID = "u"
 	s.AddFlash("info", "one")
 	s.Clear()
-	if s.Len() != 0 || s.UserID() != "u" || len(s.meta.Flashes) != 1 {
-		t.Errorf("Clear: len %d user %q flashes %v; want 0, user and flashes kept", s.Len(), s.UserID(), s.meta.Flashes)
-	}
-	if f := s.Flashes(); len(f) != 1 || f[0] != (Flash{"info", "one"}) {
-		t.Errorf("Flashes = %v", f)
-	}
-	if f := s.Flashes(); f != nil {
-		t.Errorf("Flashes twice = %v, want nil", f)
-	}
+	// Clear keeps the user and the flashes.
+	assert.Zero(t, s.Len(), "after Clear")
+	assert.Equal(t, "u", s.UserID(), "after Clear")
+	assert.Equal(t, []Flash{{"info", "one"}}, s.Flashes(), "after Clear")
+	assert.Nil(t, s.Flashes(), "Flashes twice")
 }
 
 func TestSessionDirty(t *testing.T) {
@@ -86,9 +82,7 @@ func TestSessionDirty(t *testing.T) {
 	for _, tt := range tests {
 		s := load(tt.values)
 		tt.change(s)
-		if got := s.dirty(); got != tt.dirty {
-			t.Errorf("%s: dirty = %v, want %v", tt.name, got, tt.dirty)
-		}
+		assert.Equal(t, tt.dirty, s.dirty(), tt.name)
 	}
 }
 
@@ -99,43 +93,37 @@ func TestNestedInPlaceChangesSaved(t *testing.T) {
 		"list":  []any{"a", "b"},
 	})
 	tests := []struct {
-		name  string
-		h     func(s *Session)
-		check func(values map[string]any) bool
+		name string
+		h    func(s *Session)
+		key  string // the saved key that holds the change
+		want any
 	}{
 		{"map value", func(s *Session) {
 			v, _ := s.Get("prefs")
 			v.(map[string]any)["theme"] = "light"
-		}, func(v map[string]any) bool { return v["prefs"].(map[string]any)["theme"] == "light" }},
+		}, "prefs", map[string]any{"theme": "light", "deep": map[string]any{"n": json.Number("1")}}},
 		{"map in a map", func(s *Session) {
 			v, _ := s.Get("prefs")
 			v.(map[string]any)["deep"].(map[string]any)["n"] = 2
-		}, func(v map[string]any) bool {
-			return v["prefs"].(map[string]any)["deep"].(map[string]any)["n"] == json.Number("2")
-		}},
+		}, "prefs", map[string]any{"theme": "dark", "deep": map[string]any{"n": json.Number("2")}}},
 		{"slice element", func(s *Session) {
 			v, _ := s.Get("list")
 			v.([]any)[1] = "z"
-		}, func(v map[string]any) bool { return v["list"].([]any)[1] == "z" }},
+		}, "list", []any{"a", "z"}},
 		{"slice set then grown in place", func(s *Session) {
 			s.Set("tags", []string{"x"})
 			// not loaded from the cookie: a Set value is saved whatever happens to it
-		}, func(v map[string]any) bool { return v["tags"].([]any)[0] == "x" }},
+		}, "tags", []any{"x"}},
 	}
 	for _, tt := range tests {
 		rec := e.Do(func(w http.ResponseWriter, r *http.Request) { tt.h(MustSession(t, r)) }, cookie)
 		c := testkit.SetCookie(t, rec.Header(), "session")
-		if c == nil {
-			t.Errorf("%s: in-place change not written", tt.name)
+		if !assert.NotNil(t, c, "%s: in-place change not written", tt.name) {
 			continue
 		}
 		values, err := e.M.Decode(context.Background(), c.Value)
-		if err != nil {
-			t.Fatalf("%s: Decode: %v", tt.name, err)
-		}
-		if !tt.check(values) {
-			t.Errorf("%s: saved values %v do not hold the change", tt.name, values)
-		}
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, values[tt.key], tt.name)
 	}
 }
 
@@ -149,8 +137,7 @@ func TestConcurrentUseFromGoroutines(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				s, err := GetSession(r.Context())
-				if err != nil {
-					t.Error(err)
+				if !assert.NoError(t, err) {
 					return
 				}
 				key := fmt.Sprintf("k%02d", i)
@@ -170,18 +157,13 @@ func TestConcurrentUseFromGoroutines(t *testing.T) {
 		io.WriteString(w, "done")
 	}, cookie)
 	c := testkit.SetCookie(t, rec.Header(), "session")
-	if c == nil {
-		t.Fatal("no cookie")
-	}
+	require.NotNil(t, c, "no cookie")
 	values, err := e.M.Decode(context.Background(), c.Value)
-	if err != nil || len(values) != 16 {
-		t.Errorf("saved %d keys (%v), want 16", len(values), err)
-	}
+	require.NoError(t, err)
+	assert.Len(t, values, 16, "saved keys")
 	var flashes []Flash
 	e.Do(func(w http.ResponseWriter, r *http.Request) { flashes = MustSession(t, r).Flashes() }, c.Value)
-	if len(flashes) != 16 {
-		t.Errorf("%d flashes, want 16", len(flashes))
-	}
+	assert.Len(t, flashes, 16)
 }
 
 func TestFlashMessages(t *testing.T) {
@@ -197,13 +179,7 @@ func TestFlashMessages(t *testing.T) {
 	}))
 	srv.Get("/add")
 	want := `[{"category":"info","message":"saved"},{"category":"error","message":"but check"}]` + "\n"
-	if got := srv.Get("/show").Body; got != want {
-		t.Errorf("flashes %s, want %s", got, want)
-	}
-	if got := srv.Get("/show").Body; got != "null\n" {
-		t.Errorf("flashes shown twice: %s", got)
-	}
-	if srv.Cookie("session") != "" {
-		t.Errorf("empty session still has a cookie")
-	}
+	assert.Equal(t, want, srv.Get("/show").Body)
+	assert.Equal(t, "null\n", srv.Get("/show").Body, "flashes shown twice")
+	assert.Empty(t, srv.Cookie("session"), "an empty session still has a cookie")
 }

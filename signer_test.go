@@ -3,11 +3,13 @@ package sessions
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"hash"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSignerVectors(t *testing.T) {
@@ -27,13 +29,11 @@ func TestSignerVectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := newSigner([][]byte{[]byte(vectorKey)}, "vector-salt", tt.digest, tt.kd)
-		if got := s.signRaw([]byte("value")); got != tt.want {
-			t.Errorf("kd %d: signRaw = %s, want %s", tt.kd, got, tt.want)
-		}
+		assert.Equal(t, tt.want, s.signRaw([]byte("value")), "kd %d: signRaw", tt.kd)
 		v, stale, err := s.unsignRaw(tt.want)
-		if v != "value" || stale || err != nil {
-			t.Errorf("kd %d: unsignRaw = %q, %v, %v; want \"value\", false, nil", tt.kd, v, stale, err)
-		}
+		require.NoError(t, err, "kd %d: unsignRaw", tt.kd)
+		assert.Equal(t, "value", v, "kd %d: unsignRaw", tt.kd)
+		assert.False(t, stale, "kd %d: unsignRaw: stale", tt.kd)
 	}
 
 	ts := []struct {
@@ -47,13 +47,11 @@ func TestSignerVectors(t *testing.T) {
 	}
 	for _, tt := range ts {
 		s := newSigner([][]byte{[]byte(vectorKey)}, "vector-salt", tt.digest, tt.kd)
-		if got := s.sign([]byte(tt.value), vectorTime); got != tt.want {
-			t.Errorf("sign = %s, want %s", got, tt.want)
-		}
+		assert.Equal(t, tt.want, s.sign([]byte(tt.value), vectorTime), "sign")
 		v, issued, _, err := s.unsign(tt.want)
-		if v != tt.value || !issued.Equal(vectorTime) || err != nil {
-			t.Errorf("unsign = %q, %v, %v", v, issued, err)
-		}
+		require.NoError(t, err, "unsign")
+		assert.Equal(t, tt.value, v, "unsign")
+		assert.True(t, issued.Equal(vectorTime), "unsign: issued %v, want %v", issued, vectorTime)
 	}
 }
 
@@ -76,16 +74,15 @@ func TestParseTimestamp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := parseTimestamp(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("parseTimestamp(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
+		if tt.ok {
+			assert.NoError(t, err, "parseTimestamp(%q)", tt.in)
+		} else {
+			assert.Error(t, err, "parseTimestamp(%q)", tt.in)
 		}
+		assert.Equal(t, tt.want, got, "parseTimestamp(%q)", tt.in)
 	}
-	if got := b64.EncodeToString(intToBytes(vectorUnix)); got != "ZVPxAA" {
-		t.Errorf("intToBytes(%d) encodes to %s, want ZVPxAA", vectorUnix, got)
-	}
-	if got := intToBytes(0); len(got) != 0 {
-		t.Errorf("intToBytes(0) = %v, want empty (itsdangerous's int_to_bytes)", got)
-	}
+	assert.Equal(t, "ZVPxAA", b64.EncodeToString(intToBytes(vectorUnix)), "intToBytes(%d)", vectorUnix)
+	assert.Empty(t, intToBytes(0), "intToBytes(0), as itsdangerous's int_to_bytes")
 }
 
 // The signature tests forge or damage default-format cookies and check that
@@ -103,30 +100,23 @@ func TestSecuritySignatureEveryCharacterChange(t *testing.T) {
 			}
 			forged := ReplaceAt(v, i, c)
 			tried++
-			if got, err := e.M.Decode(context.Background(), forged); err == nil {
-				part := "signature"
-				switch {
-				case i < len(payload):
-					part = "payload"
-				case i <= len(payload)+len(ts):
-					part = "timestamp"
-				}
-				t.Fatalf("Decode accepted %s changed at %d (%q -> %q): %v", part, i, v[i], c, got)
-			} else if !errors.Is(err, ErrInvalidCookie) {
-				t.Fatalf("Decode(forged at %d) error %v does not match ErrInvalidCookie", i, err)
+			_, err := e.M.Decode(context.Background(), forged)
+			part := "signature"
+			switch {
+			case i < len(payload):
+				part = "payload"
+			case i <= len(payload)+len(ts):
+				part = "timestamp"
 			}
+			require.ErrorIs(t, err, ErrInvalidCookie, "Decode of the %s changed at %d (%q -> %q)", part, i, v[i], c)
 		}
 	}
 	t.Logf("%d single-character forgeries of a %d-byte cookie rejected", tried, len(v))
 
 	// The middleware: a forged cookie gives the handler a new, empty session.
 	forged := ReplaceAt(v, len(payload)/2, 'A'^'B'^v[len(payload)/2])
-	if seen := e.Load("session=" + forged); len(seen.Values) != 0 {
-		t.Errorf("middleware accepted a forged cookie: %v", seen.Values)
-	}
-	if seen := e.Load("session=" + v); seen.Values["role"] != "user" {
-		t.Errorf("middleware rejected the genuine cookie: %v", seen.Values)
-	}
+	assert.Empty(t, e.Load("session="+forged).Values, "the middleware accepted a forged cookie")
+	assert.Equal(t, "user", e.Load("session=" + v).Values["role"], "the middleware rejected the genuine cookie")
 }
 
 // A base64 character carries 6 bits; the last one of a 32-byte signature
@@ -137,9 +127,7 @@ func TestSecuritySignatureLastCharSameBits(t *testing.T) {
 	v := e.ValidCookie()
 	lenient := base64.RawURLEncoding // not Strict: ignores the unused bits
 	want, err := lenient.DecodeString(v[strings.LastIndexByte(v, '.')+1:])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	variants := 0
 	for _, c := range []byte(CookieAlphabet[:64]) {
 		forged := ReplaceAt(v, len(v)-1, c)
@@ -151,13 +139,10 @@ func TestSecuritySignatureLastCharSameBits(t *testing.T) {
 			continue
 		}
 		variants++
-		if _, err := e.M.Decode(context.Background(), forged); !errors.Is(err, ErrBadSignature) {
-			t.Errorf("signature ending %q (same bits as %q): err = %v, want ErrBadSignature", c, v[len(v)-1], err)
-		}
+		_, err = e.M.Decode(context.Background(), forged)
+		assert.ErrorIs(t, err, ErrBadSignature, "signature ending %q (same bits as %q)", c, v[len(v)-1])
 	}
-	if variants != 3 {
-		t.Fatalf("found %d same-bits variants of the last character, want 3", variants)
-	}
+	require.Equal(t, 3, variants, "same-bits variants of the last character")
 
 	// The same holds for the timestamp: 4 bytes in 6 characters, the last
 	// one using 2 of its bits. The MAC covers the text, and the timestamp
@@ -174,9 +159,8 @@ func TestSecuritySignatureLastCharSameBits(t *testing.T) {
 			continue
 		}
 		forged := s.signRaw([]byte(payload + "." + alt)) // validly signed
-		if _, err := e.M.Decode(context.Background(), forged); !errors.Is(err, ErrMalformed) {
-			t.Errorf("timestamp %q (same bits as %q): err = %v, want ErrMalformed", alt, ts, err)
-		}
+		_, err := e.M.Decode(context.Background(), forged)
+		assert.ErrorIs(t, err, ErrMalformed, "timestamp %q (same bits as %q)", alt, ts)
 	}
 }
 
@@ -184,12 +168,10 @@ func TestSecuritySignatureTruncation(t *testing.T) {
 	e := NewEnv(t, SessionConfig{})
 	v := e.ValidCookie()
 	for n := 0; n < len(v); n++ {
-		if _, err := e.M.Decode(context.Background(), v[:n]); !errors.Is(err, ErrInvalidCookie) {
-			t.Fatalf("Decode(first %d of %d bytes): err = %v, want ErrInvalidCookie", n, len(v), err)
-		}
-		if _, err := e.M.Decode(context.Background(), v[n+1:]); !errors.Is(err, ErrInvalidCookie) {
-			t.Fatalf("Decode(without first %d bytes): err = %v, want ErrInvalidCookie", n+1, err)
-		}
+		_, err := e.M.Decode(context.Background(), v[:n])
+		require.ErrorIs(t, err, ErrInvalidCookie, "Decode(first %d of %d bytes)", n, len(v))
+		_, err = e.M.Decode(context.Background(), v[n+1:])
+		require.ErrorIs(t, err, ErrInvalidCookie, "Decode(without first %d bytes)", n+1)
 	}
 }
 
@@ -204,13 +186,10 @@ func TestSecuritySignatureParts(t *testing.T) {
 	// A payload whose standard base64 has '+' and '/': "?>?" encodes to
 	// "Pz4/" and ">>>" to "Pj4+".
 	alphaJSON := `{"k":"?>?>>>"}`
-	if e := std.EncodeToString([]byte(alphaJSON)); !strings.ContainsAny(e, "+/") {
-		t.Fatalf("test payload %q encodes to %q, with no '+' or '/'", alphaJSON, e)
-	}
+	enc := std.EncodeToString([]byte(alphaJSON))
+	require.True(t, strings.ContainsAny(enc, "+/"), "test payload %q encodes to %q, with no '+' or '/'", alphaJSON, enc)
 	padded := base64.URLEncoding.EncodeToString([]byte(`{"k":"vv"}`))
-	if !strings.HasSuffix(padded, "=") {
-		t.Fatalf("test payload encodes to %q, with no padding", padded)
-	}
+	require.True(t, strings.HasSuffix(padded, "="), "test payload encodes to %q, with no padding", padded)
 	cases := []struct {
 		name  string
 		value string
@@ -240,23 +219,18 @@ func TestSecuritySignatureParts(t *testing.T) {
 	}
 	// Sanity: the URL-safe twin of the standard-alphabet payload is accepted,
 	// so the rejection above is about the alphabet.
-	if _, err := e.M.Decode(context.Background(), s.signRaw([]byte(base64.RawURLEncoding.EncodeToString([]byte(alphaJSON))+"."+ts))); err != nil {
-		t.Fatalf("URL-safe encoding of the alphabet payload rejected: %v", err)
-	}
+	_, err := e.M.Decode(context.Background(), s.signRaw([]byte(base64.RawURLEncoding.EncodeToString([]byte(alphaJSON))+"."+ts)))
+	require.NoError(t, err, "the URL-safe encoding of the alphabet payload")
 	for _, c := range cases {
 		_, err := e.M.Decode(context.Background(), c.value)
-		switch {
-		case c.want == nil && err != nil:
-			t.Errorf("%s: Decode(%q) = %v, want success", c.name, c.value, err)
-		case c.want != nil && !errors.Is(err, c.want):
-			t.Errorf("%s: Decode(%q) = %v, want %v", c.name, c.value, err, c.want)
-		case c.want != nil && !errors.Is(err, ErrInvalidCookie):
-			t.Errorf("%s: error %v does not match ErrInvalidCookie", c.name, err)
+		if c.want == nil {
+			assert.NoError(t, err, "%s: Decode(%q)", c.name, c.value)
+			continue
 		}
-		if c.want != nil && c.value != "" {
-			if seen := e.Load("session=" + c.value); len(seen.Values) != 0 {
-				t.Errorf("%s: middleware accepted it: %v", c.name, seen.Values)
-			}
+		assert.ErrorIs(t, err, c.want, "%s: Decode(%q)", c.name, c.value)
+		assert.ErrorIs(t, err, ErrInvalidCookie, "%s: Decode(%q)", c.name, c.value)
+		if c.value != "" {
+			assert.Empty(t, e.Load("session="+c.value).Values, "%s: the middleware accepted it", c.name)
 		}
 	}
 }
@@ -270,21 +244,18 @@ func TestSecuritySignatureControlAndNonASCII(t *testing.T) {
 	for _, b := range bad {
 		for _, p := range positions {
 			inserted := v[:p] + b + v[p:]
-			if _, err := e.M.Decode(context.Background(), inserted); !errors.Is(err, ErrInvalidCookie) {
-				t.Errorf("Decode(%q inserted at %d) = %v, want ErrInvalidCookie", b, p, err)
-			}
+			_, err := e.M.Decode(context.Background(), inserted)
+			assert.ErrorIs(t, err, ErrInvalidCookie, "Decode(%q inserted at %d)", b, p)
 			if p < len(v) {
 				replaced := v[:p] + b + v[p+1:]
-				if _, err := e.M.Decode(context.Background(), replaced); !errors.Is(err, ErrInvalidCookie) {
-					t.Errorf("Decode(%q replacing %d) = %v, want ErrInvalidCookie", b, p, err)
-				}
+				_, err := e.M.Decode(context.Background(), replaced)
+				assert.ErrorIs(t, err, ErrInvalidCookie, "Decode(%q replacing %d)", b, p)
 			}
 		}
 		// A validly signed value whose payload holds the byte.
 		s := signerOf(t, e.M)
-		if _, err := e.M.Decode(context.Background(), s.signRaw([]byte(payload+b+"."+ts))); !errors.Is(err, ErrMalformed) {
-			t.Errorf("signed payload with %q: err = %v, want ErrMalformed", b, err)
-		}
+		_, err := e.M.Decode(context.Background(), s.signRaw([]byte(payload+b+"."+ts)))
+		assert.ErrorIs(t, err, ErrMalformed, "a signed payload with %q", b)
 	}
 }
 
@@ -321,16 +292,12 @@ func TestSecurityTimeMalformedTimestamps(t *testing.T) {
 	for _, c := range cases {
 		v := s.signRaw([]byte(payload + "." + c.ts))
 		_, err := e.M.Decode(context.Background(), v)
-		switch {
-		case c.want == nil && err != nil:
-			t.Errorf("%s (%q): %v, want accepted", c.name, c.ts, err)
-		case c.want != nil && (!errors.Is(err, c.want) || !errors.Is(err, ErrInvalidCookie)):
-			t.Errorf("%s (%q): %v, want %v", c.name, c.ts, err, c.want)
-		}
-		if c.want != nil {
-			if seen := e.Load("session=" + v); len(seen.Values) != 0 {
-				t.Errorf("%s: middleware accepted it", c.name)
-			}
+		if c.want == nil {
+			assert.NoError(t, err, "%s (%q)", c.name, c.ts)
+		} else {
+			assert.ErrorIs(t, err, c.want, "%s (%q)", c.name, c.ts)
+			assert.ErrorIs(t, err, ErrInvalidCookie, "%s (%q)", c.name, c.ts)
+			assert.Empty(t, e.Load("session="+v).Values, "%s: the middleware accepted it", c.name)
 		}
 	}
 }

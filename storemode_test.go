@@ -16,6 +16,8 @@ import (
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/filestore"
 	"github.com/ctxsession/sessions/internal/faultstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Store mode, against the real stores (memstore, and filestore where the
@@ -39,9 +41,7 @@ func newStoreEnv(t *testing.T) (*sessions.Env, *faultstore.Store) {
 func realStores(t *testing.T) map[string]*faultstore.Store {
 	t.Helper()
 	fs, err := filestore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return map[string]*faultstore.Store{"memstore": faultstore.NewMem(t), "filestore": faultstore.New(fs)}
 }
 
@@ -87,9 +87,8 @@ func read(t *testing.T, e *sessions.Env, cookie, k string) (string, string) {
 		v, _ = sessions.GetAs[string](s, k)
 		u = s.UserID()
 	})
-	if r.Rec.Code != http.StatusOK || r.Seen.Err != nil {
-		t.Fatalf("read: status %d, GetSession error %v", r.Rec.Code, r.Seen.Err)
-	}
+	require.NoError(t, r.Seen.Err, "read")
+	require.Equal(t, http.StatusOK, r.Rec.Code, "read")
 	return v, u
 }
 
@@ -98,9 +97,7 @@ func read(t *testing.T, e *sessions.Env, cookie, k string) (string, string) {
 func records(t *testing.T, st *faultstore.Store) int {
 	t.Helper()
 	live, err := st.Live(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return len(live)
 }
 
@@ -109,13 +106,9 @@ func records(t *testing.T, st *faultstore.Store) int {
 func issueLogin(t *testing.T, e *sessions.Env, cookie, user string) string {
 	t.Helper()
 	v := e.MustVisit(cookie, func(r *http.Request, _ *sessions.Session) {
-		if err := sessions.Login(r.Context(), user); err != nil {
-			t.Errorf("Login: %v", err)
-		}
+		assert.NoError(t, sessions.Login(r.Context(), user), "Login")
 	})
-	if v.Cookie == "" {
-		t.Fatalf("Login set no cookie (status %d)", v.Rec.Code)
-	}
+	require.NotEmpty(t, v.Cookie, "Login set no cookie (status %d)", v.Rec.Code)
 	return v.Cookie
 }
 
@@ -131,9 +124,7 @@ func userOf(t *testing.T, e *sessions.Env, cookie string) string {
 func idOf(t *testing.T, cookie string) string {
 	t.Helper()
 	id, _, _ := strings.Cut(cookie, ".")
-	if id == "" {
-		t.Fatalf("cookie %q has no id", cookie)
-	}
+	require.NotEmpty(t, id, "cookie %q has no id", cookie)
 	return id
 }
 
@@ -149,18 +140,14 @@ func storageKey(id string) string {
 func live(t *testing.T, st *faultstore.Store) []string {
 	t.Helper()
 	ids, err := st.Live(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ids
 }
 
 func TestStoreAnonymousFloodCreatesNothing(t *testing.T) {
 	e, st := newStoreEnv(t)
 	good := e.Visit("", call(t, set("a", "1"))).Cookie
-	if good == "" {
-		t.Fatal("no cookie")
-	}
+	require.NotEmpty(t, good, "no cookie")
 	forged := []string{
 		"", "garbage", strings.Repeat("A", 43) + ".AAAAAA.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 		good[:len(good)-2] + "AA", "." + good, strings.Repeat("x", 5000),
@@ -176,20 +163,13 @@ func TestStoreAnonymousFloodCreatesNothing(t *testing.T) {
 			sessions.UserID(ctx)
 			return nil
 		}))
-		if r.Rec.Code != 200 || r.Cookie != "" {
-			t.Fatalf("flood request %d: status %d, cookie %q; want 200 and no cookie", i, r.Rec.Code, r.Cookie)
-		}
+		require.Equal(t, http.StatusOK, r.Rec.Code, "flood request %d", i)
+		require.Empty(t, r.Cookie, "flood request %d", i)
 	}
-	if n := records(t, st); n != 1 {
-		t.Fatalf("store holds %d records after an anonymous flood; want 1 (the real session)", n)
-	}
-	if c := st.Count(faultstore.Create); c != 1 {
-		t.Fatalf("Create called %d times; want 1", c)
-	}
+	require.Equal(t, 1, records(t, st), "store holds")
+	require.Equal(t, 1, st.Count(faultstore.Create), "Create called")
 	// Forged cookies are rejected by their signature, before the store.
-	if f := st.Count(faultstore.Find) - findsBefore; f != 0 {
-		t.Fatalf("forged cookies caused %d store lookups; want 0", f)
-	}
+	require.Zero(t, st.Count(faultstore.Find)-findsBefore, "forged cookies caused")
 }
 
 func TestStoreFailureIsLoud(t *testing.T) {
@@ -220,25 +200,20 @@ func TestStoreFailureIsLoud(t *testing.T) {
 			}
 			r := e.Visit(cookie, call(t, tc.fn))
 			st.Fail(tc.fail, nil)
-			if r.Rec.Code != http.StatusInternalServerError || r.Cookie != "" || r.Deleted {
-				t.Fatalf("status %d cookie %q del %v; want 500 and no Set-Cookie", r.Rec.Code, r.Cookie, r.Deleted)
-			}
-			if tc.fail == faultstore.Find && !errors.Is(r.Seen.Err, sessions.ErrStore) {
-				t.Fatalf("GetSession = %v; want ErrStore", r.Seen.Err)
+			require.Equal(t, http.StatusInternalServerError, r.Rec.Code)
+			require.Empty(t, r.Rec.Header().Values("Set-Cookie"))
+			if tc.fail == faultstore.Find {
+				require.ErrorIs(t, r.Seen.Err, sessions.ErrStore, "GetSession")
 			}
 			errs := e.Errors()[errsBefore:]
-			if len(errs) != 1 {
-				t.Fatalf("error handler got %v; want one error", errs)
-			}
-			if err := errs[0]; !errors.Is(err, sessions.ErrStore) || !errors.Is(err, errInjected) {
-				t.Fatalf("error handler got %v; want ErrStore wrapping the cause", err)
-			}
-			if n := records(t, st); n != before {
-				t.Fatalf("records %d -> %d", before, n)
-			}
-			if v, u := read(t, e, c, "k"); v != "precious" || u != "" {
-				t.Fatalf("stored session now %q user %q; want it untouched", v, u)
-			}
+			require.Len(t, errs, 1, "error handler calls")
+			// ErrStore, wrapping the cause.
+			require.ErrorIs(t, errs[0], sessions.ErrStore)
+			require.ErrorIs(t, errs[0], errInjected)
+			require.Equal(t, before, records(t, st), "records")
+			v, u := read(t, e, c, "k")
+			require.Equal(t, "precious", v, "the stored session must be untouched")
+			require.Empty(t, u, "the stored session must be untouched")
 		})
 	}
 }
@@ -257,9 +232,7 @@ func TestSecurityStoreStrictIDs(t *testing.T) {
 			// server's Logout do the same).
 			destroyed := e.MustVisit("", call(t, set("a", "1"))).Cookie
 			e.MustVisit(destroyed, call(t, sessions.Destroy))
-			if n := len(live(t, st)); n != 0 {
-				t.Fatalf("Destroy left %d records; want 0", n)
-			}
+			require.Zero(t, len(live(t, st)), "Destroy left")
 			st.ForgetCreated()
 			forgedIDs := map[string]string{
 				"destroyed":        destroyed,
@@ -269,32 +242,19 @@ func TestSecurityStoreStrictIDs(t *testing.T) {
 				"chosen id signed": strings.Repeat("A", 43) + "." + strings.SplitN(signed, ".", 2)[1],
 			}
 			for what, cookie := range forgedIDs {
-				if u := userOf(t, e, cookie); u != "" {
-					t.Errorf("%s: user %q, want none", what, u)
-				}
-				if n := len(st.Created()); n != 0 {
-					t.Fatalf("%s: a read-only request created %d records", what, n)
-				}
+				assert.Empty(t, userOf(t, e, cookie))
+				require.Zero(t, len(st.Created()))
 				// A handler that writes gets a new id, never the offered one,
 				// and a session that holds only what it wrote.
 				got := e.MustVisit(cookie, func(_ *http.Request, s *sessions.Session) { s.Set("k", "v") }).Cookie
-				if got == "" {
-					t.Fatalf("%s: no cookie after a write", what)
-				}
-				if idOf(t, got) == idOf(t, cookie) {
-					t.Errorf("%s: the offered id was adopted", what)
-				}
-				if seen := e.Load("session=" + got); len(seen.Values) != 1 || seen.UserID != "" {
-					t.Errorf("%s: the new session holds %v, user %q; want only k", what, seen.Values, seen.UserID)
-				}
-				if v, _ := read(t, e, cookie, "k"); v != "" {
-					t.Errorf("%s: the offered cookie reads the new session's data %q", what, v)
-				}
-				for _, id := range st.CreatedIDs() {
-					if id == storageKey(idOf(t, cookie)) {
-						t.Errorf("%s: a record was created under the offered id", what)
-					}
-				}
+				require.NotEmpty(t, got, "%s: no cookie after a write", what)
+				assert.NotEqual(t, idOf(t, cookie), idOf(t, got), "%s: the offered id was adopted", what)
+				seen := e.Load("session=" + got)
+				assert.Equal(t, map[string]any{"k": "v"}, seen.Values, "%s: the new session", what)
+				assert.Empty(t, seen.UserID, "%s: the new session", what)
+				v, _ := read(t, e, cookie, "k")
+				assert.Empty(t, v, "%s: the offered cookie reads the new session's data", what)
+				assert.NotContains(t, st.CreatedIDs(), storageKey(idOf(t, cookie)), "%s: a record was created under the offered id", what)
 				st.ForgetCreated()
 			}
 		})
@@ -310,15 +270,9 @@ func TestSecurityStoreID256Bits(t *testing.T) {
 	for i := 0; i < n; i++ {
 		c := e.MustVisit("", func(_ *http.Request, s *sessions.Session) { s.Set("i", i) }).Cookie
 		raw, err := base64.RawURLEncoding.Strict().DecodeString(idOf(t, c))
-		if err != nil {
-			t.Fatalf("id %q is not base64url: %v", idOf(t, c), err)
-		}
-		if len(raw) != 32 {
-			t.Fatalf("id has %d bits, want 256", 8*len(raw))
-		}
-		if seen[string(raw)] {
-			t.Fatalf("id repeated after %d sessions", i)
-		}
+		require.NoError(t, err, "the id is not base64url")
+		require.Len(t, raw, 32, "id bytes")
+		require.False(t, seen[string(raw)], "id repeated after %d sessions", i)
 		seen[string(raw)] = true
 		for _, b := range raw {
 			ones += bits.OnesCount8(b)
@@ -326,9 +280,8 @@ func TestSecurityStoreID256Bits(t *testing.T) {
 	}
 	// Random bits are about half ones: 51,200 bits, σ ≈ 113, so a 2%
 	// band is more than 9σ wide.
-	if total := n * 256; ones < total*48/100 || ones > total*52/100 {
-		t.Errorf("%d of %d id bits are ones: not random", ones, total)
-	}
+	total := n * 256
+	assert.InDelta(t, total/2, ones, float64(total*2/100), "%d of %d id bits are ones: not random", ones, total)
 }
 
 func TestSecurityStoreReplayAfterLoginAndLogout(t *testing.T) {
@@ -337,41 +290,23 @@ func TestSecurityStoreReplayAfterLoginAndLogout(t *testing.T) {
 			e := sessions.NewEnv(t, sessions.SessionConfig{Store: st})
 			anon := e.MustVisit("", func(_ *http.Request, s *sessions.Session) { s.Set("cart", "apple") }).Cookie
 			loggedIn := e.MustVisit(anon, call(t, func(ctx context.Context) error { return sessions.LoginKeep(ctx, "alice", "cart") })).Cookie
-			if loggedIn == "" || idOf(t, loggedIn) == idOf(t, anon) {
-				t.Fatalf("Login kept the session id (cookie %q)", loggedIn)
-			}
-			if l := live(t, st); len(l) != 1 || l[0] != storageKey(idOf(t, loggedIn)) {
-				t.Errorf("live records after Login %v, want only the new session's", l)
-			}
-			if v, _ := read(t, e, loggedIn, "cart"); v != "apple" {
-				t.Errorf("LoginKeep kept cart %q, want apple", v)
-			}
+			require.NotEmpty(t, loggedIn, "no cookie after Login")
+			require.NotEqual(t, idOf(t, anon), idOf(t, loggedIn), "Login kept the session id")
+			assert.Equal(t, []string{storageKey(idOf(t, loggedIn))}, live(t, st), "live records after Login")
+			v, _ := read(t, e, loggedIn, "cart")
+			assert.Equal(t, "apple", v, "LoginKeep kept cart")
 			// The pre-login cookie (which an attacker may have planted) is dead.
-			if cart := e.Load("session=" + anon).Values["cart"]; cart != nil {
-				t.Errorf("pre-login cookie still holds %v", cart)
-			}
-			if u := userOf(t, e, anon); u != "" {
-				t.Errorf("pre-login cookie: user %q", u)
-			}
-			if u := userOf(t, e, loggedIn); u != "alice" {
-				t.Fatalf("logged-in cookie: user %q, want alice", u)
-			}
+			assert.Nil(t, e.Load("session=" + anon).Values["cart"], "the pre-login cookie still holds data")
+			assert.Empty(t, userOf(t, e, anon), "pre-login cookie: user")
+			require.Equal(t, "alice", userOf(t, e, loggedIn), "logged-in cookie: user")
 			// Logout: the cookie is deleted, and a copy kept by an attacker
 			// is dead on the server.
 			got := e.MustVisit(loggedIn, func(r *http.Request, _ *sessions.Session) {
-				if err := sessions.Logout(r.Context()); err != nil {
-					t.Errorf("Logout: %v", err)
-				}
+				assert.NoError(t, sessions.Logout(r.Context()), "Logout")
 			})
-			if !got.Deleted {
-				t.Errorf("Logout sent cookie %q, want a deletion", got.Cookie)
-			}
-			if u := userOf(t, e, loggedIn); u != "" {
-				t.Errorf("replay after Logout: user %q, want none", u)
-			}
-			if live := live(t, st); len(live) != 0 {
-				t.Errorf("%d records live after Logout", len(live))
-			}
+			assert.True(t, got.Deleted, "Logout sent cookie %q, want a deletion", got.Cookie)
+			assert.Empty(t, userOf(t, e, loggedIn), "replay after Logout: user")
+			assert.Empty(t, live(t, st), "records live after Logout")
 		})
 	}
 }
@@ -399,20 +334,13 @@ func TestSecurityStoreLogoutRacingSlowWriter(t *testing.T) {
 				case "Logout":
 					e.MustVisit(c, func(r *http.Request, _ *sessions.Session) { sessions.Logout(r.Context()) })
 				case "DestroyUser":
-					if err := e.M.DestroyUser(context.Background(), "alice"); err != nil {
-						t.Fatalf("DestroyUser: %v", err)
-					}
+					require.NoError(t, e.M.DestroyUser(context.Background(), "alice"), "DestroyUser")
 				}
 				close(ended)
-				if got := <-slow; got.Cookie != "" {
-					t.Errorf("the slow request sent a session cookie after %s", ender)
-				}
-				if u := userOf(t, e, c); u != "" {
-					t.Errorf("after %s and the slow write: user %q, want none", ender, u)
-				}
-				if live := live(t, st); len(live) != 0 {
-					t.Errorf("%d records live after %s and the slow write", len(live), ender)
-				}
+				got := <-slow
+				assert.Empty(t, got.Cookie, "the slow request sent a session cookie after %s", ender)
+				assert.Empty(t, userOf(t, e, c), "user after %s and the slow write", ender)
+				assert.Empty(t, live(t, st), "records live after %s and the slow write", ender)
 			})
 		}
 	}
@@ -434,8 +362,7 @@ func TestSecurityStoreConcurrentRegenerate(t *testing.T) {
 					go func() {
 						defer wg.Done()
 						s, err := sessions.RegenerateSession(r.Context())
-						if err != nil {
-							t.Errorf("RegenerateSession: %v", err)
+						if !assert.NoError(t, err, "RegenerateSession") {
 							return
 						}
 						s.Set("by", "goroutine")
@@ -444,12 +371,9 @@ func TestSecurityStoreConcurrentRegenerate(t *testing.T) {
 				wg.Wait()
 			}).Cookie
 			l := live(t, st)
-			if len(l) != 1 || l[0] != storageKey(idOf(t, got)) {
-				t.Errorf("one request: live records %v, want only the new cookie's %s", l, storageKey(idOf(t, got)))
-			}
-			if v, _ := read(t, e, got, "by"); v != "goroutine" {
-				t.Errorf("one request: the new cookie reads %q, want goroutine", v)
-			}
+			assert.Equal(t, []string{storageKey(idOf(t, got))}, l, "one request: live records")
+			v, _ := read(t, e, got, "by")
+			assert.Equal(t, "goroutine", v, "one request: the new cookie reads")
 
 			// Two requests with the same cookie, regenerating together.
 			var ready sync.WaitGroup
@@ -461,8 +385,7 @@ func TestSecurityStoreConcurrentRegenerate(t *testing.T) {
 						ready.Done()
 						ready.Wait() // both loaded the same session
 						s, err := sessions.RegenerateSession(r.Context())
-						if err != nil {
-							t.Errorf("RegenerateSession: %v", err)
+						if !assert.NoError(t, err, "RegenerateSession") {
 							return
 						}
 						s.Set("by", "request")
@@ -472,23 +395,16 @@ func TestSecurityStoreConcurrentRegenerate(t *testing.T) {
 			issued := []string{<-results, <-results}
 			var want []string
 			for _, c := range issued {
-				if c == "" {
-					t.Fatal("a regenerating request got no cookie")
-				}
-				if v, _ := read(t, e, c, "by"); v != "request" {
-					t.Errorf("an issued cookie reads %q, want request", v)
-				}
+				require.NotEmpty(t, c, "a regenerating request got no cookie")
+				v, _ := read(t, e, c, "by")
+				assert.Equal(t, "request", v, "an issued cookie reads")
 				want = append(want, storageKey(idOf(t, c)))
 			}
 			slices.Sort(want)
 			l = live(t, st)
 			slices.Sort(l)
-			if !slices.Equal(l, want) {
-				t.Errorf("two requests: live records %v, want exactly the two new cookies' %v", l, want)
-			}
-			if u := userOf(t, e, got); u != "" {
-				t.Errorf("the regenerated-away cookie still works: user %q", u)
-			}
+			assert.Equal(t, want, l, "two requests: live records, exactly the two new cookies'")
+			assert.Empty(t, userOf(t, e, got), "the regenerated-away cookie still works: user")
 		})
 	}
 }
@@ -512,9 +428,9 @@ func TestSetDuringStoreWriteIsNotLost(t *testing.T) {
 	}, "")
 	// "b" arrived after the record was encoded and the headers went out:
 	// it cannot be saved, so it must be reported, not dropped in silence.
-	if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], sessions.ErrHeadersWritten) {
-		t.Errorf("error handler got %v, want one ErrHeadersWritten", errs)
-	}
+	errs := e.Errors()
+	require.Len(t, errs, 1, "error handler calls")
+	assert.ErrorIs(t, errs[0], sessions.ErrHeadersWritten)
 }
 
 func TestLateLogoutStillDeletesStoreRecord(t *testing.T) {
@@ -526,15 +442,11 @@ func TestLateLogoutStillDeletesStoreRecord(t *testing.T) {
 		w.Write([]byte("bye"))
 		logoutErr = sessions.Logout(r.Context())
 	}, cookie)
-	if !errors.Is(logoutErr, sessions.ErrHeadersWritten) {
-		t.Errorf("late Logout returned %v, want ErrHeadersWritten", logoutErr)
-	}
-	if reported := e2.Errors(); len(reported) != 1 || !errors.Is(reported[0], sessions.ErrHeadersWritten) {
-		t.Errorf("error handler got %v, want one ErrHeadersWritten", reported)
-	}
-	if uid := userOf(t, e, cookie); uid != "" {
-		t.Errorf("after a late Logout the old cookie is still logged in as %q", uid)
-	}
+	assert.ErrorIs(t, logoutErr, sessions.ErrHeadersWritten, "late Logout returned")
+	reported := e2.Errors()
+	require.Len(t, reported, 1, "error handler calls")
+	assert.ErrorIs(t, reported[0], sessions.ErrHeadersWritten)
+	assert.Empty(t, userOf(t, e, cookie), "after a late Logout the old cookie is still logged in as")
 }
 
 func TestLoginRetriedAfterStoreFailureSucceeds(t *testing.T) {
@@ -547,10 +459,9 @@ func TestLoginRetriedAfterStoreFailureSucceeds(t *testing.T) {
 		first = sessions.Login(r.Context(), "alice")
 		second = sessions.Login(r.Context(), "alice")
 	})
-	if !errors.Is(first, sessions.ErrStore) || second != nil {
-		t.Fatalf("Login errors %v, %v; want ErrStore then nil", first, second)
-	}
-	if r.Rec.Code != http.StatusOK || r.Cookie == "" {
-		t.Errorf("status %d, cookie %q: a successful retry must be saved", r.Rec.Code, r.Cookie)
-	}
+	require.ErrorIs(t, first, sessions.ErrStore, "the first Login")
+	require.NoError(t, second, "the retried Login")
+	// A successful retry is saved.
+	assert.Equal(t, http.StatusOK, r.Rec.Code)
+	assert.NotEmpty(t, r.Cookie)
 }

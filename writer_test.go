@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestWriteBack(t *testing.T) {
@@ -24,14 +26,11 @@ func TestWriteBack(t *testing.T) {
 		{"Write", func(t *testing.T, w http.ResponseWriter) { io.WriteString(w, "body") }},
 		{"Flush", func(t *testing.T, w http.ResponseWriter) { w.(http.Flusher).Flush() }},
 		{"ResponseController.Flush", func(t *testing.T, w http.ResponseWriter) {
-			if err := http.NewResponseController(w).Flush(); err != nil {
-				t.Errorf("Flush: %v", err)
-			}
+			assert.NoError(t, http.NewResponseController(w).Flush(), "Flush")
 		}},
 		{"ReadFrom", func(t *testing.T, w http.ResponseWriter) {
-			if _, err := w.(io.ReaderFrom).ReadFrom(strings.NewReader("body")); err != nil {
-				t.Errorf("ReadFrom: %v", err)
-			}
+			_, err := w.(io.ReaderFrom).ReadFrom(strings.NewReader("body"))
+			assert.NoError(t, err, "ReadFrom")
 		}},
 		{"io.Copy", func(t *testing.T, w http.ResponseWriter) { io.Copy(w, strings.NewReader("body")) }},
 		{"end of handler", func(t *testing.T, w http.ResponseWriter) {}},
@@ -54,18 +53,12 @@ func TestWriteBack(t *testing.T) {
 				}
 			}))
 			resp := srv.Get("/set")
-			if tt.name != "end of handler" && resp.Header.Get("X-Late") != "" {
-				t.Fatalf("test is broken: headers were not sent by %s", tt.name)
+			if tt.name != "end of handler" {
+				require.Empty(t, resp.Header.Get("X-Late"), "test is broken: headers were not sent by %s", tt.name)
 			}
-			if resp.Header.Get("Set-Cookie") == "" {
-				t.Fatalf("no Set-Cookie after %s (headers seen by the handler: %v)", tt.name, afterSend)
-			}
-			if got := srv.Get("/get").Body; got != "v" {
-				t.Errorf("next request read %q, want v", got)
-			}
-			if errs := e.Errors(); len(errs) != 0 {
-				t.Errorf("error handler called: %v", errs)
-			}
+			require.NotEmpty(t, resp.Header.Get("Set-Cookie"), "no Set-Cookie after %s (headers seen by the handler: %v)", tt.name, afterSend)
+			assert.Equal(t, "v", srv.Get("/get").Body, "the next request")
+			assert.Empty(t, e.Errors(), "error handler calls")
 		})
 	}
 }
@@ -87,15 +80,10 @@ func TestInformationalResponseDoesNotCommit(t *testing.T) {
 		io.WriteString(w, "body")
 	}))
 	resp := srv.Get("/set")
-	if resp.Status != http.StatusOK || len(resp.Header.Values("Set-Cookie")) != 1 {
-		t.Errorf("status %d, Set-Cookie %q; want 200 and one cookie", resp.Status, resp.Header.Values("Set-Cookie"))
-	}
-	if got := srv.Get("/get").Body; got != "[a b]" {
-		t.Errorf("saved keys %s, want [a b]", got)
-	}
-	if errs := e.Errors(); len(errs) != 0 {
-		t.Errorf("error handler called: %v", errs)
-	}
+	assert.Equal(t, http.StatusOK, resp.Status)
+	assert.Len(t, resp.Header.Values("Set-Cookie"), 1)
+	assert.Equal(t, "[a b]", srv.Get("/get").Body, "saved keys")
+	assert.Empty(t, e.Errors(), "error handler calls")
 }
 
 func TestHijackAndResponseController(t *testing.T) {
@@ -105,12 +93,8 @@ func TestHijackAndResponseController(t *testing.T) {
 			srv := e.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				MustSession(t, r).Set("k", "v")
 				rc := http.NewResponseController(w)
-				if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
-					t.Errorf("SetWriteDeadline: %v", err)
-				}
-				if err := rc.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
-					t.Errorf("SetReadDeadline: %v", err)
-				}
+				assert.NoError(t, rc.SetWriteDeadline(time.Now().Add(time.Minute)), "SetWriteDeadline")
+				assert.NoError(t, rc.SetReadDeadline(time.Now().Add(time.Minute)), "SetReadDeadline")
 				var conn net.Conn
 				var bw *bufio.ReadWriter
 				var err error
@@ -119,8 +103,7 @@ func TestHijackAndResponseController(t *testing.T) {
 				} else {
 					conn, bw, err = rc.Hijack()
 				}
-				if err != nil {
-					t.Errorf("Hijack: %v", err)
+				if !assert.NoError(t, err, "Hijack") {
 					return
 				}
 				defer conn.Close()
@@ -128,14 +111,12 @@ func TestHijackAndResponseController(t *testing.T) {
 				bw.Flush()
 			}))
 			resp := srv.Get("/")
-			if resp.Body != "hijacked" {
-				t.Errorf("body %q, want hijacked", resp.Body)
-			}
+			assert.Equal(t, "hijacked", resp.Body)
 			// The change could not be sent on a hijacked connection: it is
 			// reported, not silently lost.
-			if errs := e.Errors(); len(errs) != 1 || !errors.Is(errs[0], ErrHeadersWritten) {
-				t.Errorf("error handler got %v, want [ErrHeadersWritten]", errs)
-			}
+			errs := e.Errors()
+			require.Len(t, errs, 1, "error handler calls")
+			assert.ErrorIs(t, errs[0], ErrHeadersWritten)
 		})
 	}
 }
@@ -222,34 +203,33 @@ func TestWrapperClaimsOnlyInnerInterfaces(t *testing.T) {
 				_, gotF := w.(http.Flusher)
 				_, gotH := w.(http.Hijacker)
 				_, gotR := w.(io.ReaderFrom)
-				if gotF != f || gotH != h || gotR != rf {
-					t.Errorf("wrapper claims flusher=%v hijacker=%v readerFrom=%v, want %v %v %v", gotF, gotH, gotR, f, h, rf)
-				}
-				if uw, ok := w.(interface{ Unwrap() http.ResponseWriter }); !ok || uw.Unwrap() != inner {
-					t.Errorf("Unwrap does not return the inner writer")
+				assert.Equal(t, f, gotF, "wrapper claims http.Flusher")
+				assert.Equal(t, h, gotH, "wrapper claims http.Hijacker")
+				assert.Equal(t, rf, gotR, "wrapper claims io.ReaderFrom")
+				uw, ok := w.(interface{ Unwrap() http.ResponseWriter })
+				if assert.True(t, ok, "wrapper has no Unwrap") {
+					assert.Equal(t, inner, uw.Unwrap(), "Unwrap must return the inner writer")
 				}
 				MustSession(t, r).Set("k", "v")
 				err := http.NewResponseController(w).Flush()
-				if f && err != nil {
-					t.Errorf("ResponseController.Flush: %v", err)
-				}
-				if !f && !errors.Is(err, http.ErrNotSupported) {
-					t.Errorf("ResponseController.Flush without a Flusher: err %v, want http.ErrNotSupported", err)
+				if f {
+					assert.NoError(t, err, "ResponseController.Flush")
+				} else {
+					assert.ErrorIs(t, err, http.ErrNotSupported, "ResponseController.Flush without a Flusher")
 				}
 				// The inner Hijack fails: the response, and the session,
 				// must stay as they were.
-				if _, _, err := http.NewResponseController(w).Hijack(); !h && !errors.Is(err, http.ErrNotSupported) {
-					t.Errorf("ResponseController.Hijack without a Hijacker: err %v, want http.ErrNotSupported", err)
-				} else if h && (err == nil || errors.Is(err, http.ErrNotSupported)) {
-					t.Errorf("ResponseController.Hijack: err %v, want the inner writer's error", err)
+				_, _, err = http.NewResponseController(w).Hijack()
+				if h {
+					assert.EqualError(t, err, "inner writer: hijack failed", "ResponseController.Hijack")
+				} else {
+					assert.ErrorIs(t, err, http.ErrNotSupported, "ResponseController.Hijack without a Hijacker")
 				}
 			})).ServeHTTP(inner, r)
-			if f && flushes != 1 {
-				t.Errorf("inner Flush called %d times, want 1", flushes)
+			if f {
+				assert.Equal(t, 1, flushes, "inner Flush calls")
 			}
-			if testkit.SetCookie(t, base.rec.Header(), "session") == nil {
-				t.Errorf("session not written")
-			}
+			assert.NotNil(t, testkit.SetCookie(t, base.rec.Header(), "session"), "session not written")
 		})
 	}
 }
@@ -261,30 +241,17 @@ type unwrapOnly struct{ http.ResponseWriter }
 func (u unwrapOnly) Unwrap() http.ResponseWriter { return u.ResponseWriter }
 
 func TestFlushThroughControllerAndUnwrapOnlyWriterCommits(t *testing.T) {
-	var errs []error
-	m, err := New(SessionConfig{SecretKey: TestKey,
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) { errs = append(errs, err) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e := NewEnv(t, SessionConfig{})
+	h := e.M.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, _ := GetSession(r.Context())
 		s.Set("cart", "42")
-		if err := http.NewResponseController(w).Flush(); err != nil {
-			t.Errorf("Flush: %v", err)
-		}
+		assert.NoError(t, http.NewResponseController(w).Flush(), "Flush")
 		w.Write([]byte("streamed"))
 	}))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := testkit.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(unwrapOnly{w}, r)
 	}))
-	defer srv.Close()
-	res, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.Header.Get("Set-Cookie") == "" {
-		t.Errorf("no Set-Cookie after Set and a controller Flush; error handler got %v", errs)
-	}
+	res := srv.Get("/")
+	assert.NotEmpty(t, res.Header.Get("Set-Cookie"), "no Set-Cookie after Set and a controller Flush")
+	assert.Empty(t, e.Errors(), "error handler calls")
 }
