@@ -34,16 +34,16 @@ func TestSecurityCookieModeRevocation(t *testing.T) {
 	e.Clock.Add(time.Minute)
 	require.NoError(t, e.M.DestroyUser(ctx, "alice"), "DestroyUser")
 	for _, c := range []string{stolen, a2} {
-		assert.Empty(t, userOf(t, e, c), "after DestroyUser: user")
+		assert.Empty(t, userOf(t, e, c), "user after DestroyUser")
 	}
-	assert.Equal(t, "bob", userOf(t, e, bob), "another user's cookie: user")
+	assert.Equal(t, "bob", userOf(t, e, bob), "another user's cookie")
 	// A later login works; DestroyUser again revokes it too.
 	e.Clock.Add(time.Second)
 	fresh := issueLogin(t, e, "", "alice")
-	require.Equal(t, "alice", userOf(t, e, fresh), "a login after DestroyUser: user")
+	require.Equal(t, "alice", userOf(t, e, fresh), "a login after DestroyUser")
 	e.Clock.Add(time.Second)
 	require.NoError(t, e.M.DestroyUser(ctx, "alice"))
-	require.Empty(t, userOf(t, e, fresh), "second DestroyUser did not revoke the newer cookie: user")
+	require.Empty(t, userOf(t, e, fresh), "the second DestroyUser must revoke the newer cookie")
 	// Anonymous sessions cost no lookup.
 	before := rev.Count(faultstore.Find)
 	v, _ := read(t, e, anon, "a")

@@ -166,10 +166,10 @@ func TestStoreAnonymousFloodCreatesNothing(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Rec.Code, "flood request %d", i)
 		require.Empty(t, r.Cookie, "flood request %d", i)
 	}
-	require.Equal(t, 1, records(t, st), "store holds")
-	require.Equal(t, 1, st.Count(faultstore.Create), "Create called")
+	require.Equal(t, 1, records(t, st), "records after an anonymous flood (the real session only)")
+	require.Equal(t, 1, st.Count(faultstore.Create), "Create calls")
 	// Forged cookies are rejected by their signature, before the store.
-	require.Zero(t, st.Count(faultstore.Find)-findsBefore, "forged cookies caused")
+	require.Zero(t, st.Count(faultstore.Find)-findsBefore, "store lookups for forged cookies (the signature rejects them first)")
 }
 
 func TestStoreFailureIsLoud(t *testing.T) {
@@ -210,7 +210,7 @@ func TestStoreFailureIsLoud(t *testing.T) {
 			// ErrStore, wrapping the cause.
 			require.ErrorIs(t, errs[0], sessions.ErrStore)
 			require.ErrorIs(t, errs[0], errInjected)
-			require.Equal(t, before, records(t, st), "records")
+			require.Equal(t, before, records(t, st), "records after a failure")
 			v, u := read(t, e, c, "k")
 			require.Equal(t, "precious", v, "the stored session must be untouched")
 			require.Empty(t, u, "the stored session must be untouched")
@@ -297,15 +297,15 @@ func TestSecurityStoreReplayAfterLoginAndLogout(t *testing.T) {
 			assert.Equal(t, "apple", v, "LoginKeep kept cart")
 			// The pre-login cookie (which an attacker may have planted) is dead.
 			assert.Nil(t, e.Load("session=" + anon).Values["cart"], "the pre-login cookie still holds data")
-			assert.Empty(t, userOf(t, e, anon), "pre-login cookie: user")
-			require.Equal(t, "alice", userOf(t, e, loggedIn), "logged-in cookie: user")
+			assert.Empty(t, userOf(t, e, anon), "the pre-login cookie's user")
+			require.Equal(t, "alice", userOf(t, e, loggedIn), "the logged-in cookie's user")
 			// Logout: the cookie is deleted, and a copy kept by an attacker
 			// is dead on the server.
 			got := e.MustVisit(loggedIn, func(r *http.Request, _ *sessions.Session) {
 				assert.NoError(t, sessions.Logout(r.Context()), "Logout")
 			})
 			assert.True(t, got.Deleted, "Logout sent cookie %q, want a deletion", got.Cookie)
-			assert.Empty(t, userOf(t, e, loggedIn), "replay after Logout: user")
+			assert.Empty(t, userOf(t, e, loggedIn), "user of a replay after Logout")
 			assert.Empty(t, live(t, st), "records live after Logout")
 		})
 	}
@@ -404,7 +404,7 @@ func TestSecurityStoreConcurrentRegenerate(t *testing.T) {
 			l = live(t, st)
 			slices.Sort(l)
 			assert.Equal(t, want, l, "two requests: live records, exactly the two new cookies'")
-			assert.Empty(t, userOf(t, e, got), "the regenerated-away cookie still works: user")
+			assert.Empty(t, userOf(t, e, got), "the regenerated-away cookie still works")
 		})
 	}
 }
