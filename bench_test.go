@@ -1,12 +1,15 @@
 package sessions
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Benchmarks of one request through the middleware, served straight to a
@@ -30,12 +33,10 @@ func (w *benchWriter) reset() { clear(w.h) }
 func benchMiddleware(b *testing.B) *Middleware {
 	b.Helper()
 	m, err := New(SessionConfig{
-		SecretKey: mwKey,
+		SecretKey: TestKey,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	return m
 }
 
@@ -67,9 +68,7 @@ func benchCookie(b *testing.B, m *Middleware) string {
 		s.Set("lang", "en-GB")
 	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	c := rec.Result().Cookies()
-	if len(c) != 1 {
-		b.Fatalf("no cookie: %v", rec.Header())
-	}
+	require.Len(b, c, 1, "no cookie: %v", rec.Header())
 	return c[0].Value
 }
 
@@ -121,4 +120,31 @@ func BenchmarkWrite(b *testing.B) {
 		s.Set("last", time.Unix(1700000000, 0).Unix())
 		io.WriteString(w, "ok")
 	})), benchCookie(b, m))
+}
+
+// BenchmarkFormats: a typical session encoded and decoded in every format.
+// The loops check errors without testify, to measure the formats only.
+func BenchmarkFormats(b *testing.B) {
+	values := map[string]any{"user": "ann", "cart": []any{"apple", "pear"}, "n": 42, "theme": "dark"}
+	for _, f := range Formats() {
+		m := NewEnv(b, SessionConfig{Format: f}).M
+		v, err := m.Encode(values)
+		require.NoError(b, err)
+		b.Run(f.String()+"/encode", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Encode(values); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(f.String()+"/decode", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Decode(context.Background(), v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

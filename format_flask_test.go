@@ -2,12 +2,12 @@ package sessions
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"net/http"
-	"reflect"
 	"testing"
 	"time"
 
+	"github.com/ctxsession/sessions/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +17,7 @@ func TestFlaskTags(t *testing.T) {
 		name, payload string
 		want          map[string]any // nil: want ErrMalformed
 	}{
-		{"tuple", `{"x":{" t":[1,"a"]}}`, map[string]any{"x": []any{json1, "a"}}},
+		{"tuple", `{"x":{" t":[1,"a"]}}`, map[string]any{"x": []any{json.Number("1"), "a"}}},
 		{"bytes", `{"x":{" b":"AP8="}}`, map[string]any{"x": []byte{0, 0xff}}},
 		{"markup", `{"x":{" m":"<b>"}}`, map[string]any{"x": "<b>"}},
 		{"uuid hex", `{"x":{" u":"12345678123456781234567812345678"}}`, map[string]any{"x": "12345678-1234-5678-1234-567812345678"}},
@@ -25,11 +25,11 @@ func TestFlaskTags(t *testing.T) {
 		{"uuid urn", `{"x":{" u":"urn:uuid:12345678-1234-5678-1234-567812345678"}}`, map[string]any{"x": "12345678-1234-5678-1234-567812345678"}},
 		{"http date", `{"x":{" d":"Mon, 06 May 2024 07:08:09 GMT"}}`, map[string]any{"x": time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)}},
 		{"numeric zone", `{"x":{" d":"Mon, 06 May 2024 09:08:09 +0200"}}`, map[string]any{"x": time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)}},
-		{"escaped dict", `{"x":{" di":{" t__":{" t":[1]}}}}`, map[string]any{"x": map[string]any{" t": []any{json1}}}},
+		{"escaped dict", `{"x":{" di":{" t__":{" t":[1]}}}}`, map[string]any{"x": map[string]any{" t": []any{json.Number("1")}}}},
 		{"nested", `{"x":[{" t":[{" b":"eA=="}]},{"y":{" m":"m"}}]}`, map[string]any{"x": []any{[]any{[]byte("x")}, map[string]any{"y": "m"}}}},
-		{"unknown tag kept", `{"x":{" od":[1]}}`, map[string]any{"x": map[string]any{" od": []any{json1}}}},
-		{"two keys are no tag", `{"x":{" t":[1],"y":2}}`, map[string]any{"x": map[string]any{" t": []any{json1}, "y": json2}}},
-		{"whole session escaped", `{" di":{" t__":1}}`, map[string]any{" t": json1}},
+		{"unknown tag kept", `{"x":{" od":[1]}}`, map[string]any{"x": map[string]any{" od": []any{json.Number("1")}}}},
+		{"two keys are no tag", `{"x":{" t":[1],"y":2}}`, map[string]any{"x": map[string]any{" t": []any{json.Number("1")}, "y": json.Number("2")}}},
+		{"whole session escaped", `{" di":{" t__":1}}`, map[string]any{" t": json.Number("1")}},
 		{"whole session a tuple", `{" t":[1]}`, nil},
 		{"tuple of a string", `{"x":{" t":"abc"}}`, nil},
 		{"bad base64", `{"x":{" b":"!!"}}`, nil},
@@ -43,14 +43,12 @@ func TestFlaskTags(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, _, err := decodePayload(flaskScheme{}, []byte(tc.payload))
 			if tc.want == nil {
-				if !errors.Is(err, ErrMalformed) || !errors.Is(err, ErrInvalidCookie) {
-					t.Errorf("decode %s = %#v, %v; want ErrMalformed", tc.payload, got, err)
-				}
+				assert.ErrorIs(t, err, ErrMalformed)
+				assert.ErrorIs(t, err, ErrInvalidCookie)
 				return
 			}
-			if err != nil || !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("decode %s = %#v, %v; want %#v", tc.payload, got, err, tc.want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
 		})
 	}
 }
@@ -75,50 +73,45 @@ func TestFlaskMetadata(t *testing.T) {
 	} {
 		values, m, err := decodePayload(flaskScheme{}, []byte(tc.payload))
 		if tc.bad {
-			if !errors.Is(err, ErrMalformed) {
-				t.Errorf("decode %s: err %v, want ErrMalformed", tc.payload, err)
-			}
+			assert.ErrorIs(t, err, ErrMalformed, tc.payload)
 			continue
 		}
-		if err != nil || !reflect.DeepEqual(m, tc.want) || len(values) != 0 {
-			t.Errorf("decode %s = %v, %+v, %v; want no values, %+v", tc.payload, values, m, err, tc.want)
+		if assert.NoError(t, err, tc.payload) {
+			assert.Equal(t, tc.want, m, tc.payload)
+			assert.Empty(t, values, tc.payload)
 		}
 	}
 
 	// Writing: Flask-Login's keys, Flask's tuple-tagged flashes, our created time.
 	got, err := encodePayload(nil, flaskScheme{}, map[string]any{"a": 1}, meta{UserID: "u", Fresh: true, Created: time.Unix(5, 0), Flashes: []Flash{{"c", "m"}}})
 	want := `{"a":1,"_ctxsession":{"c":5},"_flashes":[{" t":["c","m"]}],"_fresh":true,"_user_id":"u"}`
-	if err != nil || string(got) != want {
-		t.Errorf("encode = %s, %v; want %s", got, err, want)
-	}
-	got, _ = encodePayload(nil, flaskScheme{}, map[string]any{}, meta{UserID: "u"})
-	if want := `{"_ctxsession":{"c":0},"_fresh":false,"_user_id":"u"}`; string(got) != want {
-		t.Errorf("encode stale login = %s; want %s", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, want, string(got))
+	got, err = encodePayload(nil, flaskScheme{}, map[string]any{}, meta{UserID: "u"})
+	require.NoError(t, err)
+	assert.Equal(t, `{"_ctxsession":{"c":0},"_fresh":false,"_user_id":"u"}`, string(got), "a stale login")
 	for _, k := range []string{"_user_id", "_fresh", "_flashes", ReservedKey} {
-		if !(flaskScheme{}).reserved(k) {
-			t.Errorf("%s is not reserved", k)
-		}
+		assert.True(t, (flaskScheme{}).reserved(k), "%s is reserved", k)
 	}
-	if (flaskScheme{}).reserved("_id") || (flaskScheme{}).reserved("_permanent") {
-		t.Errorf("Flask's own plain keys are reserved")
-	}
+	// Flask's own plain keys are not.
+	assert.False(t, (flaskScheme{}).reserved("_id"))
+	assert.False(t, (flaskScheme{}).reserved("_permanent"))
 }
 
 // TestFlaskTagsWithUserCodec: the tags are FormatFlask's, not its codec's,
 // so a user Codec with FormatFlask still round-trips values whose keys look
 // like tags, through the middleware.
 func TestFlaskTagsWithUserCodec(t *testing.T) {
-	e := mwNew(t, SessionConfig{Format: FormatFlask, Codec: upperCodec{}})
-	tagLike := map[string]any{" t": []any{json1, json2}}
-	rec := e.do(func(w http.ResponseWriter, r *http.Request) {
-		mwGetSession(t, r).Set("k", tagLike)
+	e := NewEnv(t, SessionConfig{Format: FormatFlask, Codec: ReverseCodec{}})
+	tagLike := map[string]any{" t": []any{json.Number("1"), json.Number("2")}}
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+		MustSession(t, r).Set("k", tagLike)
 	}, "")
-	c := mwSessionCookie(t, rec.Header(), "session")
+	c := testkit.SetCookie(t, rec.Header(), "session")
 	require.NotNil(t, c, "no session cookie")
 	var got any
-	e.do(func(w http.ResponseWriter, r *http.Request) {
-		got, _ = mwGetSession(t, r).Get("k")
+	e.Do(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = MustSession(t, r).Get("k")
 	}, c.Value)
 	assert.Equal(t, tagLike, got)
 }
@@ -126,34 +119,54 @@ func TestFlaskTagsWithUserCodec(t *testing.T) {
 // Values whose keys look like Flask tags survive Go -> cookie -> Go, and
 // the escape happens only where Flask would misread the value.
 func TestFlaskEscapeRoundTrip(t *testing.T) {
-	m := ixNew(t, SessionConfig{Format: FormatFlask})
+	m := NewEnv(t, SessionConfig{Format: FormatFlask}).M
 	values := map[string]any{
 		" t":    "top-level key that is a tag",
 		"one":   map[string]any{" b": "x"},
 		"deep":  []any{map[string]any{" di": map[string]any{" u": "y"}}},
-		"two":   map[string]any{" t": json1, "z": json2},
+		"two":   map[string]any{" t": json.Number("1"), "z": json.Number("2")},
 		"plain": map[string]any{"t": "no space"},
 	}
 	v, err := m.Encode(values)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := m.Decode(context.Background(), v)
-	if err != nil || !reflect.DeepEqual(got, values) {
-		t.Errorf("round trip = %#v, %v; want %#v", got, err, values)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, values, got, "round trip")
 	d, err := m.codec.Decode(v, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	raw, err := parseObject(d.Payload)
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	jsonOf := func(v any) string {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		return string(b)
 	}
-	if got, want := ixJSON(t, raw["one"]), `{" di":{" b__":"x"}}`; got != want {
-		t.Errorf("one-key tag dict written as %s, want %s", got, want)
+	assert.Equal(t, `{" di":{" b__":"x"}}`, jsonOf(raw["one"]), "a one-key tag-like dict")
+	assert.Equal(t, `{" t":1,"z":2}`, jsonOf(raw["two"]), "a two-key dict")
+}
+
+// TestFlaskVectors: values Flask 3.1.3 (itsdangerous 2.2) wrote, pinned so
+// that the format stays fixed even where Python is missing (the interop
+// tests run Flask itself).
+func TestFlaskVectors(t *testing.T) {
+	const rich = ".eJx9jjELwjAQhf_K8eYM1yJWAw5OumRzk1IipiYgLSTNIKX_3Utw9oYP3uPjeCsW6BUkvDcKFv2m8KiVEOfr6wRpnrURwsyTIt6TsR9qud0Rd5oPmo90Mbei5qoKwf-vKfaQk4tDKJ87SByjSx56idmV9LbJuyTbfhMRpnEWzwcZ2m9fiv8xqA.ZVPxAA.Kql9Sua-g8hBJusjxmZ8kQwS-_w"
+	for _, tc := range []struct {
+		python string // what Flask wrote
+		same   bool   // Go writes the identical value for the same session
+		want   map[string]any
+	}{
+		{"eyJrIjoidiIsIl9jdHhzZXNzaW9uIjp7ImMiOjE3MDAwMDAwMDB9fQ.ZVPxAA.C5aFX5Mqcvnx-zcQib2Ijk0zARY", true, map[string]any{"k": "v"}},
+		{rich, false, map[string]any{"t": []any{json.Number("1"), "a"}, "b": []byte("\x00x"), "d": time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC), "u": "00000000-0000-0000-0000-000000000001"}},
+	} {
+		checkPythonVector(t, FormatFlask, tc.python, tc.same, tc.want)
 	}
-	if got, want := ixJSON(t, raw["two"]), `{" t":1,"z":2}`; got != want {
-		t.Errorf("two-key dict written as %s, want %s", got, want)
-	}
+
+	// The rich vector also carries Flask-Login's keys and a flash.
+	e := NewEnv(t, SessionConfig{Format: FormatFlask, SecretKey: pythonKey})
+	d, err := e.M.codec.Decode(rich, time.Unix(pythonUnix, 0))
+	require.NoError(t, err)
+	_, md, err := decodePayload(flaskScheme{}, d.Payload)
+	want := meta{UserID: "7", Fresh: true, Flashes: []Flash{{"info", "hi"}}}
+	require.NoError(t, err)
+	assert.Equal(t, want, md, "Flask metadata")
 }

@@ -3,58 +3,49 @@ package sessions
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"io"
 	"net/http"
-	"reflect"
-	"slices"
+	"sync"
 	"testing"
-	"time"
-)
 
-// newTestSession returns an empty session of the default format, as the
-// middleware creates it.
-func newTestSession() *Session {
-	return &Session{scheme: defaultScheme{}, values: map[string]any{}}
-}
+	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
 
 func TestSessionMethods(t *testing.T) {
 	s := newTestSession()
-	if s.Len() != 0 || len(s.Keys()) != 0 || s.UserID() != "" || !s.Created().IsZero() {
-		t.Fatalf("new session: len %d keys %v user %q created %v", s.Len(), s.Keys(), s.UserID(), s.Created())
-	}
+	require.Zero(t, s.Len(), "new session")
+	require.Empty(t, s.Keys(), "new session")
+	require.Empty(t, s.UserID(), "new session")
+	require.True(t, s.Created().IsZero(), "new session: Created")
 	s.Set("b", 2)
 	s.Set("a", "x")
 	s.Set("c", nil)
-	if got := s.Keys(); !slices.Equal(got, []string{"a", "b", "c"}) {
-		t.Errorf("Keys = %v, want sorted [a b c]", got)
-	}
-	if v, ok := s.Get("c"); v != nil || !ok {
-		t.Errorf("Get of a nil value = %v, %v; want nil, true", v, ok)
-	}
-	if v, ok := s.Get("missing"); v != nil || ok {
-		t.Errorf("Get(missing) = %v, %v", v, ok)
-	}
+	assert.Equal(t, []string{"a", "b", "c"}, s.Keys(), "sorted")
+	v, ok := s.Get("c")
+	assert.True(t, ok, "Get of a nil value")
+	assert.Nil(t, v, "Get of a nil value")
+	v, ok = s.Get("missing")
+	assert.False(t, ok, "Get(missing)")
+	assert.Nil(t, v, "Get(missing)")
 	s.Set(ReservedKey, "x")
-	if _, ok := s.Get(ReservedKey); ok || s.Len() != 3 {
-		t.Errorf("Set(ReservedKey) stored it (len %d)", s.Len())
-	}
+	_, ok = s.Get(ReservedKey)
+	assert.False(t, ok, "Set(ReservedKey) stored it")
+	assert.Equal(t, 3, s.Len())
 	s.Delete("b")
-	if _, ok := s.Get("b"); ok || s.Len() != 2 {
-		t.Errorf("Delete left b (len %d)", s.Len())
-	}
+	_, ok = s.Get("b")
+	assert.False(t, ok, "Delete left b")
+	assert.Equal(t, 2, s.Len())
 	s.meta.UserID = "u"
 	s.AddFlash("info", "one")
 	s.Clear()
-	if s.Len() != 0 || s.UserID() != "u" || len(s.meta.Flashes) != 1 {
-		t.Errorf("Clear: len %d user %q flashes %v; want 0, user and flashes kept", s.Len(), s.UserID(), s.meta.Flashes)
-	}
-	if f := s.Flashes(); len(f) != 1 || f[0] != (Flash{"info", "one"}) {
-		t.Errorf("Flashes = %v", f)
-	}
-	if f := s.Flashes(); f != nil {
-		t.Errorf("Flashes twice = %v, want nil", f)
-	}
+	// Clear keeps the user and the flashes.
+	assert.Zero(t, s.Len(), "after Clear")
+	assert.Equal(t, "u", s.UserID(), "after Clear")
+	assert.Equal(t, []Flash{{"info", "one"}}, s.Flashes(), "after Clear")
+	assert.Nil(t, s.Flashes(), "Flashes twice")
 }
 
 func TestSessionDirty(t *testing.T) {
@@ -91,152 +82,104 @@ func TestSessionDirty(t *testing.T) {
 	for _, tt := range tests {
 		s := load(tt.values)
 		tt.change(s)
-		if got := s.dirty(); got != tt.dirty {
-			t.Errorf("%s: dirty = %v, want %v", tt.name, got, tt.dirty)
-		}
+		assert.Equal(t, tt.dirty, s.dirty(), tt.name)
 	}
 }
 
-// In-place changes made after an explicit Commit, to a map or slice handed
-// out or stored before it, are committed again (before the headers) or
-// reported (after them), never silently lost.
-func TestInPlaceChangeAfterCommit(t *testing.T) {
-	e := mwNew(t, SessionConfig{})
-	cookie := e.mint(map[string]any{"list": []any{"a"}})
+func TestNestedInPlaceChangesSaved(t *testing.T) {
+	e := NewEnv(t, SessionConfig{})
+	cookie := e.Mint(map[string]any{
+		"prefs": map[string]any{"theme": "dark", "deep": map[string]any{"n": 1}},
+		"list":  []any{"a", "b"},
+	})
 	tests := []struct {
 		name string
-		h    func(t *testing.T, w http.ResponseWriter, r *http.Request)
-		want string // the value of list[0] or m["x"] the cookie must carry
+		h    func(s *Session)
+		key  string // the saved key that holds the change
+		want any
 	}{
-		{"loaded slice", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
-			s := mwGetSession(t, r)
-			l, _ := s.Get("list")
-			s.Set("other", 1) // so that Commit writes
-			if err := Commit(r.Context()); err != nil {
-				t.Error(err)
-			}
-			l.([]any)[0] = "changed"
-			io.WriteString(w, "body")
-		}, "changed"},
-		{"stored map", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
-			m := map[string]any{"x": "before"}
-			mwGetSession(t, r).Set("m", m)
-			if err := Commit(r.Context()); err != nil {
-				t.Error(err)
-			}
-			m["x"] = "changed"
-		}, "changed"},
+		{"map value", func(s *Session) {
+			v, _ := s.Get("prefs")
+			v.(map[string]any)["theme"] = "light"
+		}, "prefs", map[string]any{"theme": "light", "deep": map[string]any{"n": json.Number("1")}}},
+		{"map in a map", func(s *Session) {
+			v, _ := s.Get("prefs")
+			v.(map[string]any)["deep"].(map[string]any)["n"] = 2
+		}, "prefs", map[string]any{"theme": "dark", "deep": map[string]any{"n": json.Number("2")}}},
+		{"slice element", func(s *Session) {
+			v, _ := s.Get("list")
+			v.([]any)[1] = "z"
+		}, "list", []any{"a", "z"}},
+		{"slice set then grown in place", func(s *Session) {
+			s.Set("tags", []string{"x"})
+			// not loaded from the cookie: a Set value is saved whatever happens to it
+		}, "tags", []any{"x"}},
 	}
 	for _, tt := range tests {
-		rec := e.do(func(w http.ResponseWriter, r *http.Request) { tt.h(t, w, r) }, cookie)
-		c := mwSessionCookie(t, rec.Header(), "session")
-		if c == nil {
-			t.Fatalf("%s: no cookie", tt.name)
+		rec := e.Do(func(w http.ResponseWriter, r *http.Request) { tt.h(MustSession(t, r)) }, cookie)
+		c := testkit.SetCookie(t, rec.Header(), "session")
+		if !assert.NotNil(t, c, "%s: in-place change not written", tt.name) {
+			continue
 		}
-		v, err := e.m.Decode(context.Background(), c.Value)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got any
-		if l, ok := v["list"].([]any); ok && tt.name == "loaded slice" {
-			got = l[0]
-		}
-		if m, ok := v["m"].(map[string]any); ok {
-			got = m["x"]
-		}
-		if got != tt.want {
-			t.Errorf("%s: cookie carries %v, want %q", tt.name, v, tt.want)
-		}
+		values, err := e.M.Decode(context.Background(), c.Value)
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, values[tt.key], tt.name)
 	}
+}
 
-	// After the headers: reported.
-	e.do(func(w http.ResponseWriter, r *http.Request) {
-		s := mwGetSession(t, r)
-		l, _ := s.Get("list")
-		s.Set("other", 1) // so that the session is written with the headers
-		io.WriteString(w, "body")
-		l.([]any)[0] = "too late"
+func TestConcurrentUseFromGoroutines(t *testing.T) {
+	e := NewEnv(t, SessionConfig{})
+	cookie := e.Mint(map[string]any{"start": 1})
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := GetSession(r.Context())
+				if !assert.NoError(t, err) {
+					return
+				}
+				key := fmt.Sprintf("k%02d", i)
+				s.Set(key, i)
+				s.Get("start")
+				s.Keys()
+				s.Len()
+				GetAs[int](s, key)
+				s.AddFlash("info", key)
+				UserID(r.Context())
+				if i%4 == 0 {
+					s.Delete("start")
+				}
+			}()
+		}
+		wg.Wait()
+		io.WriteString(w, "done")
 	}, cookie)
-	if errs := e.errors(); len(errs) != 1 || !errors.Is(errs[0], ErrHeadersWritten) {
-		t.Errorf("in-place change after the headers: errors %v, want [ErrHeadersWritten]", errs)
-	}
+	c := testkit.SetCookie(t, rec.Header(), "session")
+	require.NotNil(t, c, "no cookie")
+	values, err := e.M.Decode(context.Background(), c.Value)
+	require.NoError(t, err)
+	assert.Len(t, values, 16, "saved keys")
+	var flashes []Flash
+	e.Do(func(w http.ResponseWriter, r *http.Request) { flashes = MustSession(t, r).Flashes() }, c.Value)
+	assert.Len(t, flashes, 16)
 }
 
-func TestPayloadRoundTrip(t *testing.T) {
-	created := time.Unix(1700000000, 0)
-	tests := []struct {
-		name   string
-		values map[string]any
-		md     meta
-		want   string
-	}{
-		{"empty", map[string]any{}, meta{}, `{"_ctxsession":{"c":0}}`},
-		{"values", map[string]any{"b": 1, "a": "x"}, meta{Created: created}, `{"a":"x","b":1,"_ctxsession":{"c":1700000000}}`},
-		{"all metadata", map[string]any{}, meta{UserID: "u\"1", Created: created, Fresh: true, Flashes: []Flash{{"info", "hé"}, {"", ""}}},
-			`{"_ctxsession":{"c":1700000000,"f":[["info","hé"],["",""]],"fresh":true,"uid":"u\"1"}}`},
-	}
-	for _, tt := range tests {
-		got, err := encodePayload(nil, defaultScheme{}, tt.values, tt.md)
-		if err != nil || string(got) != tt.want {
-			t.Errorf("%s: encodePayload = %s, %v; want %s", tt.name, got, err, tt.want)
-			continue
+func TestFlashMessages(t *testing.T) {
+	e := NewEnv(t, SessionConfig{})
+	srv := e.Server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := MustSession(t, r)
+		if r.URL.Path == "/add" {
+			s.AddFlash("info", "saved")
+			s.AddFlash("error", "but check")
+			return
 		}
-		values, md, err := decodePayload(defaultScheme{}, got)
-		if err != nil {
-			t.Errorf("%s: decodePayload: %v", tt.name, err)
-			continue
-		}
-		if len(values) != len(tt.values) || md.UserID != tt.md.UserID || !md.Created.Equal(tt.md.Created) ||
-			md.Fresh != tt.md.Fresh || !slices.Equal(md.Flashes, tt.md.Flashes) {
-			t.Errorf("%s: decoded %v %+v, want %v %+v", tt.name, values, md, tt.values, tt.md)
-		}
-	}
-	// A payload without metadata (written by another system) is fine.
-	values, md, err := decodePayload(defaultScheme{}, []byte(`{"k":[1]}`))
-	if err != nil || !reflect.DeepEqual(values, map[string]any{"k": []any{json.Number("1")}}) || md.UserID != "" || !md.Created.IsZero() {
-		t.Errorf("payload without metadata: %v %+v %v", values, md, err)
-	}
-	for _, bad := range []string{
-		`{"_ctxsession":1}`, `{"_ctxsession":{"uid":1}}`, `{"_ctxsession":{"c":-1}}`, `{"_ctxsession":{"c":1.5}}`,
-		`{"_ctxsession":{"c":"1"}}`, `{"_ctxsession":{"fresh":"yes"}}`, `{"_ctxsession":{"f":{}}}`,
-		`{"_ctxsession":{"f":[["a",1]]}}`, `{"_ctxsession":{"f":[["a","b","c"]]}}`, `{"_ctxsession":{"f":["ab"]}}`,
-	} {
-		if _, _, err := decodePayload(defaultScheme{}, []byte(bad)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("decodePayload(%s): err %v, want ErrMalformed", bad, err)
-		}
-	}
-	if _, err := encodePayload(nil, defaultScheme{}, map[string]any{"c": make(chan int)}, meta{}); err == nil {
-		t.Error("encodePayload of a channel: nil error")
-	}
-}
-
-// A JSON null is a nil for the types that have one, and fits no other.
-func TestGetAsNull(t *testing.T) {
-	s := newTestSession()
-	s.values = map[string]any{"null": nil}
-	if v, ok := GetAs[any](s, "null"); v != nil || !ok {
-		t.Errorf("GetAs[any](null) = %v, %v; want nil, true", v, ok)
-	}
-	if v, ok := GetAs[*int](s, "null"); v != nil || !ok {
-		t.Errorf("GetAs[*int](null) = %v, %v; want nil, true", v, ok)
-	}
-	if v, ok := GetAs[map[string]any](s, "null"); v != nil || !ok {
-		t.Errorf("GetAs[map](null) = %v, %v; want nil, true", v, ok)
-	}
-	if v, ok := GetAs[[]string](s, "null"); v != nil || !ok {
-		t.Errorf("GetAs[[]string](null) = %v, %v; want nil, true", v, ok)
-	}
-	if v, ok := GetAs[string](s, "null"); v != "" || ok {
-		t.Errorf("GetAs[string](null) = %q, %v; want \"\", false", v, ok)
-	}
-	if v, ok := GetAs[int](s, "null"); v != 0 || ok {
-		t.Errorf("GetAs[int](null) = %v, %v; want 0, false", v, ok)
-	}
-	type pair struct{ A int }
-	if _, ok := GetAs[pair](s, "null"); ok {
-		t.Errorf("GetAs[struct](null): ok")
-	}
-	if _, ok := GetAs[any](s, "missing"); ok {
-		t.Errorf("GetAs[any](missing): ok")
-	}
+		json.NewEncoder(w).Encode(s.Flashes())
+	}))
+	srv.Get("/add")
+	want := `[{"category":"info","message":"saved"},{"category":"error","message":"but check"}]` + "\n"
+	assert.Equal(t, want, srv.Get("/show").Body)
+	assert.Equal(t, "null\n", srv.Get("/show").Body, "flashes shown twice")
+	assert.Empty(t, srv.Cookie("session"), "an empty session still has a cookie")
 }

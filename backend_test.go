@@ -1,0 +1,63 @@
+package sessions
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// oversized returns a validly signed default-format value of e that is
+// larger than MaxCookieSize: only the size limit can reject it.
+func oversized(t *testing.T, e *Env, size int) string {
+	t.Helper()
+	// Incompressible JSON: hex of a simple PRNG.
+	var b strings.Builder
+	b.WriteString(`{"blob":"`)
+	x := uint32(2463534242)
+	for b.Len() < 2*size { // hex compresses to about half
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b.WriteByte("0123456789abcdef"[x&15])
+	}
+	b.WriteString(`"}`)
+	v := e.signPayload(b.String())
+	require.Greater(t, len(v), MaxCookieSize, "oversized value")
+	return v
+}
+
+func TestSecurityOversizedRejectedBeforeDecoding(t *testing.T) {
+	e := NewEnv(t, SessionConfig{})
+	small := oversized(t, e, MaxCookieSize)
+	huge := oversized(t, e, 64*MaxCookieSize)
+	for _, v := range []string{small, huge} {
+		_, err := e.M.Decode(context.Background(), v)
+		require.ErrorIs(t, err, ErrMalformed, "Decode(%d-byte signed value)", len(v))
+	}
+
+	// Middleware.Decode: a few allocations for the error, bounded whatever
+	// the size, and no memory in proportion to the value. (The bound, not
+	// equality: the race detector adds an allocation now and then.)
+	allocs := func(v string) float64 {
+		return Allocs(func() { e.M.Decode(context.Background(), v) })
+	}
+	assert.LessOrEqual(t, allocs(small), 4.0, "Decode allocations for %d bytes", len(small))
+	assert.LessOrEqual(t, allocs(huge), 4.0, "Decode allocations for %d bytes", len(huge))
+	assert.LessOrEqual(t, BytesPerRun(func() { e.M.Decode(context.Background(), huge) }), uint64(1024),
+		"bytes Decode allocates per call for a %d-byte value", len(huge))
+
+	// The load path of the middleware.
+	ctx := context.Background()
+	load := func(v string) func() {
+		return func() { e.M.backend.load(ctx, v, TestStart) }
+	}
+	_, err := e.M.backend.load(ctx, huge, TestStart)
+	require.ErrorIs(t, err, ErrMalformed, "backend.load(oversized)")
+	assert.LessOrEqual(t, Allocs(load(small)), 4.0, "load allocations for %d bytes", len(small))
+	assert.LessOrEqual(t, Allocs(load(huge)), 4.0, "load allocations for %d bytes", len(huge))
+	assert.LessOrEqual(t, BytesPerRun(load(huge)), uint64(1024), "bytes load allocates per call for a %d-byte value", len(huge))
+	assert.Empty(t, e.Load("session="+huge).Values, "middleware accepted an oversized cookie")
+}
