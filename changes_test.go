@@ -91,7 +91,7 @@ func (e *changesEnv) read(t *testing.T, cookie, key string) any {
 	return v
 }
 
-func modes(t *testing.T, f func(t *testing.T, store bool)) {
+func changeModes(t *testing.T, f func(t *testing.T, store bool)) {
 	t.Run("cookie", func(t *testing.T) { f(t, false) })
 	t.Run("store", func(t *testing.T) { f(t, true) })
 }
@@ -105,7 +105,7 @@ type prefs struct {
 // so an in-place edit is saved on a later request too, and later Get and
 // GetAs calls return the same object.
 func TestGetAsEditsStick(t *testing.T) {
-	modes(t, func(t *testing.T, store bool) {
+	changeModes(t, func(t *testing.T, store bool) {
 		e := newChangesEnv(t, store)
 		_, c := e.do(t, "", func(w http.ResponseWriter, r *http.Request) {
 			s := session(t, r)
@@ -204,7 +204,7 @@ func TestLateChangeNamed(t *testing.T) {
 // TestLateLoginChangesNothing: a Login after the body started fails and
 // leaves the request's user as it was.
 func TestLateLoginChangesNothing(t *testing.T) {
-	modes(t, func(t *testing.T, store bool) {
+	changeModes(t, func(t *testing.T, store bool) {
 		e := newChangesEnv(t, store)
 		_, c := e.do(t, "", func(w http.ResponseWriter, r *http.Request) {
 			require.NoError(t, sessions.Login(r.Context(), "alice"))
@@ -226,7 +226,7 @@ func TestLateLoginChangesNothing(t *testing.T) {
 // session (its record goes; the cookie then names nothing). In cookie mode
 // it cannot, so it fails and changes nothing.
 func TestLateLogout(t *testing.T) {
-	modes(t, func(t *testing.T, store bool) {
+	changeModes(t, func(t *testing.T, store bool) {
 		e := newChangesEnv(t, store)
 		_, c := e.do(t, "", func(w http.ResponseWriter, r *http.Request) {
 			require.NoError(t, sessions.Login(r.Context(), "alice"))
@@ -300,7 +300,7 @@ func TestWriterRefusesWhatReaderRejects(t *testing.T) {
 		{"cycle", cyclic(), "contains itself"},
 		{"chan", make(chan int), "unsupported type: chan int"},
 	}
-	modes(t, func(t *testing.T, store bool) {
+	changeModes(t, func(t *testing.T, store bool) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				e := newChangesEnv(t, store)

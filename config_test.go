@@ -375,7 +375,7 @@ func TestSecurityKeysWeakOrEmptyRefused(t *testing.T) {
 		assert.ErrorIs(t, err, sessions.ErrInvalidConfig, c.name)
 		assert.Nil(t, m, c.name)
 	}
-	_, err := sessions.New(sessions.SessionConfig{SecretKey: strings.Repeat("k", sessions.MinKeyLength)})
+	_, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey[:sessions.MinKeyLength]})
 	assert.NoError(t, err, "New with a %d-byte key", sessions.MinKeyLength)
 }
 

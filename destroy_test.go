@@ -62,7 +62,7 @@ func TestSecurityCookieModeRevocation(t *testing.T) {
 	rev.Fail(faultstore.Create, nil)
 	// A corrupt revocation record is a store failure too.
 	sum := sha256.Sum256([]byte("ctxsession-revoked:bob"))
-	corrupt := sessions.Record{ID: hex.EncodeToString(sum[:]), Data: []byte("not a time"), Expiry: time.Now().Add(time.Hour)}
+	corrupt := sessions.Record{ID: hex.EncodeToString(sum[:]), Data: []byte("not a time"), TTL: time.Hour}
 	require.NoError(t, rev.Inner().Create(ctx, corrupt))
 	r = e.Visit(bob, call(t, set("x", "y")))
 	require.Equal(t, http.StatusInternalServerError, r.Rec.Code, "status with a corrupt revocation record")

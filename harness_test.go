@@ -116,6 +116,17 @@ func (l *Logs) Rejections() []error {
 	return out
 }
 
+// Warnings returns the errors logged at level Warn.
+func (l *Logs) Warnings() []error {
+	var out []error
+	for _, r := range l.Records() {
+		if err, ok := r.Attrs["err"].(error); ok && r.Level == slog.LevelWarn {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
 // Errors returns the errors logged at level Error.
 func (l *Logs) Errors() []error {
 	var out []error

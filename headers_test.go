@@ -75,7 +75,7 @@ func FuzzMiddlewareHeader(f *testing.F) {
 // http.Cookie.String writes, for every attribute and for values that need
 // sanitizing or quoting (which take http.Cookie.String itself).
 func TestSessionCookieLine(t *testing.T) {
-	key := strings.Repeat("k", 32)
+	key := sessions.TestKey
 	configs := []sessions.SessionConfig{
 		{SecretKey: key},
 		{SecretKey: key, CookieName: "__Host-s", Secure: true, SameSite: http.SameSiteStrictMode},

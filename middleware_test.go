@@ -119,8 +119,9 @@ func TestChangeAfterHeadersReported(t *testing.T) {
 		{"Commit after Write", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
 			sessions.MustSession(t, r)
 			io.WriteString(w, "body")
-			assert.ErrorIs(t, sessions.Commit(r.Context()), sessions.ErrHeadersWritten, "Commit")
+			assert.NoError(t, sessions.Commit(r.Context()), "Commit with nothing to save")
 			sessions.MustSession(t, r).Set("late", 1)
+			assert.ErrorIs(t, sessions.Commit(r.Context()), sessions.ErrHeadersWritten, "Commit of a change that needs a cookie")
 		}},
 		{"Login after Write", func(t *testing.T, w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "body")
@@ -144,7 +145,7 @@ func TestChangeAfterHeadersReported(t *testing.T) {
 
 func perfMiddleware(t *testing.T) *sessions.Middleware {
 	t.Helper()
-	m, err := sessions.New(sessions.SessionConfig{SecretKey: strings.Repeat("k", 32)})
+	m, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey})
 	require.NoError(t, err)
 	return m
 }

@@ -82,7 +82,7 @@ func TestSessionDirty(t *testing.T) {
 	for _, tt := range tests {
 		s := load(tt.values)
 		tt.change(s)
-		assert.Equal(t, tt.dirty, s.dirty(), tt.name)
+		assert.Equal(t, tt.dirty, s.changed(), tt.name)
 	}
 }
 

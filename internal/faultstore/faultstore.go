@@ -186,9 +186,9 @@ func (s *Store) enter(op Op) error {
 }
 
 // Find implements sessions.Store.
-func (s *Store) Find(ctx context.Context, id string) ([]byte, bool, error) {
+func (s *Store) Find(ctx context.Context, id string) (sessions.Record, bool, error) {
 	if err := s.enter(Find); err != nil {
-		return nil, false, err
+		return sessions.Record{}, false, err
 	}
 	return s.inner.Find(ctx, id)
 }
@@ -260,8 +260,10 @@ func (s *Store) Plain() sessions.Store { return plain{s} }
 
 type plain struct{ s *Store }
 
-func (p plain) Find(ctx context.Context, id string) ([]byte, bool, error) { return p.s.Find(ctx, id) }
-func (p plain) Create(ctx context.Context, rec sessions.Record) error     { return p.s.Create(ctx, rec) }
+func (p plain) Find(ctx context.Context, id string) (sessions.Record, bool, error) {
+	return p.s.Find(ctx, id)
+}
+func (p plain) Create(ctx context.Context, rec sessions.Record) error { return p.s.Create(ctx, rec) }
 func (p plain) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 	return p.s.Update(ctx, rec)
 }

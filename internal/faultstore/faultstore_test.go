@@ -14,7 +14,7 @@ import (
 )
 
 func record(id, user string) sessions.Record {
-	return sessions.Record{ID: id, Data: []byte(`{}`), Expiry: time.Now().Add(time.Hour), UserID: user}
+	return sessions.Record{ID: id, Data: []byte(`{}`), TTL: time.Hour, UserID: user}
 }
 
 func TestPassesThroughAndCounts(t *testing.T) {
@@ -23,13 +23,15 @@ func TestPassesThroughAndCounts(t *testing.T) {
 	require.NoError(t, st.Create(ctx, record("a", "alice")))
 	require.NoError(t, st.Create(ctx, record("b", "")))
 	require.ErrorIs(t, st.Create(ctx, record("a", "")), sessions.ErrExists)
-	found, err := st.Update(ctx, record("b", ""))
+	b := record("b", "")
+	b.Version = 1
+	found, err := st.Update(ctx, b)
 	require.NoError(t, err)
 	assert.True(t, found)
-	data, found, err := st.Find(ctx, "a")
+	rec, found, err := st.Find(ctx, "a")
 	require.NoError(t, err)
 	assert.True(t, found)
-	assert.Equal(t, `{}`, string(data))
+	assert.Equal(t, `{}`, string(rec.Data))
 	ids, err := st.UserSessions(ctx, "alice")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a"}, ids)
