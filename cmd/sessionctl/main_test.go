@@ -215,7 +215,7 @@ func TestRun(t *testing.T) {
 		{name: "sign array", args: []string{"sign", "--key", testKey, `[1]`}, code: 2, stderr: "not a JSON object"},
 		{name: "sign null", args: []string{"sign", "--key", testKey, `null`}, code: 2, stderr: "not a JSON object"},
 		{name: "sign trailing data", args: []string{"sign", "--key", testKey, `{} {}`}, code: 2, stderr: "data after the object"},
-		{name: "sign too large", args: []string{"sign", "--key", testKey, `{"x":"` + noise(5000) + `"}`}, code: 1, stderr: "exceed 4096 bytes"},
+		{name: "sign too large", args: []string{"sign", "--key", testKey, `{"x":"` + noise(5000) + `"}`}, code: 1, stderr: "over the limit of 4096; largest keys: \"x\""},
 		{name: "sign no key", args: []string{"sign", `{}`}, code: 2, stderr: "no key"},
 	}
 	for _, tt := range tests {
