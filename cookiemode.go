@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -37,17 +35,22 @@ func (c cookieMode) load(ctx context.Context, value string, now time.Time) (load
 	if m.cfg.RevocationStore != nil && l.meta.UserID != "" {
 		// DestroyUser may have revoked this user's cookies; a lookup
 		// failure is a store failure, never an anonymous session.
-		if err := c.checkRevoked(ctx, l.meta.UserID, l.meta.Created); err != nil {
+		if err := c.checkRevoked(ctx, l.meta.UserID, l.meta.Created, l.meta.SID); err != nil {
 			return loaded{}, err
 		}
+		l.ref.checked = now
 	}
+	l.id = l.meta.SID
 	return l, nil
 }
 
 // save encodes the session into a cookie value.
 // A payload over maxPayload is refused even when it would compress into a
 // cookie: the decoder would not inflate it.
-func (c cookieMode) save(_ context.Context, _ sessionRef, snap *snapshot, now, _ time.Time) (sessionRef, string, error) {
+func (c cookieMode) save(ctx context.Context, ref sessionRef, snap *snapshot, now, _ time.Time) (sessionRef, string, error) {
+	if err := c.recheck(ctx, ref, snap, now); err != nil {
+		return ref, "", err
+	}
 	if len(snap.payload) > maxPayload {
 		return sessionRef{}, "", c.m.tooLargeError("payload", len(snap.payload), maxPayload, snap.payload)
 	}
@@ -59,7 +62,7 @@ func (c cookieMode) save(_ context.Context, _ sessionRef, snap *snapshot, now, _
 		size := len(c.m.cfg.CookieName) + 1 + len(value)
 		return sessionRef{}, "", c.m.tooLargeError("cookie", size, MaxCookieSize, snap.payload)
 	}
-	return sessionRef{}, value, nil
+	return ref, value, nil
 }
 
 // discard has nothing to do: the server keeps nothing of a cookie session.
@@ -72,43 +75,13 @@ func (cookieMode) serverSide() bool { return false }
 // created up to now is revoked, for MaxAge (plus ClockSkew), after which
 // every such cookie has expired anyway.
 func (c cookieMode) destroyUser(ctx context.Context, userID string) error {
-	m := c.m
-	rs := m.cfg.RevocationStore
-	if rs == nil {
+	if c.m.cfg.RevocationStore == nil {
 		return fmt.Errorf("%w: DestroyUser in cookie mode needs SessionConfig.RevocationStore", ErrNotSupported)
 	}
-	rec := Record{
-		ID:   revocationKey(userID),
-		Data: strconv.AppendInt(nil, m.now().UnixNano(), 10),
-		TTL:  m.cfg.MaxAge + m.cfg.ClockSkew,
-	}
-	// Update the record of a user revoked before, else Create it; a
-	// concurrent DestroyUser may write it in between, hence the retry.
-	for range maxWriteAttempts {
-		cur, found, err := rs.Find(ctx, rec.ID)
-		if err != nil {
-			return fmt.Errorf("%w: revoke: %w", ErrStore, err)
-		}
-		if !found {
-			err = rs.Create(ctx, rec)
-		} else {
-			rec.Version = cur.Version
-			found, err = rs.Update(ctx, rec)
-			if err == nil && !found {
-				continue // expired in between
-			}
-		}
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, ErrExists) && !errors.Is(err, ErrConflict) {
-			return fmt.Errorf("%w: revoke: %w", ErrStore, err)
-		}
-	}
-	return fmt.Errorf("%w: revoke: record keeps changing", ErrStore)
+	return c.modifyRevocation(ctx, userID, func(r *revocation, now time.Time) { r.destroyed = now })
 }
 
-func (cookieMode) userSessions(context.Context, string) ([]string, error) {
+func (cookieMode) userSessions(context.Context, string) ([]SessionInfo, error) {
 	return nil, fmt.Errorf("%w: UserSessions needs a Store that is a UserStore; cookie mode keeps no list", ErrNotSupported)
 }
 
@@ -119,10 +92,11 @@ func revocationKey(userID string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// checkRevoked returns ErrRevoked when DestroyUser revoked userID's
-// sessions created at or before created, and an ErrStore error when the
+// checkRevoked returns ErrRevoked when userID's revocation record revokes
+// the session created at created with id sid (DestroyUser, or Logout and
+// the like; see revocation.go), and an ErrStore error when the
 // RevocationStore fails or holds something unreadable.
-func (c cookieMode) checkRevoked(ctx context.Context, userID string, created time.Time) error {
+func (c cookieMode) checkRevoked(ctx context.Context, userID string, created time.Time, sid string) error {
 	rec, found, err := c.m.cfg.RevocationStore.Find(ctx, revocationKey(userID))
 	if err != nil {
 		return fmt.Errorf("%w: revocation lookup: %w", ErrStore, err)
@@ -130,14 +104,9 @@ func (c cookieMode) checkRevoked(ctx context.Context, userID string, created tim
 	if !found {
 		return nil
 	}
-	ns, err := strconv.ParseInt(string(rec.Data), 10, 64)
+	r, err := decodeRevocation(rec.Data)
 	if err != nil {
-		return fmt.Errorf("%w: revocation record is corrupt: %q", ErrStore, rec.Data)
+		return err
 	}
-	// created has whole seconds: a session created in the second of the
-	// revocation counts as before it.
-	if created.IsZero() || !created.After(time.Unix(0, ns)) {
-		return ErrRevoked
-	}
-	return nil
+	return r.check(created, sid)
 }

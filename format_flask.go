@@ -268,6 +268,9 @@ func (flaskScheme) split(values map[string]any) (meta, error) {
 				return meta{}, err
 			}
 		}
+		if err := splitLifeMeta(obj, &m); err != nil {
+			return meta{}, err
+		}
 	}
 	for _, k := range [...]string{flaskUserID, flaskFresh, flaskFlashes, ReservedKey} {
 		delete(values, k)
@@ -278,6 +281,7 @@ func (flaskScheme) split(values map[string]any) (meta, error) {
 func (flaskScheme) appendMeta(dst []byte, m meta) []byte {
 	dst = append(dst, `,"`+ReservedKey+`":{"c":`...)
 	dst = strconv.AppendInt(dst, unixOrZero(m.Created), 10)
+	dst = appendLifeMeta(dst, m)
 	dst = append(dst, '}')
 	if len(m.Flashes) > 0 {
 		dst = append(dst, `,"`+flaskFlashes+`":[`...)

@@ -72,12 +72,16 @@ func (defaultScheme) split(values map[string]any) (meta, error) {
 		}
 		m.Flashes = f
 	}
+	if err := splitLifeMeta(obj, &m); err != nil {
+		return meta{}, err
+	}
 	return m, nil
 }
 
 func (defaultScheme) appendMeta(dst []byte, m meta) []byte {
 	dst = append(dst, `,"`+ReservedKey+`":{"c":`...)
 	dst = strconv.AppendInt(dst, unixOrZero(m.Created), 10)
+	dst = appendLifeMeta(dst, m)
 	if len(m.Flashes) > 0 {
 		dst = append(dst, `,"f":`...)
 		dst = appendFlashes(dst, m.Flashes)
