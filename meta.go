@@ -8,7 +8,8 @@ import (
 
 // ReservedKey is the top-level JSON key under which the default format keeps
 // the library's metadata: {"uid": user id, "c": creation time in Unix
-// seconds, "f": [[category, message], ...]}. It is not a session key.
+// seconds, "f": [[category, message], ...]}, and the lifecycle's members
+// (see appendLifeMeta). It is not a session key.
 const ReservedKey = "_ctxsession"
 
 // A scheme maps the library's metadata to and from reserved keys of the
