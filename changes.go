@@ -168,7 +168,7 @@ func (s *Session) prepare(now time.Time, force bool) (snap snapshot, ok bool, er
 	if !force && !s.track.dirty() && len(keys) == 0 {
 		return snapshot{}, false, nil
 	}
-	if !s.isEmpty() {
+	if !s.isEmpty() && s.life.m != nil && s.life.m.idAlways() {
 		s.mintIDLocked()
 	}
 	snap = snapshot{

@@ -84,6 +84,15 @@ func (s *Session) Expires() time.Time {
 	return m.expiry(created, written)
 }
 
+// idAlways reports whether every saved session gets an id, asked for or
+// not: in store mode its record's key, and in cookie mode with a
+// RevocationStore the id Logout and Renew revoke. In plain cookie mode an
+// id is added to the cookie only once Session.ID asks for it, so that the
+// cookie stays what the Python frameworks write.
+func (m *Middleware) idAlways() bool {
+	return m.backend.serverSide() || m.cfg.RevocationStore != nil
+}
+
 // mintIDLocked gives the session an id if it has none, and reports whether
 // it did. Called with s.mu held.
 func (s *Session) mintIDLocked() bool {

@@ -2,6 +2,7 @@ package sessions_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -191,7 +192,10 @@ func (a *lcApp) serve(w http.ResponseWriter, r *http.Request) {
 	if id := q.Get("destroy"); id != "" {
 		a.setErr("destroy", a.m.DestroySession(ctx, cmpOr(q.Get("destroyas"), s.UserID()), id))
 	}
-	out.ID, out.New, out.User = s.ID(), s.IsNew(), s.UserID()
+	if !q.Has("noid") {
+		out.ID = s.ID()
+	}
+	out.New, out.User = s.IsNew(), s.UserID()
 	out.Expires, out.Created = s.Expires().Unix(), s.Created().Unix()
 	out.Values = map[string]any{}
 	for _, k := range s.Keys() {
@@ -519,6 +523,31 @@ func TestSessionIDOfForeignCookie(t *testing.T) {
 	require.NotNil(t, c.lastSet, "the new id is saved")
 	assert.Equal(t, st.ID, c.get("").ID)
 	assert.Nil(t, c.lastSet)
+}
+
+// TestCookieIDOnlyWhenAsked: in plain cookie mode a session's cookie
+// carries an id only once Session.ID was asked for (the cookie stays what
+// the Python frameworks write); with a RevocationStore every cookie of a
+// logged-in session carries one.
+func TestCookieIDOnlyWhenAsked(t *testing.T) {
+	payload := func(t *testing.T, cookie string) string {
+		t.Helper()
+		b64, _, _ := strings.Cut(cookie, ".")
+		raw, err := base64.RawURLEncoding.DecodeString(b64)
+		require.NoError(t, err)
+		return string(raw)
+	}
+	plain := newLCApp(t, lcMode{name: "cookie"}, sessions.SessionConfig{})
+	c := plain.client("")
+	c.get("noid&login=ann&set=a=1")
+	assert.NotContains(t, payload(t, c.cookie), `"sid"`, "no id unless asked")
+	id := c.get("").ID
+	assert.Contains(t, payload(t, c.cookie), `"sid":"`+id+`"`, "the id asked for is saved")
+
+	revoking := newLCApp(t, lcMode{name: "cookie", revoke: true}, sessions.SessionConfig{})
+	c = revoking.client("")
+	c.get("noid&login=ann")
+	assert.Contains(t, payload(t, c.cookie), `"sid"`, "with a RevocationStore every session has an id")
 }
 
 // TestSessionIsNew: true on the request that created the session, and
