@@ -55,14 +55,15 @@ func (sm *storeMode) load(ctx context.Context, value string, now time.Time) (loa
 	if err := m.checkAge(issued, now); err != nil {
 		return loaded{}, err
 	}
-	rec, found, err := sm.store.Find(ctx, storeKey(id))
+	key := storeKey(id)
+	rec, found, err := sm.store.Find(ctx, key)
 	if err != nil {
 		return loaded{}, fmt.Errorf("%w: find: %w", ErrStore, err)
 	}
 	if !found {
 		return loaded{}, ErrRevoked
 	}
-	l := loaded{issued: issued, stale: stale, ref: sessionRef{id: id, version: rec.Version}, id: storeKey(id)}
+	l := loaded{issued: issued, stale: stale, ref: sessionRef{id: id, version: rec.Version}, id: key}
 	if err := m.checkPayload(&l, rec.Data, now); err != nil {
 		return loaded{}, err
 	}
