@@ -28,6 +28,14 @@ func LoginKeep(ctx context.Context, userID string, keys ...string) error {
 // record deleted, and the cookie deleted with the configured Path and
 // Domain. It is Destroy, named for auth flows. A flash added after Logout
 // starts a new anonymous session.
+//
+// With a Store, the deleted record makes every copy of the cookie useless.
+// In cookie mode with SessionConfig.RevocationStore, the session's id is
+// revoked until every cookie carrying it has expired, so a copy taken
+// before Logout, and a cookie re-issued by a request that was running
+// meanwhile, are rejected. Without either, a signed cookie cannot be
+// revoked: Logout deletes only the browser's copy, and a copy taken before
+// keeps working until MaxAge runs out.
 func Logout(ctx context.Context) error {
 	return Destroy(ctx)
 }

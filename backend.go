@@ -21,6 +21,9 @@ import (
 type sessionRef struct {
 	id      string
 	version uint64
+	// checked is, in cookie mode, when the load looked the session up in
+	// the RevocationStore (zero: it did not).
+	checked time.Time
 }
 
 type backend interface {
@@ -43,7 +46,17 @@ type backend interface {
 	// destroyUser ends every session of userID (Middleware.DestroyUser).
 	destroyUser(ctx context.Context, userID string) error
 	// userSessions lists userID's sessions (Middleware.UserSessions).
-	userSessions(ctx context.Context, userID string) ([]string, error)
+	userSessions(ctx context.Context, userID string) ([]SessionInfo, error)
+	// destroySession ends sessionID if it is userID's
+	// (Middleware.DestroySession).
+	destroySession(ctx context.Context, userID, sessionID string) error
+	// newID returns a new session's public id (Session.ID) and, in store
+	// mode, the secret session id its record will be created under.
+	newID() (id, secret string)
+	// revoke ends sid, a logged-in session of userID, where the server
+	// keeps nothing else of it (cookie mode with a RevocationStore); it
+	// is a no-op otherwise.
+	revoke(ctx context.Context, userID, sid string) error
 }
 
 // loaded is a session cookie that passed every check.
@@ -53,6 +66,7 @@ type loaded struct {
 	issued time.Time
 	stale  bool       // verified with a fallback key
 	ref    sessionRef // see backend
+	id     string     // Session.ID, "" when the cookie carries none
 }
 
 // errRecordGone means Update found the session deleted by a concurrent

@@ -27,6 +27,8 @@ type changes struct {
 	// the cookie or store; the others were added by this request.
 	loadedFlashes int
 	took          []Flash // loaded flashes consumed by Flashes
+	sid           bool    // the session got an id to save, or a new one (Renew)
+	remember      bool    // RememberMe changed the choice
 	// gen counts changes; a save marks the session clean only if none
 	// arrived while it was being written.
 	gen uint64
@@ -48,11 +50,25 @@ type snapshot struct {
 	// changes into a record another request wrote: the values and flashes
 	// the store now holds.
 	merged *loaded
+	// The lifecycle: the new record's session id (store mode), the
+	// cookie-mode id, the remember-me choice and whether this request
+	// changed it, and the time written as last seen (store mode).
+	secret          string
+	sid             string
+	generation      string // the revocation generation Login stamped
+	remember        remember
+	rememberChanged bool
+	seen            time.Time
 }
 
 // unchanged reports whether the snapshot holds no change of values or
 // flashes (a re-sign or an idle refresh).
-func (snap *snapshot) unchanged() bool { return len(snap.keys) == 0 && !snap.meta }
+func (snap *snapshot) unchanged() bool {
+	return len(snap.keys) == 0 && !snap.meta && !snap.rememberChanged
+}
+
+// dirty reports whether anything but the keys changed. Call with s.mu held.
+func (c *changes) dirty() bool { return c.meta || c.sid || c.remember }
 
 func (s *Session) changedKey(key string) {
 	if !s.track.changedKey(key) {
@@ -130,7 +146,7 @@ func (s *Session) changed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keys, _ := s.diff()
-	return s.track.meta || len(keys) > 0
+	return s.track.dirty() || len(keys) > 0
 }
 
 // changedNames describes the changes for an error message: the keys and,
@@ -143,6 +159,9 @@ func (s *Session) changedNames() []string {
 	if s.track.meta {
 		keys = append(keys, "(flashes)")
 	}
+	if s.track.remember {
+		keys = append(keys, "(remember-me)")
+	}
 	return keys
 }
 
@@ -154,8 +173,11 @@ func (s *Session) prepare(now time.Time, force bool) (snap snapshot, ok bool, er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keys, watched := s.diff()
-	if !force && !s.track.meta && len(keys) == 0 {
+	if !force && !s.track.dirty() && len(keys) == 0 {
 		return snapshot{}, false, nil
+	}
+	if !s.isEmpty() && s.life.m != nil && s.life.m.idAlways() {
+		s.mintIDLocked()
 	}
 	snap = snapshot{
 		empty:   s.isEmpty(),
@@ -166,12 +188,21 @@ func (s *Session) prepare(now time.Time, force bool) (snap snapshot, ok bool, er
 		took:    slices.Clone(s.track.took),
 		added:   slices.Clone(s.meta.Flashes[s.track.loadedFlashes:]),
 		gen:     s.track.gen,
+
+		secret:          s.life.secret,
+		sid:             s.meta.SID,
+		generation:      s.meta.Generation,
+		remember:        s.meta.Remember,
+		rememberChanged: s.track.remember,
 	}
 	if snap.created.IsZero() {
 		snap.created = now
 	}
 	md := s.meta
 	md.Created = snap.created
+	if s.life.m != nil && s.life.m.backend.serverSide() {
+		md.Seen, snap.seen = now, now
+	}
 	snap.payload, err = encodePayload(make([]byte, 0, 256), s.scheme, s.values, md)
 	if err != nil {
 		return snap, true, s.encodeError(err)
@@ -245,6 +276,8 @@ func (s *Session) resetTo(keep []string, userID string, fresh bool, now time.Tim
 	}
 	s.values = kept
 	s.meta = meta{Created: now, UserID: userID, Fresh: fresh}
+	s.forgetIDLocked()
+	s.life.isNew = true
 	s.track = changes{gen: s.track.gen}
 	for k := range kept {
 		s.changedKey(k)
@@ -258,6 +291,12 @@ func (s *Session) resetTo(keep []string, userID string, fresh bool, now time.Tim
 // deleted when we do not have it; the flashes we consumed are removed and
 // the flashes we added appended.
 func applyChanges(values map[string]any, md *meta, ours map[string]any, snap *snapshot) {
+	if snap.rememberChanged {
+		md.Remember = snap.remember
+	}
+	if snap.seen.After(md.Seen) {
+		md.Seen = snap.seen
+	}
 	for _, k := range snap.keys {
 		if v, ok := ours[k]; ok {
 			values[k] = v

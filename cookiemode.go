@@ -2,10 +2,8 @@ package sessions
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -39,19 +37,24 @@ func (c cookieMode) load(ctx context.Context, value string, now time.Time) (load
 	if m.cfg.RevocationStore != nil && l.meta.UserID != "" {
 		// DestroyUser may have revoked this user's cookies; a lookup
 		// failure is a store failure, never an anonymous session.
-		if err := c.checkRevoked(ctx, l.meta.UserID, l.meta.Generation); err != nil {
+		if err := c.checkRevoked(ctx, l.meta.UserID, l.meta.Generation, l.meta.SID); err != nil {
 			return loaded{}, err
 		}
+		l.ref.checked = now
 	}
+	l.id = l.meta.SID
 	return l, nil
 }
 
 // save encodes the session into a cookie value.
 // A payload over maxPayload is refused even when it would compress into a
 // cookie: the decoder would not inflate it.
-func (c cookieMode) save(_ context.Context, _ sessionRef, snap snapshot, now, _ time.Time) (sessionRef, string, *loaded, error) {
+func (c cookieMode) save(ctx context.Context, ref sessionRef, snap snapshot, now, _ time.Time) (sessionRef, string, *loaded, error) {
+	if err := c.recheck(ctx, ref, &snap, now); err != nil {
+		return ref, "", nil, err
+	}
 	value, err := c.encode(snap.payload, now)
-	return sessionRef{}, value, nil, err
+	return ref, value, nil, err
 }
 
 // encode turns a payload into a cookie value.
@@ -122,46 +125,13 @@ func (m *Middleware) revocationTTL() time.Duration {
 // destroyUser moves userID's generation on in the RevocationStore, which
 // revokes every cookie of userID logged in before.
 func (c cookieMode) destroyUser(ctx context.Context, userID string) error {
-	m := c.m
-	rs := m.cfg.RevocationStore
-	if rs == nil {
+	if c.m.cfg.RevocationStore == nil {
 		return fmt.Errorf("%w: DestroyUser in cookie mode needs SessionConfig.RevocationStore", ErrNotSupported)
 	}
-	id := revocationKey(userID)
-	// Update the record of a user revoked before, else Create it; a
-	// concurrent DestroyUser may write it in between, hence the retry.
-	for range maxWriteAttempts {
-		cur, found, err := rs.Find(ctx, id)
-		if err != nil {
-			return fmt.Errorf("%w: revoke: %w", ErrStore, err)
-		}
-		if !found {
-			var e [8]byte
-			rand.Read(e[:])
-			g := generation{epoch: hex.EncodeToString(e[:]), n: 1}
-			err = rs.Create(ctx, Record{ID: id, Data: []byte(g.String()), TTL: m.revocationTTL()})
-		} else {
-			g, ok := parseGeneration(string(cur.Data))
-			if !ok {
-				return fmt.Errorf("%w: revocation record is corrupt: %q", ErrStore, cur.Data)
-			}
-			g.n++
-			found, err = rs.Update(ctx, Record{ID: id, Data: []byte(g.String()), TTL: m.revocationTTL(), Version: cur.Version})
-			if err == nil && !found {
-				continue // expired in between
-			}
-		}
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, ErrExists) && !errors.Is(err, ErrConflict) {
-			return fmt.Errorf("%w: revoke: %w", ErrStore, err)
-		}
-	}
-	return fmt.Errorf("%w: revoke: record keeps changing", ErrStore)
+	return c.modifyRevocation(ctx, userID, func(r *revocation, now time.Time) { r.bump(now) })
 }
 
-func (cookieMode) userSessions(context.Context, string) ([]string, error) {
+func (cookieMode) userSessions(context.Context, string) ([]SessionInfo, error) {
 	return nil, fmt.Errorf("%w: UserSessions needs a Store that is a UserStore; cookie mode keeps no list", ErrNotSupported)
 }
 
@@ -172,37 +142,41 @@ func revocationKey(userID string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// currentGeneration returns userID's generation in the RevocationStore,
-// or "" when it has no record; an unreadable record is an ErrStore error.
-func (c cookieMode) currentGeneration(ctx context.Context, userID string) (generation, bool, error) {
+// findRevocation reads userID's revocation record; a lookup failure or an
+// unreadable record is an ErrStore error.
+func (c cookieMode) findRevocation(ctx context.Context, userID string) (revocation, bool, error) {
 	rec, found, err := c.m.cfg.RevocationStore.Find(ctx, revocationKey(userID))
 	if err != nil {
-		return generation{}, false, fmt.Errorf("%w: revocation lookup: %w", ErrStore, err)
+		return revocation{}, false, fmt.Errorf("%w: revocation lookup: %w", ErrStore, err)
 	}
 	if !found {
-		return generation{}, false, nil
+		return revocation{}, false, nil
 	}
-	g, ok := parseGeneration(string(rec.Data))
-	if !ok {
-		return generation{}, false, fmt.Errorf("%w: revocation record is corrupt: %q", ErrStore, rec.Data)
-	}
-	return g, true, nil
+	r, err := decodeRevocation(rec.Data)
+	return r, err == nil, err
 }
 
-// checkRevoked returns ErrRevoked when DestroyUser moved userID's
-// generation past stamp, the one Login stamped into the cookie, and an
-// ErrStore error when the RevocationStore fails or holds something
+// currentGeneration returns userID's generation in the RevocationStore;
+// found is false when DestroyUser has not run for userID.
+func (c cookieMode) currentGeneration(ctx context.Context, userID string) (generation, bool, error) {
+	r, found, err := c.findRevocation(ctx, userID)
+	if err != nil || !found || r.gen.epoch == "" {
+		return generation{}, false, err
+	}
+	return r.gen, true, nil
+}
+
+// checkRevoked returns ErrRevoked when userID's record revokes the session
+// whose Login stamped stamp and whose id is sid (DestroyUser moved the
+// generation on, or Logout and the like listed the id; see revocation.go),
+// and an ErrStore error when the RevocationStore fails or holds something
 // unreadable.
-func (c cookieMode) checkRevoked(ctx context.Context, userID, stamp string) error {
-	cur, found, err := c.currentGeneration(ctx, userID)
+func (c cookieMode) checkRevoked(ctx context.Context, userID, stamp, sid string) error {
+	r, found, err := c.findRevocation(ctx, userID)
 	if err != nil || !found {
 		return err
 	}
-	g, ok := parseGeneration(stamp)
-	if !ok || g.epoch != cur.epoch || g.n < cur.n {
-		return ErrRevoked
-	}
-	return nil
+	return r.check(stamp, sid)
 }
 
 // loginGeneration returns the generation Login stamps into the session it

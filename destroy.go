@@ -27,12 +27,3 @@ func (m *Middleware) DestroyUser(ctx context.Context, userID string) error {
 	}
 	return m.backend.destroyUser(ctx, userID)
 }
-
-// UserSessions returns the storage keys of userID's live sessions (the ids
-// the Store sees, not usable as cookies), for showing a user where they are
-// logged in or counting sessions. Store.Delete with one of them ends that
-// session. It needs a UserStore and returns ErrNotSupported otherwise
-// (including in cookie mode, where the server keeps no list).
-func (m *Middleware) UserSessions(ctx context.Context, userID string) ([]string, error) {
-	return m.backend.userSessions(ctx, userID)
-}

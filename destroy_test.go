@@ -14,8 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Cookie mode: Logout only deletes the browser's copy; DestroyUser with a
-// RevocationStore ends every cookie of the user logged in up to then, and
+// Cookie mode with a RevocationStore: Logout revokes the session (a copy
+// of its cookie is dead, another session of the user is not); DestroyUser
+// ends every cookie of the user logged in up to then, and
 // a failing or corrupt RevocationStore is loud, never an anonymous session.
 func TestSecurityCookieModeRevocation(t *testing.T) {
 	rev := faultstore.NewMem(t)
@@ -26,10 +27,11 @@ func TestSecurityCookieModeRevocation(t *testing.T) {
 	bob := issueLogin(t, e, "", "bob")
 	anon := e.MustVisit("", call(t, set("a", "1"))).Cookie
 
-	// Logout deletes the cookie in the browser, but a copy still works.
+	// Logout deletes the cookie in the browser, and a copy is revoked.
 	got := e.MustVisit(stolen, func(r *http.Request, _ *sessions.Session) { sessions.Logout(r.Context()) })
 	require.True(t, got.Deleted, "Logout sent %q, want a deletion", got.Cookie)
-	require.Equal(t, "alice", userOf(t, e, stolen), "cookie mode, a copy after Logout: SECURITY.md says it still works")
+	require.Empty(t, userOf(t, e, stolen), "cookie mode with a RevocationStore, a copy after Logout")
+	require.Equal(t, "alice", userOf(t, e, a2), "the user's other session after Logout")
 
 	e.Clock.Add(time.Minute)
 	require.NoError(t, e.M.DestroyUser(ctx, "alice"), "DestroyUser")

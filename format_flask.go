@@ -271,6 +271,9 @@ func (flaskScheme) split(values map[string]any) (meta, error) {
 		if err := splitGeneration(obj, &m); err != nil {
 			return meta{}, err
 		}
+		if err := splitLifeMeta(obj, &m); err != nil {
+			return meta{}, err
+		}
 	}
 	for _, k := range [...]string{flaskUserID, flaskFresh, flaskFlashes, ReservedKey} {
 		delete(values, k)
@@ -282,6 +285,7 @@ func (flaskScheme) appendMeta(dst []byte, m meta) []byte {
 	dst = append(dst, `,"`+ReservedKey+`":{"c":`...)
 	dst = strconv.AppendInt(dst, unixOrZero(m.Created), 10)
 	dst = appendGeneration(dst, m)
+	dst = appendLifeMeta(dst, m)
 	dst = append(dst, '}')
 	if len(m.Flashes) > 0 {
 		dst = append(dst, `,"`+flaskFlashes+`":[`...)

@@ -9,7 +9,8 @@ import (
 // ReservedKey is the top-level JSON key under which the default format keeps
 // the library's metadata: {"uid": user id, "c": creation time in Unix
 // seconds, "f": [[category, message], ...], "g": the user's revocation
-// generation at login}. It is not a session key.
+// generation at login}, and the lifecycle's members (see appendLifeMeta).
+// It is not a session key.
 const ReservedKey = "_ctxsession"
 
 // A scheme maps the library's metadata to and from reserved keys of the
@@ -76,6 +77,9 @@ func (defaultScheme) split(values map[string]any) (meta, error) {
 	if err := splitGeneration(obj, &m); err != nil {
 		return meta{}, err
 	}
+	if err := splitLifeMeta(obj, &m); err != nil {
+		return meta{}, err
+	}
 	return m, nil
 }
 
@@ -104,6 +108,7 @@ func appendGeneration(dst []byte, m meta) []byte {
 func (defaultScheme) appendMeta(dst []byte, m meta) []byte {
 	dst = append(dst, `,"`+ReservedKey+`":{"c":`...)
 	dst = strconv.AppendInt(dst, unixOrZero(m.Created), 10)
+	dst = appendLifeMeta(dst, m)
 	if len(m.Flashes) > 0 {
 		dst = append(dst, `,"f":`...)
 		dst = appendFlashes(dst, m.Flashes)

@@ -139,12 +139,13 @@ func (st *requestState) load() {
 	now := m.now()
 	ctx := st.req.Context()
 	var l loaded
+	verified := false
 	var buf [maxCandidates]string
 	for _, v := range cookieValues(buf[:0], st.req.Header, m.cfg.CookieName, maxCandidates) {
 		st.hadCookie = true
 		got, err := m.backend.load(ctx, v, now)
 		if err == nil {
-			l = got
+			l, verified = got, true
 			st.ref = got.ref
 			st.refresh = got.stale || (m.refreshAge > 0 && now.Sub(got.issued) >= m.refreshAge)
 			break
@@ -156,6 +157,11 @@ func (st *requestState) load() {
 		m.log.DebugContext(ctx, "sessions: cookie rejected", "cookie", m.cfg.CookieName, "reason", err)
 	}
 	st.sess = newSession(m.scheme, l.values, l.meta)
+	written := l.issued
+	if st.refresh {
+		written = now // the response re-signs it
+	}
+	st.sess.life = life{m: m, id: l.id, isNew: !verified, written: written}
 }
 
 // commitLocked writes the session into the response headers if it changed,
@@ -204,6 +210,7 @@ func (st *requestState) save(withCookie bool) error {
 			return err
 		}
 		st.ref = sessionRef{}
+		st.sess.ended()
 		if withCookie && (st.hadCookie || st.dropCookie) {
 			st.setCookie(m.deletionCookie())
 		}
@@ -223,8 +230,9 @@ func (st *requestState) save(withCookie bool) error {
 	}
 	st.ref = ref
 	if withCookie {
-		st.setCookie(m.sessionCookie(value, m.cookieMaxAge(exp, now)))
+		st.setCookie(m.sessionCookie(value, m.cookieMaxAgeFor(snap.remember, exp, now)))
 		st.hadCookie = true
+		st.sess.setWritten(now)
 	}
 	st.markSaved(snap)
 	return nil
@@ -264,17 +272,18 @@ func (st *requestState) regenerate(call string, keep []string, userID string, fr
 			return err
 		}
 	}
-	// End the old session first: if this fails, it is untouched and still
+	// End the old session first (revoke its id in cookie mode, delete its
+	// record in store mode): if this fails, it is untouched and still
 	// usable, never half-replaced.
-	if err := st.m.backend.discard(st.req.Context(), st.ref); err != nil {
-		st.regenErr = err
+	if err := st.endIdentity(s); err != nil {
 		return err
 	}
-	st.ref = sessionRef{}
-	st.regenErr = nil
 	s.resetTo(keep, userID, fresh, st.m.now())
 	if gen != "" {
 		s.setGeneration(gen)
+	}
+	if userID != "" && st.m.backend.serverSide() {
+		s.setUserAgent(st.req.UserAgent())
 	}
 	if late {
 		s.markSaved(snapshot{gen: s.track.gen}) // ended; nothing to write

@@ -41,6 +41,7 @@ type Session struct {
 	// done, once the request is over, reports a change that can no longer
 	// be saved; nil while the handler runs.
 	done lateReporter
+	life life // identity and times; see lifecycle.go
 }
 
 // meta is the library's own data in a session, kept under reserved keys.
@@ -52,6 +53,16 @@ type meta struct {
 	// Generation is the user's revocation generation when Login ran
 	// (cookie mode with a RevocationStore; "" when none was recorded).
 	Generation string
+	// SID is the session's public id in cookie mode (Session.ID), which a
+	// RevocationStore can revoke; "" in store mode and in a cookie minted
+	// elsewhere.
+	SID string
+	// UserAgent is the browser's User-Agent at Login (store mode only).
+	UserAgent string
+	// Seen is when the session was last written (store mode only).
+	Seen time.Time
+	// Remember overrides SessionConfig.BrowserSession for this session.
+	Remember remember
 }
 
 // A Flash is a one-time message, shown on the next page a user sees.

@@ -55,14 +55,15 @@ func (sm *storeMode) load(ctx context.Context, value string, now time.Time) (loa
 	if err := m.checkAge(issued, now); err != nil {
 		return loaded{}, err
 	}
-	rec, found, err := sm.store.Find(ctx, storeKey(id))
+	key := storeKey(id)
+	rec, found, err := sm.store.Find(ctx, key)
 	if err != nil {
 		return loaded{}, fmt.Errorf("%w: find: %w", ErrStore, err)
 	}
 	if !found {
 		return loaded{}, ErrRevoked
 	}
-	l := loaded{issued: issued, stale: stale, ref: sessionRef{id: id, version: rec.Version}}
+	l := loaded{issued: issued, stale: stale, ref: sessionRef{id: id, version: rec.Version}, id: key}
 	if err := m.checkPayload(&l, rec.Data, now); err != nil {
 		return loaded{}, err
 	}
@@ -78,7 +79,10 @@ func (sm *storeMode) load(ctx context.Context, value string, now time.Time) (loa
 func (sm *storeMode) save(ctx context.Context, ref sessionRef, snap snapshot, now, exp time.Time) (sessionRef, string, *loaded, error) {
 	rec := Record{Data: snap.payload, TTL: max(exp.Sub(now), time.Millisecond), UserID: snap.userID}
 	if ref.id == "" {
-		id := newSessionID()
+		id := snap.secret // chosen when the session got its ID
+		if id == "" {
+			id = newSessionID()
+		}
 		rec.ID = storeKey(id)
 		if err := sm.store.Create(ctx, rec); err != nil {
 			return ref, "", nil, fmt.Errorf("%w: create: %w", ErrStore, err)
@@ -165,18 +169,6 @@ func (sm *storeMode) destroyUser(ctx context.Context, userID string) error {
 		return fmt.Errorf("%w: delete user: %w", ErrStore, err)
 	}
 	return nil
-}
-
-func (sm *storeMode) userSessions(ctx context.Context, userID string) ([]string, error) {
-	us, err := sm.userStore("UserSessions")
-	if err != nil {
-		return nil, err
-	}
-	ids, err := us.UserSessions(ctx, userID)
-	if err != nil {
-		return nil, fmt.Errorf("%w: user sessions: %w", ErrStore, err)
-	}
-	return ids, nil
 }
 
 func (sm *storeMode) userStore(op string) (UserStore, error) {

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -136,6 +137,14 @@ func login(t *testing.T, ctx context.Context, base, name string) {
 	require.Equal(t, name, text(t, ctx, "#user"), "logged in as")
 }
 
+// setUserAgent makes the tab of ctx send ua, so that two devices can be
+// told apart on the "Your sessions" page.
+func setUserAgent(t *testing.T, ctx context.Context, ua string) {
+	t.Helper()
+	_, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua})
+	require.NoError(t, err, "Emulation.setUserAgentOverride")
+}
+
 // sessionCookie returns the browser's stored session cookie for base, or nil.
 func sessionCookie(t *testing.T, ctx context.Context, base string) *network.Cookie {
 	t.Helper()
@@ -174,9 +183,10 @@ func TestBrowserLoginLogout(t *testing.T) {
 	do(t, ctx, "open home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#name")))
 	require.Nil(t, sessionCookie(t, ctx, base), "anonymous visit stored a cookie")
 
-	// Log in through the form.
+	// Log in through the form, with "Keep me signed in".
 	do(t, ctx, "log in",
 		chromedp.SendKeys(chromedp.CSS("#name"), "alice"),
+		chromedp.Click(chromedp.CSS("#remember")),
 		chromedp.Click(chromedp.CSS("#login")),
 		chromedp.WaitVisible(chromedp.CSS("#user")),
 	)
@@ -190,7 +200,7 @@ func TestBrowserLoginLogout(t *testing.T) {
 	assert.Equal(t, network.CookieSameSiteLax, c.SameSite, "cookie SameSite")
 	assert.Equal(t, "/", c.Path, "cookie Path")
 	assert.False(t, c.Secure, "cookie stored as Secure on plain HTTP")
-	assert.False(t, c.Session, "cookie stored as a browser-session cookie; want Max-Age")
+	assert.False(t, c.Session, "remembered cookie stored as a browser-session cookie; want Max-Age")
 	exp := time.Unix(int64(c.Expires), 0)
 	assert.WithinRange(t, exp, time.Now().Add(13*24*time.Hour), time.Now().Add(15*24*time.Hour),
 		"cookie expires; want about 14 days from now")
@@ -290,4 +300,60 @@ func TestBrowserLogoutEverywhere(t *testing.T) {
 	assert.Nil(t, sessionCookie(t, laptop, base), "laptop still stores a cookie")
 	do(t, phone, "phone reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#name")))
 	assert.Equal(t, "not signed in", text(t, phone, ".who"), "phone header after log out everywhere")
+}
+
+// TestBrowserYourSessions logs one user in on two devices against
+// server-side sessions, lists them on "Your sessions" (each browser, this
+// device marked), ends the other with its End button, and reloads it: it
+// is logged out. The phone logs in without "Keep me signed in", so its
+// cookie ends with the browser.
+func TestBrowserYourSessions(t *testing.T) {
+	bin := t.TempDir()
+	demo := build(t, bin, "./cmd/sessiondemo")
+	base := startDemo(t, demo, "-store", "memory")
+	laptop := newBrowser(t)
+	phone := newProfile(t, laptop)
+	setUserAgent(t, laptop, "Mozilla/5.0 (X11; Linux x86_64) LaptopChromium/1.0")
+	setUserAgent(t, phone, "Mozilla/5.0 (Linux; Android 14) PhoneChromium/2.0")
+
+	do(t, laptop, "laptop logs in, remembered",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#name")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "carol"),
+		chromedp.Click(chromedp.CSS("#remember")),
+		chromedp.Click(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS("#user")),
+	)
+	login(t, phone, base, "carol")
+	lc, pc := sessionCookie(t, laptop, base), sessionCookie(t, phone, base)
+	require.NotNil(t, lc, "laptop cookie")
+	require.NotNil(t, pc, "phone cookie")
+	assert.False(t, lc.Session, "Keep me signed in: want a persistent cookie")
+	assert.True(t, pc.Session, "without Keep me signed in: want a browser-session cookie")
+
+	do(t, laptop, "open Your sessions",
+		chromedp.Click(chromedp.CSS("#nav-sessions")),
+		chromedp.WaitVisible(chromedp.CSS("#devices")),
+	)
+	rows, err := chromedp.Run(laptop, chromedp.Evaluate[int](`document.querySelectorAll("#devices tr.device").length`))
+	require.NoError(t, err)
+	assert.Equal(t, 2, rows, "sessions listed")
+	assert.Contains(t, text(t, laptop, "#devices tr.current .ua"), "LaptopChromium/1.0", "this device's browser")
+	assert.Equal(t, "this device", text(t, laptop, "#devices tr.current .here"))
+	assert.Contains(t, text(t, laptop, "#devices tr.device:not(.current) .ua"), "PhoneChromium/2.0", "the other device's browser")
+	screenshot(t, laptop, "e2e-sessions.png")
+
+	do(t, laptop, "end the phone's session",
+		chromedp.Click(chromedp.CSS("#devices tr.device:not(.current) button.end")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	assert.Equal(t, "That session has been ended.", text(t, laptop, ".flash"))
+	rows, err = chromedp.Run(laptop, chromedp.Evaluate[int](`document.querySelectorAll("#devices tr.device").length`))
+	require.NoError(t, err)
+	assert.Equal(t, 1, rows, "sessions listed after End")
+
+	do(t, phone, "phone reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".who")))
+	assert.Equal(t, "not signed in", text(t, phone, ".who"), "the ended device is logged out")
+	do(t, laptop, "laptop home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#user")))
+	assert.Equal(t, "carol", text(t, laptop, "#user"), "this device is still signed in")
 }

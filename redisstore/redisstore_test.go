@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -1006,4 +1007,204 @@ func TestRedisSentinel(t *testing.T) {
 	n, err := direct.DBSize(context.Background()).Result()
 	require.NoError(t, err)
 	assert.NotZero(t, n, "nothing written to the master")
+}
+
+// lcApp is an instance serving the lifecycle calls: GET /?... does, in
+// this order, login=USER, remember=1|0, renew, set=K=V, pop=K, logout,
+// flash=MSG, flashes, destroy=ID, and replies with lcState (list adds the
+// user's sessions).
+type lcApp struct {
+	m   *sessions.Middleware
+	srv *httptest.Server
+}
+
+type lcState struct {
+	ID       string                 `json:"id"`
+	New      bool                   `json:"new"`
+	Expires  time.Time              `json:"expires"`
+	User     string                 `json:"user"`
+	Values   map[string]any         `json:"values"`
+	Popped   string                 `json:"popped"`
+	Flashes  []sessions.Flash       `json:"flashes"`
+	Sessions []sessions.SessionInfo `json:"sessions"`
+	Err      string                 `json:"err"`
+}
+
+func newLCApp(t *testing.T, store sessions.Store) *lcApp {
+	t.Helper()
+	m, err := sessions.New(sessions.SessionConfig{SecretKey: mwKey, Store: store, BrowserSession: true, MaxAge: time.Hour})
+	require.NoError(t, err)
+	a := &lcApp{m: m}
+	a.srv = httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, q := r.Context(), r.URL.Query()
+		s, err := sessions.GetSession(ctx)
+		if err != nil {
+			return
+		}
+		var out lcState
+		note := func(err error) {
+			if err != nil && out.Err == "" {
+				out.Err = err.Error()
+			}
+		}
+		if u := q.Get("login"); u != "" {
+			note(sessions.Login(ctx, u))
+		}
+		if v := q.Get("remember"); v != "" {
+			note(sessions.RememberMe(ctx, v == "1"))
+		}
+		if q.Has("renew") {
+			note(sessions.Renew(ctx))
+		}
+		for _, kv := range q["set"] {
+			k, v, _ := strings.Cut(kv, "=")
+			s.Set(k, v)
+		}
+		if k := q.Get("pop"); k != "" {
+			out.Popped, _ = sessions.Pop[string](s, k)
+		}
+		if q.Has("logout") {
+			note(sessions.Logout(ctx))
+		}
+		if f := q.Get("flash"); f != "" {
+			s.AddFlash("info", f)
+		}
+		if q.Has("flashes") {
+			out.Flashes = s.Flashes()
+		}
+		if q.Has("list") {
+			out.Sessions, err = m.UserSessions(ctx, s.UserID())
+			note(err)
+		}
+		if id := q.Get("destroy"); id != "" {
+			note(m.DestroySession(ctx, s.UserID(), id))
+		}
+		out.ID, out.New, out.User, out.Expires = s.ID(), s.IsNew(), s.UserID(), s.Expires()
+		out.Values = map[string]any{}
+		for _, k := range s.Keys() {
+			out.Values[k], _ = s.Get(k)
+		}
+		json.NewEncoder(w).Encode(out)
+	})))
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+// lcClient is a browser holding the session cookie, and the Set-Cookie of
+// its last response.
+type lcClient struct {
+	t       *testing.T
+	ua      string
+	cookie  string
+	lastSet *http.Cookie
+}
+
+func (c *lcClient) get(a *lcApp, query string) lcState {
+	c.t.Helper()
+	req, err := http.NewRequest("GET", a.srv.URL+"/?"+query, nil)
+	require.NoError(c.t, err)
+	req.Header.Set("User-Agent", c.ua)
+	if c.cookie != "" {
+		req.Header.Set("Cookie", "session="+c.cookie)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	require.Equal(c.t, http.StatusOK, resp.StatusCode, "GET /?%s", query)
+	c.lastSet = nil
+	for _, sc := range resp.Cookies() {
+		if sc.Name == "session" {
+			c.lastSet, c.cookie = sc, sc.Value
+			if sc.MaxAge < 0 {
+				c.cookie = ""
+			}
+		}
+	}
+	var st lcState
+	require.NoError(c.t, json.NewDecoder(resp.Body).Decode(&st))
+	require.Empty(c.t, st.Err, "GET /?%s", query)
+	return st
+}
+
+// TestLifecycle: remember-me, Renew, Pop, the session's id, IsNew and
+// Expires, UserSessions and DestroySession on the real Redis, through two
+// instances sharing it.
+func TestLifecycle(t *testing.T) {
+	rdb := sharedClient(t)
+	prefix := testPrefix(t, rdb)
+	a := newLCApp(t, redisstore.New(rdb, redisstore.WithPrefix(prefix)))
+	b := newLCApp(t, redisstore.New(rdb, redisstore.WithPrefix(prefix)))
+	user := "ann-" + randomHex(4)
+
+	t.Run("RememberMe", func(t *testing.T) {
+		c := &lcClient{t: t}
+		c.get(a, "login="+user)
+		assert.Zero(t, c.lastSet.MaxAge, "BrowserSession")
+		c.get(a, "remember=1")
+		assert.Equal(t, 3600, c.lastSet.MaxAge)
+		c.get(b, "set=k=v")
+		assert.Equal(t, 3600, c.lastSet.MaxAge, "kept by a later write on the other instance")
+		c.get(b, "remember=0")
+		assert.Zero(t, c.lastSet.MaxAge, "removed")
+		c.get(a, "set=k=w")
+		assert.Zero(t, c.lastSet.MaxAge, "removal kept")
+		c.get(a, "logout")
+	})
+	t.Run("RenewAndID", func(t *testing.T) {
+		c := &lcClient{t: t}
+		first := c.get(a, "set=a=1")
+		assert.True(t, first.New)
+		again := c.get(b, "")
+		assert.Equal(t, first.ID, again.ID, "stable across requests and instances")
+		assert.False(t, again.New)
+		in := c.get(a, "login="+user+"&remember=1&set=cart=3&flash=hi")
+		assert.NotEqual(t, first.ID, in.ID, "Login changes the id")
+		assert.True(t, in.New)
+		old := &lcClient{t: t, cookie: c.cookie}
+		renewed := c.get(b, "renew")
+		assert.NotEqual(t, in.ID, renewed.ID, "Renew changes the id")
+		assert.Equal(t, 3600, c.lastSet.MaxAge, "remember-me kept by Renew")
+		st := c.get(a, "flashes")
+		assert.Equal(t, renewed.ID, st.ID)
+		assert.Equal(t, user, st.User)
+		assert.Equal(t, map[string]any{"cart": "3"}, st.Values)
+		assert.Equal(t, []sessions.Flash{{Category: "info", Message: "hi"}}, st.Flashes)
+		assert.WithinDuration(t, time.Now().Add(time.Hour), st.Expires, 5*time.Second, "Expires: MaxAge from the last write")
+		dead := old.get(b, "")
+		assert.Empty(t, dead.User, "the old cookie is dead")
+		assert.Empty(t, dead.Values)
+		c.get(a, "logout")
+	})
+	t.Run("Pop", func(t *testing.T) {
+		c := &lcClient{t: t}
+		c.get(a, "set=token=t1")
+		assert.Equal(t, "t1", c.get(b, "pop=token").Popped)
+		assert.Empty(t, c.get(a, "pop=token").Popped, "read once")
+	})
+	t.Run("UserSessionsAndDestroySession", func(t *testing.T) {
+		laptop, phone, bob := &lcClient{t: t, ua: "Laptop"}, &lcClient{t: t, ua: "Phone"}, &lcClient{t: t, ua: "Bob"}
+		l := laptop.get(a, "login="+user)
+		p := phone.get(b, "login="+user)
+		bb := bob.get(a, "login=bob-"+randomHex(4))
+		st := laptop.get(b, "list")
+		require.Len(t, st.Sessions, 2)
+		byUA := map[string]sessions.SessionInfo{}
+		for _, s := range st.Sessions {
+			byUA[s.UserAgent] = s
+		}
+		assert.Equal(t, l.ID, byUA["Laptop"].ID)
+		assert.True(t, byUA["Laptop"].Current, "this device")
+		assert.Equal(t, p.ID, byUA["Phone"].ID)
+		assert.False(t, byUA["Phone"].Current)
+		assert.False(t, byUA["Phone"].Created.IsZero())
+
+		err := a.m.DestroySession(context.Background(), user, bb.ID)
+		require.ErrorIs(t, err, sessions.ErrNoSuchSession, "another user's session")
+		assert.Equal(t, bb.User, bob.get(b, "").User, "nothing ended")
+
+		laptop.get(a, "destroy="+p.ID)
+		assert.Empty(t, phone.get(b, "").User, "the phone is logged out")
+		assert.Equal(t, user, laptop.get(b, "").User, "the laptop is not")
+		assert.Len(t, laptop.get(a, "list").Sessions, 1)
+	})
 }

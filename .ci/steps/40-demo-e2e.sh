@@ -9,4 +9,4 @@ echo "-- cmd/sessiondemo: go vet, go test -race"
 
 echo "-- e2e (Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}')): go vet, go test -race"
 (cd e2e && go vet ./... && go test -race -count=1 -timeout 3m ./...)
-ls -l artifacts/e2e-logged-in.png
+ls -l artifacts/e2e-logged-in.png artifacts/e2e-sessions.png

@@ -52,6 +52,8 @@ func (a *app) handler() http.Handler {
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("POST /logout", a.logout)
 	mux.HandleFunc("POST /logout-everywhere", a.logoutEverywhere)
+	mux.HandleFunc("GET /sessions", a.sessions)
+	mux.HandleFunc("POST /sessions/end", a.endSession)
 	return http.NewCrossOriginProtection().Handler(a.m.Handler(mux))
 }
 
@@ -67,7 +69,9 @@ type page struct {
 	Created      time.Time
 	Values       string
 	Cookie       string
-	UserSessions int
+	UserSessions int  // the user's live sessions (store mode, logged in)
+	Encrypted    bool // the cookie format hides the values
+	Devices      []sessions.SessionInfo
 }
 
 // render writes the page; the flashes are shown (and so removed) here.
@@ -79,6 +83,7 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, p page) {
 	p.User = s.UserID()
 	p.Flashes = s.Flashes()
 	p.Mode, p.Format, p.Store, p.MaxName = a.mode, a.format, a.store, maxName
+	p.Encrypted = a.format == sessions.FormatEncrypted.String()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := a.tmpl.ExecuteTemplate(w, "layout", p); err != nil {
 		// The headers are gone (usually the client went away).
@@ -122,7 +127,7 @@ func (a *app) session(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		js = []byte(err.Error())
 	}
-	p := page{Title: "Session", Created: s.Created(), Values: string(js), UserSessions: -1}
+	p := page{Title: "Session", Created: s.Created(), Values: string(js)}
 	if c, err := r.Cookie(a.cookie); err == nil {
 		p.Cookie = c.Value
 	}
@@ -150,6 +155,12 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		s.AddFlash("error", "That name is too long.")
 	default:
 		if err := sessions.Login(ctx, name); err != nil {
+			fail(w, r, "login", err)
+			return
+		}
+		// "Keep me signed in": a cookie that outlives the browser; without
+		// it, one the browser drops when it closes.
+		if err := sessions.RememberMe(ctx, r.PostFormValue("remember") == "on"); err != nil {
 			fail(w, r, "login", err)
 			return
 		}
@@ -195,4 +206,49 @@ func (a *app) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		s.AddFlash("info", msg)
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// sessions lists the user's sessions ("your devices"), store mode only.
+func (a *app) sessions(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	user, ok := sessions.UserID(ctx)
+	if !ok {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	p := page{Title: "Your sessions"}
+	if a.store {
+		infos, err := a.m.UserSessions(ctx, user)
+		if err != nil {
+			fail(w, r, "listing sessions", err)
+			return
+		}
+		p.Devices = infos
+	}
+	a.render(w, r, p)
+}
+
+// endSession ends one of the user's other sessions.
+func (a *app) endSession(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	s, err := sessions.GetSession(ctx)
+	if err != nil {
+		return
+	}
+	user := s.UserID()
+	if user == "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	id := r.PostFormValue("id")
+	switch err := a.m.DestroySession(ctx, user, id); {
+	case err == nil:
+		s.AddFlash("info", "That session has been ended.")
+	case errors.Is(err, sessions.ErrNoSuchSession):
+		s.AddFlash("error", "That session had already ended.")
+	default:
+		slog.ErrorContext(ctx, "sessiondemo: end session", "err", err)
+		s.AddFlash("error", "That session could not be ended; please try again.")
+	}
+	http.Redirect(w, r, "/sessions", http.StatusSeeOther)
 }

@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +42,7 @@ type browser struct {
 	t    *testing.T
 	base string
 	c    *http.Client
+	ua   string // the User-Agent sent, if set
 }
 
 func newBrowser(t *testing.T, base string) *browser {
@@ -70,6 +72,9 @@ func (b *browser) send(method, path string, form url.Values) (int, string) {
 	require.NoError(b.t, err)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if b.ua != "" {
+		req.Header.Set("User-Agent", b.ua)
 	}
 	resp, err := b.c.Do(req)
 	require.NoError(b.t, err)
@@ -171,7 +176,7 @@ func TestClickPath(t *testing.T) {
 			mustContain(t, "session page", sess, `id="session-user">`+esc+`<`, "&#34;visits&#34;: 1")
 			mustContain(t, "session page text", html.UnescapeString(sess), b.cookie().Value)
 			if mode.store {
-				mustContain(t, "session page", sess, "a signed session id only", "<dt>Sessions of this user</dt><dd>1</dd>")
+				mustContain(t, "session page", sess, "a signed session id only", `<dt>Sessions of this user</dt><dd><a href="/sessions">1</a></dd>`)
 			}
 
 			home = b.do("POST", "/logout", nil)
@@ -192,7 +197,7 @@ func TestLogoutEverywhere(t *testing.T) {
 			laptop.do("POST", "/login", url.Values{"name": {name}})
 			phone.do("POST", "/login", url.Values{"name": {name}})
 			other.do("POST", "/login", url.Values{"name": {name + "x"}})
-			mustContain(t, "session page", phone.do("GET", "/session", nil), "<dt>Sessions of this user</dt><dd>2</dd>")
+			mustContain(t, "session page", phone.do("GET", "/session", nil), `<dt>Sessions of this user</dt><dd><a href="/sessions">2</a></dd>`)
 
 			home := laptop.do("POST", "/logout-everywhere", nil)
 			mustContain(t, "laptop after logout everywhere", home, "You are logged out on every device.", "not signed in")
@@ -281,7 +286,9 @@ func TestRun(t *testing.T) {
 		{"unknown store URL", []string{"-store", "mongodb://x"}, env, 2, `want "memory"`},
 		{"redis URL without host", []string{"-store", "redis://:x"}, env, 2, "-store:"},
 		{"redis not answering", []string{"-store", "redis://127.0.0.1:1/0"}, env, 2, "-store: redis at 127.0.0.1:1:"},
-		{"store dir is a file", []string{"-store", "/dev/null/sessions"}, env, 2, "-store: filestore:"},
+		{"store dir is a file", []string{"-store", "dir:/dev/null/sessions"}, env, 2, "-store: filestore:"},
+		{"mistyped memory", []string{"-store", "memroy"}, env, 2, `-store: "memroy" is not a store: want "memory", "dir:PATH"`},
+		{"dir: without a path", []string{"-store", "dir:"}, env, 2, `"dir:" needs a path`},
 		{"bad address", []string{"-addr", "127.0.0.1:99999"}, env, 1, "sessiondemo:"},
 	}
 	for _, tt := range tests {
@@ -411,4 +418,136 @@ func TestStoreFailures(t *testing.T) {
 		mustContain(t, "home", b.do("POST", "/logout-everywhere", nil),
 			"this configuration cannot end other sessions.", "not signed in")
 	})
+}
+
+// TestStoreTypoCreatesNothing: a mistyped -store is an error that lists the
+// valid forms, and no directory appears; "dir:" creates one.
+func TestStoreTypoCreatesNothing(t *testing.T) {
+	t.Chdir(t.TempDir())
+	_, _, err := build(context.Background(), options{key: testKey, format: "itsdangerous", store: "memroy"})
+	require.Error(t, err)
+	for _, want := range []string{`"memory"`, `"dir:PATH"`, "existing directory", "redis://"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	_, statErr := os.Stat("memroy")
+	assert.True(t, os.IsNotExist(statErr), "a directory was created for the typo")
+
+	a, closeStore, err := build(context.Background(), options{key: testKey, format: "itsdangerous", store: "dir:new-sessions"})
+	require.NoError(t, err)
+	defer closeStore()
+	assert.True(t, a.store)
+	fi, err := os.Stat("new-sessions")
+	require.NoError(t, err)
+	assert.True(t, fi.IsDir())
+}
+
+// TestSessionPageAnonymous: no user, so no count of the user's sessions
+// (and never "-1").
+func TestSessionPageAnonymous(t *testing.T) {
+	for _, store := range []string{"", "memory"} {
+		srv := newServer(t, options{store: store})
+		b := newBrowser(t, srv.URL)
+		b.do("GET", "/counter", nil)
+		page := b.do("GET", "/session", nil)
+		mustNotContain(t, "anonymous session page", page, "Sessions of this user", ">-1<", "Your sessions")
+		mustContain(t, "anonymous session page", page, "(anonymous)")
+	}
+}
+
+// TestSessionPageEncrypted: an encrypted cookie is described as such, with
+// no decode hint (nothing can be read without the key).
+func TestSessionPageEncrypted(t *testing.T) {
+	srv := newServer(t, options{format: "encrypted"})
+	b := newBrowser(t, srv.URL)
+	b.do("GET", "/counter", nil)
+	page := b.do("GET", "/session", nil)
+	mustContain(t, "encrypted session page", page, "encrypted and signed", "Sessions: encrypted cookies")
+	mustNotContain(t, "encrypted session page", page, "the values above, signed.", "sessionctl decode", "signed cookies")
+}
+
+// TestRememberMeCheckbox: "Keep me signed in" gives a persistent cookie;
+// without it the cookie ends with the browser.
+func TestRememberMeCheckbox(t *testing.T) {
+	for _, store := range []string{"", "memory"} {
+		srv := newServer(t, options{store: store})
+		mustContain(t, "login form", newBrowser(t, srv.URL).do("GET", "/", nil), `name="remember"`, "Keep me signed in")
+		for _, remember := range []bool{true, false} {
+			form := url.Values{"name": {"rita"}}
+			if remember {
+				form.Set("remember", "on")
+			}
+			req, err := http.NewRequest("POST", srv.URL+"/login", strings.NewReader(form.Encode()))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			var c *http.Cookie
+			for _, sc := range resp.Cookies() {
+				if sc.Name == sessions.DefaultCookieName {
+					c = sc
+				}
+			}
+			require.NotNil(t, c, "store %q remember %v: no cookie", store, remember)
+			assert.Equal(t, remember, c.MaxAge > 0, "store %q remember %v: Max-Age %d", store, remember, c.MaxAge)
+		}
+	}
+}
+
+// TestYourSessions lists the user's devices with their browsers, marks
+// this one, and ends another with its End button; another user's session
+// cannot be ended.
+func TestYourSessions(t *testing.T) {
+	for _, store := range []string{"memory", t.TempDir(), testRedis} {
+		t.Run(store, func(t *testing.T) {
+			srv := newServer(t, options{store: store})
+			name := uniqueName("sam")
+			laptop, phone, other := newBrowser(t, srv.URL), newBrowser(t, srv.URL), newBrowser(t, srv.URL)
+			laptop.ua, phone.ua = "LaptopBrowser/1.0", "PhoneBrowser/2.0"
+			laptop.do("POST", "/login", url.Values{"name": {name}})
+			phone.do("POST", "/login", url.Values{"name": {name}})
+			other.do("POST", "/login", url.Values{"name": {name + "x"}})
+			t.Cleanup(func() {
+				for _, b := range []*browser{laptop, phone, other} {
+					b.send("POST", "/logout", nil)
+				}
+			})
+
+			page := laptop.do("GET", "/sessions", nil)
+			mustContain(t, "your sessions", page, "LaptopBrowser/1.0", "PhoneBrowser/2.0", "this device", `action="/sessions/end"`)
+			assert.Equal(t, 1, strings.Count(page, `class="end"`), "one End button: the other device")
+			assert.Equal(t, 1, strings.Count(page, "this device"))
+			mustNotContain(t, "your sessions", page, name+"x")
+
+			// Another user's session id is refused.
+			otherPage := other.do("GET", "/sessions", nil)
+			require.Equal(t, 0, strings.Count(otherPage, `class="end"`))
+			otherID := hiddenIDs(page)
+			require.Len(t, otherID, 1)
+			mustContain(t, "foreign end", other.do("POST", "/sessions/end", url.Values{"id": otherID}), "That session had already ended.")
+			mustContain(t, "phone still in", phone.do("GET", "/", nil), `id="user">`)
+
+			page = laptop.do("POST", "/sessions/end", url.Values{"id": otherID})
+			mustContain(t, "after End", page, "That session has been ended.", "LaptopBrowser/1.0")
+			mustNotContain(t, "after End", page, "PhoneBrowser/2.0")
+			mustContain(t, "phone after End", phone.do("GET", "/", nil), "not signed in")
+			mustContain(t, "laptop after End", laptop.do("GET", "/", nil), `id="user">`)
+		})
+	}
+	// Anonymous visitors are sent home; cookie mode explains.
+	srv := newServer(t, options{})
+	b := newBrowser(t, srv.URL)
+	mustContain(t, "anonymous", b.do("GET", "/sessions", nil), `action="/login"`)
+	b.do("POST", "/login", url.Values{"name": {"cora"}})
+	mustContain(t, "cookie mode", b.do("GET", "/sessions", nil), "keep no list")
+}
+
+// hiddenIDs returns the session ids of a sessions page's End buttons.
+func hiddenIDs(page string) []string {
+	var ids []string
+	for _, part := range strings.Split(page, `name="id" value="`)[1:] {
+		id, _, _ := strings.Cut(part, `"`)
+		ids = append(ids, id)
+	}
+	return ids
 }

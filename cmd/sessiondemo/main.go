@@ -4,13 +4,15 @@
 //
 //	go run ./cmd/sessiondemo                      # signed cookies, http://127.0.0.1:8080
 //	go run ./cmd/sessiondemo -store memory        # server-side sessions in memory
-//	go run ./cmd/sessiondemo -store ./sessions    # ... in files under a directory
+//	go run ./cmd/sessiondemo -store dir:./sessions # ... in files under a directory
 //	go run ./cmd/sessiondemo -store redis://127.0.0.1:6379/0
 //	go run ./cmd/sessiondemo -format flask        # Flask's cookie format
 //
 // The secret key comes from -key or SESSION_SECRET_KEY; without either, a
 // key is generated and printed at start (sessions then end when the demo
-// stops). With -store, the home page offers "log out everywhere".
+// stops). With -store, the home page offers "log out everywhere" and the
+// "Your sessions" page lists the user's devices, each of which can be
+// ended.
 package main
 
 import (
@@ -53,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	var o options
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	fs.StringVar(&o.key, "key", "", "secret key, at least 32 bytes (default $SESSION_SECRET_KEY, else generated)")
-	fs.StringVar(&o.store, "store", "", `server-side sessions: "memory", a directory path, or a redis:// URL (default: signed cookies)`)
+	fs.StringVar(&o.store, "store", "", "server-side sessions: "+storeForms+" (default: signed cookies)")
 	fs.StringVar(&o.format, "format", "itsdangerous", "cookie format: "+formatNames())
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -114,6 +116,9 @@ func build(ctx context.Context, o options) (*app, func(), error) {
 	}
 	cfg := sessions.SessionConfig{SecretKey: o.key, Format: format}
 	mode := "signed cookies (the data is in the cookie)"
+	if format == sessions.FormatEncrypted {
+		mode = "encrypted cookies (the data is in the cookie, unreadable without the key)"
+	}
 	closeStore := func() {}
 	if o.store != "" {
 		st, desc, closer, err := openStore(ctx, o.store)
