@@ -55,10 +55,16 @@ import (
 
 // The libraries a run measures by default: this module's default cookie
 // and its stores, and the peers.
-const defaultImpls = "ctxsession-cookie,ctxsession-memstore,ctxsession-redisstore,gorilla-cookie,gorilla-filesystem,scs-memstore,scs-redisstore"
+const defaultImpls = "bare-vary,ctxsession-cookie,ctxsession-memstore,ctxsession-redisstore,gorilla-cookie,gorilla-filesystem,scs-memstore,scs-redisstore"
 
-// bare is the name of the server without a session library.
-const bare = "bare"
+// bare is the name of the server without a session library; bareVary is
+// the same server setting the one header every session library must set
+// (Vary: Cookie), which shows what a first response header costs in
+// net/http.
+const (
+	bare     = "bare"
+	bareVary = "bare-vary"
+)
 
 // The targets: the fraction of the bare server's throughput the default
 // configuration (cookie mode, default format) keeps.
@@ -197,7 +203,7 @@ func (c runConfig) runOne(r *row) error {
 		return err
 	}
 	args := []string{"-c", strconv.Itoa(c.serverCPU), self, "-serve", "-impl", r.impl, "-op", string(r.op), "-session", c.session.Name, "-redis", c.redis}
-	if c.profile != "" && r.impl != bare {
+	if c.profile != "" && r.impl != bare && r.impl != bareVary {
 		base := filepath.Join(c.profile, r.impl+"-"+string(r.op))
 		args = append(args, "-cpuprofile", base+".cpu.pprof", "-memprofile", base+".mem.pprof")
 	}
@@ -327,7 +333,7 @@ func checkWorkload(base, impl string, op benchmarks.Op, cookie string) error {
 	}
 	sets := len(resp.Header.Values("Set-Cookie"))
 	switch {
-	case impl == bare:
+	case impl == bare || impl == bareVary:
 	case op == benchmarks.OpWrite || op == benchmarks.OpNew:
 		if sets != 1 {
 			return fmt.Errorf("%s: %d Set-Cookie lines, want 1", op, sets)
@@ -568,7 +574,7 @@ func runServer(name string, op benchmarks.Op, sess *benchmarks.Session, redisAdd
 	env.RedisAddr = redisAddr
 	defer env.Close()
 	var work, minter http.Handler
-	if name == bare {
+	if name == bare || name == bareVary {
 		// The bare server gets the cookie the default configuration mints,
 		// so that its requests are the same size.
 		ims, err := benchmarks.Open(env, targetImpl)
@@ -576,6 +582,12 @@ func runServer(name string, op benchmarks.Op, sess *benchmarks.Session, redisAdd
 			return err
 		}
 		work, minter = benchmarks.Nothing(), ims[0].Handler(benchmarks.OpNew, sess, nil)
+		if name == bareVary {
+			work = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Vary", "Cookie")
+				w.WriteHeader(http.StatusNoContent)
+			})
+		}
 	} else {
 		ims, err := benchmarks.Open(env, name)
 		if err != nil {
