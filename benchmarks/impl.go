@@ -289,7 +289,7 @@ func openers() []opener {
 			if err != nil {
 				return Impl{}, fmt.Errorf("%s: %w", name, err)
 			}
-			return ctxImpl(name, sessions.SessionConfig{Store: o.Store})
+			return StoreImpl(st.Name, o)
 		}})
 	}
 	return append(out,
@@ -354,4 +354,10 @@ func Open(env *Env, names ...string) ([]Impl, error) {
 		out = append(out, im)
 	}
 	return out, nil
+}
+
+// StoreImpl returns this module's middleware on an opened store, named
+// ctxsession-<name>.
+func StoreImpl(name string, st OpenStore) (Impl, error) {
+	return ctxImpl("ctxsession-"+name, sessions.SessionConfig{Store: st.Store})
 }

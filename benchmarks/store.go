@@ -229,3 +229,17 @@ func scsRedis(env *Env) (*scsredis.RedisStore, error) {
 	}
 	return scsredis.NewWithPrefix(pool, prefix), nil
 }
+
+// StoreByName returns the constructor of the store named name.
+func StoreByName(name string) (StoreCtor, error) {
+	for _, s := range Stores {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	var names []string
+	for _, s := range Stores {
+		names = append(names, s.Name)
+	}
+	return StoreCtor{}, fmt.Errorf("unknown store %q (want one of %s)", name, strings.Join(names, ", "))
+}
