@@ -125,7 +125,7 @@ func redisClient(env *Env, prefix string) (*redis.Client, error) {
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("Redis at %s: %w (the Redis rows need it)", env.RedisAddr, err)
+		return nil, fmt.Errorf("redis at %s: %w (the Redis rows need it)", env.RedisAddr, err)
 	}
 	env.Defer(func() {
 		deleteKeys(rdb, prefix)
