@@ -1,264 +1,177 @@
 package benchmarks
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"testing"
 
-	"github.com/alexedwards/scs/v2"
-	scsmem "github.com/alexedwards/scs/v2/memstore"
-	sessions "github.com/ctxsession/sessions"
-	gorilla "github.com/gorilla/sessions"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// The payload every workload works on: an int, a 32-character string and a
-// counter (an int), under these keys.
-const (
-	keyNum     = "n"
-	keyStr     = "s"
-	keyCounter = "c"
-	valNum     = 42
-	valStr     = "q7MbX2vKfR9tLwZp4cYhN8sJdE3gUa6B" // a CSRF-token-like string
-	valCounter = 7
-)
-
-const secret = "bench-secret-key-0123456789abcdef" // 33 bytes
-
-// The workloads: each is a handler wrapped by a library's middleware (or, for
-// gorilla/sessions, which has none, a handler that calls the store itself).
-const (
-	wNew       = "new"       // no cookie; set the three keys
-	wRead      = "read"      // valid cookie; read one key
-	wWrite     = "write"     // valid cookie; increment the counter
-	wUntouched = "untouched" // valid cookie; ignore the session
-)
-
-var workloads = []string{wNew, wRead, wWrite, wUntouched}
-
-// wCounter is not timed: its handler reads the counter, as a decimal
-// string, so that a test can check what the write workload stored.
-const wCounter = "counter"
-
-// An impl is one library (or one mode of one) under test. Its handlers end
-// with WriteHeader(204), as the floor handler does, so every library commits
-// through its ResponseWriter path.
-type impl struct {
-	name string
-	// handler returns the wrapped handler of a workload. got receives what
-	// the read handler read, so a test can check it outside the timed loop.
-	handler func(workload string, got *string) http.Handler
-}
-
-func impls(tb testing.TB) []impl {
-	out := []impl{
-		ctxImpl(tb, "ctxsession-cookie", sessions.SessionConfig{SecretKey: secret}),
-	}
-	out = append(out, storeImpls(tb)...)
-	out = append(out, gorillaImpl(), scsImpl())
-	return out
-}
-
-// ctxImpl runs this module's middleware with cfg.
-func ctxImpl(tb testing.TB, name string, cfg sessions.SessionConfig) impl {
-	m, err := sessions.New(cfg)
-	if err != nil {
-		tb.Fatalf("%s: New: %v", name, err)
-	}
-	return impl{name: name, handler: func(workload string, got *string) http.Handler {
-		var h http.HandlerFunc
-		switch workload {
-		case wNew:
-			h = func(w http.ResponseWriter, r *http.Request) {
-				s, err := sessions.GetSession(r.Context())
-				if err != nil {
-					panic(err)
+// TestWorkloads checks that every workload does what it says on every
+// session for every implementation, with the same handlers and requests
+// the benchmarks time: read gets the token back, write sends a Set-Cookie
+// whose session holds the counter plus one, untouched sends no Set-Cookie.
+func TestWorkloads(t *testing.T) {
+	for _, im := range openAll(t) {
+		for _, sess := range Sessions {
+			t.Run(im.Name+"/"+sess.Name, func(t *testing.T) {
+				if why := im.Refuses(sess); why != "" {
+					// The benchmarks leave it out: it must really fail.
+					w := serve(im.Handler(OpNew, sess, nil), "")
+					assert.Equal(t, http.StatusInternalServerError, w.Code, "a refused session is sent (%s)", why)
+					assert.Empty(t, w.Header().Values("Set-Cookie"))
+					return
 				}
-				s.Set(keyNum, valNum)
-				s.Set(keyStr, valStr)
-				s.Set(keyCounter, valCounter)
-				w.WriteHeader(http.StatusNoContent)
-			}
-		case wRead:
-			h = func(w http.ResponseWriter, r *http.Request) {
-				s, err := sessions.GetSession(r.Context())
-				if err != nil {
-					panic(err)
-				}
-				*got, _ = sessions.GetAs[string](s, keyStr)
-				w.WriteHeader(http.StatusNoContent)
-			}
-		case wWrite:
-			h = func(w http.ResponseWriter, r *http.Request) {
-				s, err := sessions.GetSession(r.Context())
-				if err != nil {
-					panic(err)
-				}
-				c, _ := sessions.GetAs[int](s, keyCounter)
-				s.Set(keyCounter, c+1)
-				w.WriteHeader(http.StatusNoContent)
-			}
-		case wCounter:
-			h = func(w http.ResponseWriter, r *http.Request) {
-				s, err := sessions.GetSession(r.Context())
-				if err != nil {
-					panic(err)
-				}
-				c, _ := sessions.GetAs[int](s, keyCounter)
-				*got = strconv.Itoa(c)
-			}
-		case wUntouched:
-			h = nothing
-		}
-		return m.Handler(h)
-	}}
-}
+				cookie := seedCookie(t, im, sess)
 
-// gorillaImpl runs gorilla/sessions' CookieStore (HMAC-SHA256, no
-// encryption, like this module's default format).
-func gorillaImpl() impl {
-	store := gorilla.NewCookieStore([]byte(secret))
-	const name = "session"
-	return impl{name: "gorilla-cookie", handler: func(workload string, got *string) http.Handler {
-		switch workload {
-		case wNew:
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s, _ := store.Get(r, name)
-				s.Values[keyNum] = valNum
-				s.Values[keyStr] = valStr
-				s.Values[keyCounter] = valCounter
-				if err := s.Save(r, w); err != nil {
-					panic(err)
+				var got string
+				w := serve(im.Handler(OpRead, sess, &got), cookie)
+				assert.Equal(t, ValCSRF, got, "read")
+				assert.Equal(t, http.StatusNoContent, w.Code, "read")
+				if im.Supports(OpLogin) { // this module: nothing changed, nothing sent
+					assert.Empty(t, setCookieValue(t, w), "read")
 				}
-				w.WriteHeader(http.StatusNoContent)
-			})
-		case wRead:
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s, err := store.Get(r, name)
-				if err != nil {
-					panic(err)
-				}
-				*got, _ = s.Values[keyStr].(string)
-				w.WriteHeader(http.StatusNoContent)
-			})
-		case wWrite:
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s, err := store.Get(r, name)
-				if err != nil {
-					panic(err)
-				}
-				c, _ := s.Values[keyCounter].(int)
-				s.Values[keyCounter] = c + 1
-				if err := s.Save(r, w); err != nil {
-					panic(err)
-				}
-				w.WriteHeader(http.StatusNoContent)
-			})
-		case wCounter:
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				s, _ := store.Get(r, name)
-				c, _ := s.Values[keyCounter].(int)
-				*got = strconv.Itoa(c)
+
+				w = serve(im.Handler(OpWrite, sess, nil), cookie)
+				require.Equal(t, http.StatusNoContent, w.Code, "write: %s", w.Body)
+				written := setCookieValue(t, w)
+				require.NotEmpty(t, written, "write: no Set-Cookie")
+				var counter string
+				serve(im.Handler(OpCounter, sess, &counter), written)
+				assert.Equal(t, fmt.Sprint(ValCounter+1), counter, "the counter after one write")
+
+				w = serve(im.Handler(OpUntouched, sess, nil), cookie)
+				assert.Equal(t, http.StatusNoContent, w.Code, "untouched")
+				assert.Empty(t, setCookieValue(t, w), "untouched")
 			})
 		}
-		return nothing // gorilla/sessions has no middleware: an untouched session costs nothing
-	}}
+	}
 }
 
-// scsImpl runs scs/v2's LoadAndSave with its memstore.
-func scsImpl() impl {
-	sm := scs.New()
-	// No cleanup goroutine: scs's StopCleanup races with its start.
-	sm.Store = scsmem.NewWithCleanupInterval(0)
-	return impl{name: "scs-memstore", handler: func(workload string, got *string) http.Handler {
-		var h http.HandlerFunc
-		switch workload {
-		case wNew:
-			h = func(w http.ResponseWriter, r *http.Request) {
-				ctx := r.Context()
-				sm.Put(ctx, keyNum, valNum)
-				sm.Put(ctx, keyStr, valStr)
-				sm.Put(ctx, keyCounter, valCounter)
-				w.WriteHeader(http.StatusNoContent)
-			}
-		case wRead:
-			h = func(w http.ResponseWriter, r *http.Request) {
-				*got = sm.GetString(r.Context(), keyStr)
-				w.WriteHeader(http.StatusNoContent)
-			}
-		case wWrite:
-			h = func(w http.ResponseWriter, r *http.Request) {
-				ctx := r.Context()
-				sm.Put(ctx, keyCounter, sm.GetInt(ctx, keyCounter)+1)
-				w.WriteHeader(http.StatusNoContent)
-			}
-		case wCounter:
-			h = func(w http.ResponseWriter, r *http.Request) {
-				*got = strconv.Itoa(sm.GetInt(r.Context(), keyCounter))
-			}
-		case wUntouched:
-			h = nothing
+// TestLoginLogout: the login and logout operations of this module's
+// implementations log in and out.
+func TestLoginLogout(t *testing.T) {
+	for _, im := range openAll(t) {
+		if !im.Supports(OpLogin) {
+			continue
 		}
-		return sm.LoadAndSave(h)
-	}}
+		t.Run(im.Name, func(t *testing.T) {
+			anon := seedCookie(t, im, Small)
+			w := serve(im.Handler(OpLogin, Small, nil), anon)
+			require.Equal(t, http.StatusNoContent, w.Code, "login: %s", w.Body)
+			in := setCookieValue(t, w)
+			require.NotEmpty(t, in, "login sends a new cookie")
+			require.NotEqual(t, anon, in)
+			w = serve(im.Handler(OpLogout, Small, nil), in)
+			require.Equal(t, http.StatusNoContent, w.Code, "logout: %s", w.Body)
+			c, err := http.ParseSetCookie(w.Header().Get("Set-Cookie"))
+			require.NoError(t, err)
+			assert.Negative(t, c.MaxAge, "logout deletes the cookie")
+		})
+	}
 }
 
-// nothing is the floor's handler.
-var nothing = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	w.WriteHeader(http.StatusNoContent)
-})
-
-// serve runs one request through h the way every benchmark does: a request
-// parsed by httptest.NewRequest (as a server parses one), the Cookie header
-// when cookie is not empty, and a fresh ResponseRecorder.
-func serve(h http.Handler, cookie string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	if cookie != "" {
-		r.Header.Set("Cookie", cookie)
+// TestCookieSizes: the sessions have the sizes their comments give; the
+// near-limit one comes within 800 bytes of the limit in the formats that
+// do not compress.
+func TestCookieSizes(t *testing.T) {
+	impls := openAll(t)
+	for _, im := range impls {
+		for _, sess := range Sessions {
+			if im.Refuses(sess) != "" {
+				continue
+			}
+			n := len(seedCookie(t, im, sess))
+			t.Logf("%-22s %-10s cookie %4d bytes", im.Name, sess.Name, n)
+			assert.LessOrEqual(t, n, 4096, "%s %s", im.Name, sess.Name)
+			if sess == NearLimit && (im.Name == "ctxsession-starlette" || im.Name == "ctxsession-jwt") {
+				assert.Greater(t, n, 4096-800, "%s %s", im.Name, sess.Name)
+			}
+		}
 	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
+	cart, err := json.Marshal(Cart.Values[len(Cart.Values)-1].Value)
+	require.NoError(t, err)
+	assert.InDelta(t, 1024, len(cart), 100, "the cart is about 1 KB of JSON")
 }
 
-// seedCookie runs the new workload once and returns the Cookie header a
-// browser would send back.
-func seedCookie(tb testing.TB, im impl) string {
-	w := serve(im.handler(wNew, new(string)), "")
-	lines := w.Header().Values("Set-Cookie")
-	if len(lines) != 1 {
-		tb.Fatalf("%s: new: got %d Set-Cookie lines, want 1: %q", im.name, len(lines), lines)
+// TestLeanHarness: the lean harness serves the workloads as the httptest
+// one does.
+func TestLeanHarness(t *testing.T) {
+	for _, im := range openAll(t) {
+		cookie := seedCookie(t, im, Small)
+		var got string
+		assert.True(t, leanServe(im.Handler(OpRead, Small, &got), cookie)(), "%s: lean read", im.Name)
+		assert.Equal(t, ValCSRF, got, "%s: lean read", im.Name)
+		proto := httptest.NewRequest(http.MethodGet, "/", nil)
+		proto.Header.Set("Cookie", cookie)
+		w := leanWriter{h: http.Header{}}
+		r := *proto
+		im.Handler(OpWrite, Small, nil).ServeHTTP(&w, &r)
+		assert.Equal(t, http.StatusNoContent, w.code, "%s: lean write", im.Name)
+		assert.Len(t, w.h.Values("Set-Cookie"), 1, "%s: lean write", im.Name)
 	}
-	c, err := http.ParseSetCookie(lines[0])
-	if err != nil {
-		tb.Fatalf("%s: new: bad Set-Cookie %q: %v", im.name, lines[0], err)
-	}
-	return c.Name + "=" + c.Value
 }
 
-// cookieFor returns the Cookie header a workload's requests carry.
-func cookieFor(tb testing.TB, im impl, workload string) string {
-	if workload == wNew {
-		return ""
+func TestFloorCodec(t *testing.T) {
+	for _, sess := range Sessions {
+		out, err := codecRoundTrip([]byte(Secret), sess)
+		require.NoError(t, err)
+		assert.Equal(t, ValCSRF, out[KeyCSRF])
+		assert.Len(t, out, len(sess.Values))
 	}
-	return seedCookie(tb, im)
 }
 
-// setCookieValue returns the value of the one Set-Cookie line of w, or "".
-func setCookieValue(tb testing.TB, w *httptest.ResponseRecorder) string {
-	lines := w.Header().Values("Set-Cookie")
-	if len(lines) == 0 {
-		return ""
-	}
-	if len(lines) > 1 {
-		tb.Fatalf("got %d Set-Cookie lines, want at most 1: %q", len(lines), lines)
-	}
-	c, err := http.ParseSetCookie(lines[0])
-	if err != nil {
-		tb.Fatalf("bad Set-Cookie %q: %v", lines[0], err)
-	}
-	return c.Name + "=" + c.Value
+func TestMeasureFailsOnError(t *testing.T) {
+	r := testing.Benchmark(func(b *testing.B) { measure(b, func() bool { return false }) })
+	assert.Zero(t, r.N, "a failing operation fails the benchmark")
 }
 
-func isCtxsession(im impl) bool { return strings.HasPrefix(im.name, "ctxsession") }
+// TestCountingDialer: one command is one round trip, a pipeline of three
+// is one, and INFO commandstats sees the commands. The client's connection
+// handshakes are round trips too, so each kind of call runs once before it
+// is counted, and no connection is dialled while counting.
+func TestCountingDialer(t *testing.T) {
+	var cd CountingDialer
+	rdb := redis.NewClient(&redis.Options{Addr: DefaultRedisAddr, Dialer: cd.Dial})
+	defer rdb.Close()
+	ctx := context.Background()
+	pipeline := func() error {
+		pipe := rdb.Pipeline()
+		for range 3 {
+			pipe.Ping(ctx)
+		}
+		_, err := pipe.Exec(ctx)
+		return err
+	}
+	require.NoError(t, rdb.Ping(ctx).Err(), "Redis at %s", DefaultRedisAddr)
+	require.NoError(t, pipeline())
+	conns := cd.Conns()
+
+	before := cd.RoundTrips()
+	require.NoError(t, rdb.Ping(ctx).Err())
+	assert.Equal(t, int64(1), cd.RoundTrips()-before, "one command")
+	before = cd.RoundTrips()
+	require.NoError(t, pipeline())
+	assert.Equal(t, int64(1), cd.RoundTrips()-before, "a pipeline")
+	assert.Equal(t, conns, cd.Conns(), "connections dialled while counting")
+
+	stats, err := CommandStats(ctx, rdb)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, stats["ping"], int64(8))
+}
+
+func TestParseCommandStats(t *testing.T) {
+	got, err := parseCommandStats("# Commandstats\r\ncmdstat_get:calls=2,usec=15,usec_per_call=7.50,rejected_calls=0,failed_calls=0\r\ncmdstat_evalsha:calls=10,usec=1\r\n")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{"get": 2, "evalsha": 10}, got)
+	_, err = parseCommandStats("cmdstat_get:usec=15\r\n")
+	require.Error(t, err)
+	_, err = parseCommandStats("cmdstat_get:calls=x,usec=15\r\n")
+	require.Error(t, err)
+}
