@@ -88,3 +88,9 @@ if ! command -v chromium >/dev/null; then
   apt_install chromium
 fi
 chromium --version >/dev/null
+
+# wrk for the real-server benchmark (benchmarks/cmd/serverbench).
+if ! command -v wrk >/dev/null; then
+  apt_install wrk
+fi
+command -v wrk >/dev/null
