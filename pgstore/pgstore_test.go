@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -161,7 +160,7 @@ func TestExpiryByDatabaseClock(t *testing.T) {
 // and only those.
 func TestDestroyUser(t *testing.T) {
 	s, _, _ := newStore(t)
-	mw, err := sessions.New(sessions.SessionConfig{SecretKey: strings.Repeat("k", 32), Store: s})
+	mw, err := sessions.New(sessions.SessionConfig{SecretKey: "sql-store-test-secret-0123456789abcdefXYZ", Store: s})
 	require.NoError(t, err)
 	srv := httptest.NewServer(mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u := r.URL.Query().Get("login"); u != "" {
