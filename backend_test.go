@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -60,4 +61,35 @@ func TestSecurityOversizedRejectedBeforeDecoding(t *testing.T) {
 	assert.LessOrEqual(t, Allocs(load(huge)), 4.0, "load allocations for %d bytes", len(huge))
 	assert.LessOrEqual(t, BytesPerRun(load(huge)), uint64(1024), "bytes load allocates per call for a %d-byte value", len(huge))
 	assert.Empty(t, e.Load("session="+huge).Values, "middleware accepted an oversized cookie")
+}
+
+// TestPayloadOverInflateCap: a session that would compress into a cookie
+// but inflate past the reader's cap is refused, with its size and keys.
+func TestPayloadOverInflateCap(t *testing.T) {
+	e := NewEnv(t, SessionConfig{})
+	v := e.Visit("", func(_ *http.Request, s *Session) { s.Set("big", strings.Repeat("a", 70000)) })
+	assert.Equal(t, http.StatusInternalServerError, v.Rec.Code)
+	assert.Empty(t, v.Cookie)
+	errs := e.Errors()
+	require.Len(t, errs, 1)
+	require.ErrorIs(t, errs[0], ErrCookieTooLarge)
+	assert.ErrorContains(t, errs[0], `"big" (`)
+}
+
+// TestCookieTooLargeSays: the size error gives the cookie's size and its
+// largest keys.
+func TestCookieTooLargeSays(t *testing.T) {
+	e := NewEnv(t, SessionConfig{})
+	e.Visit("", func(_ *http.Request, s *Session) {
+		s.Set("small", 1)
+		s.Set("notes", Incompressible(5000))
+	})
+	errs := e.Errors()
+	require.Len(t, errs, 1)
+	var tl *CookieTooLargeError
+	require.ErrorAs(t, errs[0], &tl)
+	assert.Greater(t, tl.Size, MaxCookieSize)
+	assert.Equal(t, MaxCookieSize, tl.Limit)
+	require.NotEmpty(t, tl.Largest)
+	assert.True(t, strings.HasPrefix(tl.Largest[0], `"notes" (`), "largest first: %v", tl.Largest)
 }

@@ -3,8 +3,10 @@ package sessions_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -383,4 +385,91 @@ func TestRevocationStoreWithStoreIsAConfigError(t *testing.T) {
 	st := faultstore.NewMem(t)
 	_, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey, Store: st, RevocationStore: st})
 	assert.ErrorIs(t, err, sessions.ErrInvalidConfig)
+}
+
+// TestSecurityDurationsBounded: New refuses a MaxAge above 400 days and a
+// ClockSkew above one hour (durations that overflowed when added: the
+// revocation record was born expired, Max-Age became 1), naming the field,
+// and accepts both at the bound.
+func TestSecurityDurationsBounded(t *testing.T) {
+	day := 24 * time.Hour
+	refused := []struct {
+		name  string
+		cfg   sessions.SessionConfig
+		field string
+	}{
+		{"MaxAge max int64", sessions.SessionConfig{MaxAge: math.MaxInt64}, "MaxAge"},
+		{"MaxAge 200 years", sessions.SessionConfig{MaxAge: 200 * 365 * day}, "MaxAge"},
+		{"MaxAge 400 days + 1ns", sessions.SessionConfig{MaxAge: 400*day + 1}, "MaxAge"},
+		{"ClockSkew max int64", sessions.SessionConfig{ClockSkew: math.MaxInt64}, "ClockSkew"},
+		{"ClockSkew 100 years", sessions.SessionConfig{ClockSkew: 100 * 365 * day}, "ClockSkew"},
+		{"ClockSkew 1h + 1ns", sessions.SessionConfig{ClockSkew: time.Hour + 1}, "ClockSkew"},
+	}
+	for _, tt := range refused {
+		tt.cfg.SecretKey = sessions.TestKey
+		_, err := sessions.New(tt.cfg)
+		require.ErrorIs(t, err, sessions.ErrInvalidConfig, tt.name)
+		assert.Contains(t, err.Error(), tt.field, tt.name)
+	}
+	accepted := []sessions.SessionConfig{
+		{MaxAge: 400 * day},
+		{MaxAge: 400 * day, ClockSkew: time.Hour, IdleTimeout: 400 * day},
+		{AbsoluteTimeout: math.MaxInt64},
+		{MaxAge: 400 * day, ClockSkew: time.Hour, AbsoluteTimeout: math.MaxInt64},
+	}
+	for _, cfg := range accepted {
+		cfg.SecretKey = sessions.TestKey
+		_, err := sessions.New(cfg)
+		require.NoError(t, err, "%+v", cfg)
+	}
+}
+
+// TestSecurityConfigDomainPublicSuffix: a public suffix as Domain is
+// refused, with the Domain named; a registrable domain under one is not.
+func TestSecurityConfigDomainPublicSuffix(t *testing.T) {
+	for _, d := range []string{"com", ".com", "COM", "co.uk", ".co.uk", "github.io", "localhost"} {
+		_, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey, Domain: d})
+		require.ErrorIs(t, err, sessions.ErrInvalidConfig, "Domain %q", d)
+		assert.Contains(t, err.Error(), strconv.Quote(d))
+		assert.Contains(t, err.Error(), "public suffix")
+	}
+	for _, d := range []string{"example.com", ".example.com", "example.co.uk", "app.github.io", "example.test", "127.0.0.1"} {
+		_, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey, Domain: d})
+		require.NoError(t, err, "Domain %q", d)
+	}
+}
+
+// TestSecurityKeysWeakMaterialRefused: keys with little variety are
+// refused with ErrWeakKey, naming the key and `sessionctl keygen`; so is a
+// fallback equal to SecretKey.
+func TestSecurityKeysWeakMaterialRefused(t *testing.T) {
+	weak := []string{
+		strings.Repeat("a", 32),
+		strings.Repeat("\x00", 32),
+		strings.Repeat("password", 4),
+		strings.Repeat("0123456789abcdef", 2), // 16 distinct bytes, repeated
+		strings.Repeat("abcdefghi", 4),        // 9 distinct bytes
+		"00112233445566778801234567876543210", // 9 distinct bytes, no repetition
+		strings.Repeat("password", 4) + "pa",  // a unit repeated, cut short
+		"short",
+	}
+	for _, k := range weak {
+		_, err := sessions.New(sessions.SessionConfig{SecretKey: k})
+		require.ErrorIs(t, err, sessions.ErrWeakKey, "SecretKey %q", k)
+		require.ErrorIs(t, err, sessions.ErrInvalidConfig)
+		assert.Contains(t, err.Error(), "SecretKey")
+		assert.Contains(t, err.Error(), "sessionctl keygen")
+
+		_, err = sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey, FallbackKeys: []string{sessions.TestOldKey, k}})
+		require.ErrorIs(t, err, sessions.ErrWeakKey, "fallback %q", k)
+		assert.Contains(t, err.Error(), "FallbackKeys[1]")
+		assert.Contains(t, err.Error(), "sessionctl keygen")
+	}
+	_, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey, FallbackKeys: []string{sessions.TestKey}})
+	require.ErrorIs(t, err, sessions.ErrWeakKey)
+	assert.Contains(t, err.Error(), "FallbackKeys[0] equals SecretKey")
+
+	// Ten distinct bytes, no repetition: enough.
+	_, err = sessions.New(sessions.SessionConfig{SecretKey: "0123456789" + strings.Repeat("9", 21) + "0"})
+	require.NoError(t, err)
 }

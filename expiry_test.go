@@ -2,6 +2,7 @@ package sessions_test
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/filestore"
 	"github.com/ctxsession/sessions/internal/faultstore"
 	"github.com/ctxsession/sessions/internal/testkit"
 )
@@ -235,4 +237,74 @@ func TestSecurityTimeAbsoluteTimeout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSecurityDurationsCookieMaxAgeAtBounds: at MaxAge 400 days, ClockSkew
+// one hour and an AbsoluteTimeout of math.MaxInt64 (which saturates, never
+// wraps), the cookie's Max-Age is exactly 400 days and the session reads
+// back; with a MaxAge that is not whole seconds it is rounded up.
+func TestSecurityDurationsCookieMaxAgeAtBounds(t *testing.T) {
+	day := 24 * time.Hour
+	for _, tt := range []struct {
+		cfg  sessions.SessionConfig
+		want int
+	}{
+		{sessions.SessionConfig{MaxAge: 400 * day, ClockSkew: time.Hour, AbsoluteTimeout: math.MaxInt64}, 400 * 24 * 3600},
+		{sessions.SessionConfig{MaxAge: 400 * day, IdleTimeout: 400 * day}, 400 * 24 * 3600},
+		{sessions.SessionConfig{MaxAge: 1500 * time.Millisecond}, 2},
+	} {
+		e := sessions.NewEnv(t, tt.cfg)
+		v := e.MustVisit("", func(r *http.Request, _ *sessions.Session) {
+			assert.NoError(t, sessions.Login(r.Context(), "alice"), "Login")
+		})
+		c := testkit.SetCookie(t, v.Rec.Header(), e.Name)
+		require.NotNil(t, c, "no session cookie (headers %v)", v.Rec.Header())
+		assert.Equal(t, tt.want, c.MaxAge, "%+v", tt.cfg)
+		e.Clock.Set(sessions.TestStart.Add(tt.cfg.MaxAge - time.Millisecond))
+		assert.Equal(t, "alice", userOf(t, e, c.Value), "read back just before MaxAge")
+	}
+}
+
+// TestSecurityDurationsStoreTTLAtBounds: in store mode at MaxAge 400 days
+// the record's TTL is exactly 400 days (the filestore writes its expiry
+// without overflowing) and the session reads back.
+func TestSecurityDurationsStoreTTLAtBounds(t *testing.T) {
+	fs, err := filestore.New(t.TempDir())
+	require.NoError(t, err)
+	st := faultstore.New(fs)
+	e := sessions.NewEnv(t, sessions.SessionConfig{Store: st, MaxAge: 400 * 24 * time.Hour, ClockSkew: time.Hour, AbsoluteTimeout: math.MaxInt64})
+	v := e.MustVisit("", func(r *http.Request, _ *sessions.Session) {
+		assert.NoError(t, sessions.Login(r.Context(), "alice"), "Login")
+	})
+	c := testkit.SetCookie(t, v.Rec.Header(), e.Name)
+	require.NotNil(t, c, "no session cookie (headers %v)", v.Rec.Header())
+	assert.Equal(t, 400*24*3600, c.MaxAge)
+	// Every write: one Create, with its TTL, and no Update.
+	var ttls []time.Duration
+	for _, rec := range st.Created() {
+		ttls = append(ttls, rec.TTL)
+	}
+	require.Equal(t, []time.Duration{400 * 24 * time.Hour}, ttls)
+	require.Equal(t, 1, st.Count(faultstore.Create), "Create calls")
+	require.Zero(t, st.Count(faultstore.Update), "Update calls")
+	assert.Equal(t, "alice", userOf(t, e, c.Value))
+}
+
+// TestSecurityDurationsRevocationLifetimeAtBounds: DestroyUser's record
+// lives MaxAge plus ClockSkew, exactly, at the bounds, and the revoked
+// cookie is refused.
+func TestSecurityDurationsRevocationLifetimeAtBounds(t *testing.T) {
+	rs := faultstore.NewMem(t)
+	e := sessions.NewEnv(t, sessions.SessionConfig{RevocationStore: rs, MaxAge: 400 * 24 * time.Hour, ClockSkew: time.Hour})
+	v := issueLogin(t, e, "", "alice")
+	require.NoError(t, e.M.DestroyUser(context.Background(), "alice"))
+	// Every write: one Create, with its TTL, and no Update.
+	var ttls []time.Duration
+	for _, rec := range rs.Created() {
+		ttls = append(ttls, rec.TTL)
+	}
+	require.Equal(t, []time.Duration{400*24*time.Hour + time.Hour}, ttls)
+	require.Equal(t, 1, rs.Count(faultstore.Create), "Create calls")
+	require.Zero(t, rs.Count(faultstore.Update), "Update calls")
+	assert.Equal(t, "", userOf(t, e, v), "the stolen cookie still logs in")
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"strings"
 	"testing"
 
 	"github.com/gorilla/securecookie"
@@ -79,4 +80,45 @@ func TestSecurityEncryptedHidesContent(t *testing.T) {
 	raw, err := decodeSerialized(payload)
 	require.NoError(t, err)
 	assert.Contains(t, string(raw), "top-secret-value", "the signed format's payload")
+}
+
+// TestSecurityEncryptedRejectsNonCanonical: an encrypted value with CR or
+// LF inserted, or in any other non-canonical base64, is malformed, though
+// Go's base64 would decode it to the same bytes.
+func TestSecurityEncryptedRejectsNonCanonical(t *testing.T) {
+	e := NewEnv(t, SessionConfig{Format: FormatEncrypted})
+	ctx := context.Background()
+	v := e.Mint(map[string]any{"k": "v"})
+	got, err := e.M.Decode(ctx, v)
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"k": "v"}, got)
+	mid := len(v) / 2
+	bads := []string{
+		v[:mid] + "\r\n" + v[mid:],
+		v[:mid] + "\n" + v[mid:],
+		v + "\r",
+		"\n" + v,
+		v[:len(v)-4] + "\n" + v[len(v)-4:],
+	}
+	if strings.HasSuffix(v, "=") {
+		bads = append(bads, strings.TrimRight(v, "=")) // padding removed
+	}
+	for _, bad := range bads {
+		_, err := e.M.Decode(ctx, bad)
+		require.ErrorIs(t, err, ErrMalformed, "%q", bad)
+	}
+	// Unused bits of the last character set: the same bytes to a lenient
+	// decoder, refused here.
+	raw, err := base64.URLEncoding.DecodeString(v)
+	require.NoError(t, err)
+	if len(raw)%3 != 0 {
+		alt := []byte(v)
+		i := strings.IndexByte(v, '=') - 1
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+		alt[i] = alphabet[strings.IndexByte(alphabet, alt[i])|1]
+		if string(alt) != v {
+			_, err := e.M.Decode(ctx, string(alt))
+			require.ErrorIs(t, err, ErrMalformed)
+		}
+	}
 }

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/ctxsession/sessions/internal/testkit"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestGetAs(t *testing.T) {
@@ -143,4 +145,20 @@ func TestGetAsNull(t *testing.T) {
 	assert.False(t, ok, "GetAs[struct](null)")
 	_, ok = GetAs[any](s, "missing")
 	assert.False(t, ok, "GetAs[any](missing)")
+}
+
+// TestGetAsConversionIsNoChange: converting alone writes nothing.
+func TestGetAsConversionIsNoChange(t *testing.T) {
+	type prefs struct {
+		Theme string `json:"theme"`
+		Size  int    `json:"size"`
+	}
+	e := NewEnv(t, SessionConfig{})
+	c := e.Issue("", map[string]any{"prefs": prefs{Theme: "light"}})
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+		_, ok := GetAs[*prefs](MustSession(t, r), "prefs")
+		require.True(t, ok)
+	}, c)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Nil(t, testkit.SetCookie(t, rec.Header(), e.Name), "no Set-Cookie for a conversion without an edit")
 }

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/internal/faultstore"
+	"github.com/ctxsession/sessions/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -401,4 +403,72 @@ func TestSecuritySignatureQuotedValues(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSecurityResponsePublicBecomesPrivate: a response that sets the
+// session cookie carries a Cache-Control no shared cache may store it
+// under, whatever the handler set; one that sets no cookie is untouched.
+func TestSecurityResponsePublicBecomesPrivate(t *testing.T) {
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	for _, tt := range []struct {
+		handler []string
+		want    []string
+	}{
+		{nil, []string{`no-cache="Set-Cookie"`}},
+		{[]string{"public, max-age=600"}, []string{"private, max-age=600", `no-cache="Set-Cookie"`}},
+		{[]string{"max-age=600, PUBLIC"}, []string{"max-age=600, private", `no-cache="Set-Cookie"`}},
+		{[]string{"s-maxage=600"}, []string{"s-maxage=600", `private, no-cache="Set-Cookie"`}},
+		{[]string{"max-age=60", "public"}, []string{"max-age=60", "private", `no-cache="Set-Cookie"`}},
+		{[]string{`no-store`}, []string{`no-store`, `no-cache="Set-Cookie"`}},
+		{[]string{`private, no-cache="Set-Cookie, X"`}, []string{`private, no-cache="Set-Cookie, X"`, `no-cache="Set-Cookie"`}},
+	} {
+		rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+			for _, v := range tt.handler {
+				w.Header().Add("Cache-Control", v)
+			}
+			sessions.MustSession(t, r).Set("csrf", "t")
+		}, "")
+		require.NotNil(t, testkit.SetCookie(t, rec.Header(), e.Name), "handler set %q: no session cookie", tt.handler)
+		assert.Equal(t, tt.want, rec.Result().Header["Cache-Control"], "handler set %q", tt.handler)
+	}
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=600")
+	}, "")
+	assert.Equal(t, []string{"public, max-age=600"}, rec.Result().Header["Cache-Control"], "no cookie set")
+}
+
+// TestSecurityResponseCacheControlAfterCommit: after an explicit Commit,
+// http.ServeContent's error path and a handler both remove or loosen
+// Cache-Control; the response still goes out with one that keeps the
+// cookie out of shared caches.
+func TestSecurityResponseCacheControlAfterCommit(t *testing.T) {
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	commit := func(w http.ResponseWriter, r *http.Request) {
+		sessions.MustSession(t, r).Set("csrf", "t")
+		require.NoError(t, sessions.Commit(r.Context()))
+	}
+	rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+		commit(w, r)
+		http.ServeFile(w, r, filepath.Join(t.TempDir(), "missing"))
+	}, "")
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+	require.NotNil(t, testkit.SetCookie(t, rec.Header(), e.Name), "ServeFile 404: no session cookie")
+	assert.Equal(t, []string{`no-cache="Set-Cookie"`}, rec.Result().Header["Cache-Control"], "ServeFile 404")
+
+	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
+		commit(w, r)
+		r.Header.Set("Range", "bytes=100-200")
+		http.ServeContent(w, r, "x.txt", sessions.TestStart, strings.NewReader("short"))
+	}, "")
+	assert.Equal(t, http.StatusRequestedRangeNotSatisfiable, rec.Code)
+	require.NotNil(t, testkit.SetCookie(t, rec.Header(), e.Name), "ServeContent 416: no session cookie")
+	assert.Equal(t, []string{`no-cache="Set-Cookie"`}, rec.Result().Header["Cache-Control"], "ServeContent 416")
+
+	rec = e.Do(func(w http.ResponseWriter, r *http.Request) {
+		commit(w, r)
+		w.Header().Set("Cache-Control", "public, max-age=600")
+		w.Write([]byte("page"))
+	}, "")
+	require.NotNil(t, testkit.SetCookie(t, rec.Header(), e.Name), "public set after Commit: no session cookie")
+	assert.Equal(t, []string{"private, max-age=600", `no-cache="Set-Cookie"`}, rec.Result().Header["Cache-Control"], "public set after Commit")
 }

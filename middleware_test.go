@@ -2,8 +2,11 @@ package sessions_test
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -248,4 +251,122 @@ func TestSecurityResponsePanicSavesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLateChangesStoreMode: after the body started, a change to a saved
+// store-mode session is still saved when the handler returns (a template
+// that consumes the flashes), and nothing is reported.
+func TestLateChangesStoreMode(t *testing.T) {
+	e, _ := newStoreEnv(t)
+	c := e.MustVisit("", func(_ *http.Request, s *sessions.Session) { s.AddFlash("info", "saved") }).Cookie
+	require.NotEmpty(t, c)
+	e.Do(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("<html>"))
+		s := sessions.MustSession(t, r)
+		assert.Len(t, s.Flashes(), 1)
+		s.Set("seen", true)
+	}, c)
+	var flashes []sessions.Flash
+	e.MustVisit(c, func(_ *http.Request, s *sessions.Session) { flashes = s.Flashes() })
+	assert.Empty(t, flashes, "the flash consumed after the headers came back")
+	assert.Equal(t, true, e.MustVisit(c, nil).Seen.Values["seen"])
+	assert.Empty(t, e.Errors())
+}
+
+// TestLateChangeNamed: a late change that needs a new cookie goes to the
+// error handler as a LateChangeError naming the key, and the default
+// handler logs it at warn level, not as a failed request.
+func TestLateChangeNamed(t *testing.T) {
+	lateCart := func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("body"))
+		sessions.MustSession(t, r).Set("cart", 1)
+	}
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	w := e.Do(lateCart, "")
+	assert.Equal(t, http.StatusOK, w.Code)
+	errs := e.Errors()
+	require.Len(t, errs, 1)
+	require.ErrorIs(t, errs[0], sessions.ErrHeadersWritten)
+	var late *sessions.LateChangeError
+	require.ErrorAs(t, errs[0], &late)
+	assert.Equal(t, []string{"cart"}, late.Keys)
+
+	// The default error handler, logging as text.
+	var logs bytes.Buffer
+	m, err := sessions.New(sessions.SessionConfig{SecretKey: sessions.TestKey, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	testkit.Get(m.Handler(http.HandlerFunc(lateCart)))
+	assert.Contains(t, logs.String(), "level=WARN")
+	assert.Contains(t, logs.String(), "cart")
+	assert.NotContains(t, logs.String(), "request failed")
+}
+
+// TestLateLoginChangesNothing: a Login after the body started fails and
+// leaves the request's user as it was.
+func TestLateLoginChangesNothing(t *testing.T) {
+	for mode, cfg := range modes(t, sessions.SessionConfig{}) {
+		t.Run(mode, func(t *testing.T) {
+			e := sessions.NewEnv(t, cfg)
+			c := issueLogin(t, e, "", "alice")
+			e.Do(func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte("body"))
+				err := sessions.Login(r.Context(), "bob")
+				require.ErrorIs(t, err, sessions.ErrHeadersWritten)
+				id, _ := sessions.UserID(r.Context())
+				assert.Equal(t, "alice", id, "UserID after a failed Login")
+			}, c)
+			assert.Equal(t, "alice", userOf(t, e, c))
+		})
+	}
+}
+
+// TestLateLogout: after the body started, Logout still ends a store-mode
+// session (its record goes; the cookie then names nothing). In cookie mode
+// it cannot, so it fails and changes nothing.
+func TestLateLogout(t *testing.T) {
+	for mode, cfg := range modes(t, sessions.SessionConfig{}) {
+		t.Run(mode, func(t *testing.T) {
+			store := cfg.Store != nil
+			e := sessions.NewEnv(t, cfg)
+			c := issueLogin(t, e, "", "alice")
+			e.Do(func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte("body"))
+				err := sessions.Logout(r.Context())
+				id, _ := sessions.UserID(r.Context())
+				if store {
+					assert.NoError(t, err)
+					assert.Empty(t, id)
+				} else {
+					assert.ErrorIs(t, err, sessions.ErrHeadersWritten)
+					assert.Equal(t, "alice", id, "UserID after a failed Logout")
+				}
+			}, c)
+			if store {
+				assert.Empty(t, userOf(t, e, c), "logged out")
+			} else {
+				assert.Equal(t, "alice", userOf(t, e, c))
+			}
+			assert.Empty(t, e.Errors())
+		})
+	}
+}
+
+// TestAfterHandlerReturns: once the handler returned, GetSession on its
+// context fails, and a change through a *Session still held is reported.
+func TestAfterHandlerReturns(t *testing.T) {
+	e := sessions.NewEnv(t, sessions.SessionConfig{})
+	var ctx context.Context
+	var s *sessions.Session
+	e.Do(func(w http.ResponseWriter, r *http.Request) {
+		ctx, s = r.Context(), sessions.MustSession(t, r)
+	}, "")
+	_, err := sessions.GetSession(ctx)
+	require.ErrorIs(t, err, sessions.ErrRequestDone)
+	s.Set("late", 1)
+	errs := e.Errors()
+	require.Len(t, errs, 1)
+	var late *sessions.LateChangeError
+	require.ErrorAs(t, errs[0], &late)
+	assert.True(t, late.AfterHandler)
+	assert.Contains(t, late.Error(), `Set("late")`)
 }
