@@ -29,7 +29,11 @@ import (
 const testKey = "0123456789abcdef0123456789abcdef-demo-test"
 
 // testRedis is the real Redis server the tests use (CI starts it).
-const testRedis = "redis://127.0.0.1:6379/3"
+const (
+	testRedis    = "redis://127.0.0.1:6379/3"
+	testPostgres = "postgres://postgres@127.0.0.1:5432/test"
+	testMySQL    = "mysql://root@127.0.0.1:3306/test"
+)
 
 // uniqueName returns a user name no earlier run used, so that sessions a
 // failed run left in a shared store do not count.
@@ -189,7 +193,7 @@ func TestClickPath(t *testing.T) {
 // TestLogoutEverywhere logs one user in twice and ends both sessions from
 // one, in every store.
 func TestLogoutEverywhere(t *testing.T) {
-	for _, store := range []string{"memory", t.TempDir(), testRedis} {
+	for _, store := range []string{"memory", t.TempDir(), testRedis, testPostgres, testMySQL, "sqlite:" + t.TempDir() + "/s.db"} {
 		t.Run(store, func(t *testing.T) {
 			srv := newServer(t, options{store: store})
 			laptop, phone, other := newBrowser(t, srv.URL), newBrowser(t, srv.URL), newBrowser(t, srv.URL)
@@ -289,6 +293,8 @@ func TestRun(t *testing.T) {
 		{"store dir is a file", []string{"-store", "dir:/dev/null/sessions"}, env, 2, "-store: filestore:"},
 		{"mistyped memory", []string{"-store", "memroy"}, env, 2, `-store: "memroy" is not a store: want "memory", "dir:PATH"`},
 		{"dir: without a path", []string{"-store", "dir:"}, env, 2, `"dir:" needs a path`},
+		{"sqlite: without a path", []string{"-store", "sqlite:"}, env, 2, `"sqlite:" needs a path`},
+		{"postgres not answering", []string{"-store", "postgres://postgres@127.0.0.1:1/test"}, env, 2, "-store: postgres at 127.0.0.1:"},
 		{"bad address", []string{"-addr", "127.0.0.1:99999"}, env, 1, "sessiondemo:"},
 	}
 	for _, tt := range tests {

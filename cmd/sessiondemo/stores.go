@@ -11,7 +11,7 @@ import (
 )
 
 // storeForms lists what -store accepts, for its usage and its errors.
-const storeForms = `"memory", "dir:PATH" (created if missing), the path of an existing directory, or a redis:// or rediss:// URL`
+const storeForms = `"memory", "dir:PATH" (created if missing), the path of an existing directory, "sqlite:PATH", or a redis://, rediss://, postgres:// or mysql:// URL`
 
 // openStore opens the store -store names (see storeForms). It returns the
 // store, a description for the page footer, and a function that releases
@@ -24,6 +24,12 @@ func openStore(ctx context.Context, spec string) (sessions.Store, string, func()
 		return s, "in memory", func() { s.Close() }, nil
 	case strings.HasPrefix(spec, "redis://"), strings.HasPrefix(spec, "rediss://"):
 		return openRedis(ctx, spec)
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		return openPostgres(ctx, spec)
+	case strings.HasPrefix(spec, "mysql://"):
+		return openMySQL(ctx, spec)
+	case strings.HasPrefix(spec, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(spec, "sqlite:"))
 	case strings.HasPrefix(spec, "dir:"):
 		dir := strings.TrimPrefix(spec, "dir:")
 		if dir == "" {
