@@ -55,9 +55,8 @@ func (c cookieMode) save(_ context.Context, _ sessionRef, snap *snapshot, now, _
 	if err != nil {
 		return sessionRef{}, "", fmt.Errorf("sessions: encoding cookie: %w", err)
 	}
-	if c.m.tooLarge(value) {
-		size := len(c.m.cfg.CookieName) + 1 + len(value)
-		return sessionRef{}, "", c.m.tooLargeError("cookie", size, MaxCookieSize, snap.payload)
+	if c.m.tooLargeToWrite(value) {
+		return sessionRef{}, "", c.m.tooLargeError("cookie", c.m.cookieSize(value), MaxCookieSize, snap.payload)
 	}
 	return sessionRef{}, value, nil
 }

@@ -211,7 +211,7 @@ func (st *requestState) save(withCookie bool) error {
 	}
 	st.ref = ref
 	if withCookie {
-		st.setCookie(m.sessionCookie(value, m.cookieMaxAge(exp, now)))
+		st.setCookie(m.sessionCookie(value, m.sessionMaxAge(st.sess, exp, now)))
 		st.hadCookie = true
 	}
 	st.markSaved(snap)
