@@ -521,6 +521,9 @@ func TestJWTHeaderRules(t *testing.T) {
 		} else {
 			assert.ErrorIs(t, err, sessions.ErrMalformed, "header %s", tt.header)
 		}
+		if strings.Contains(tt.header, "crit") {
+			assert.ErrorContains(t, err, `"crit"`, "a crit header is refused as such")
+		}
 	}
 }
 
