@@ -140,8 +140,9 @@ type SessionConfig struct {
 // reported here, as an error matching ErrInvalidConfig: an empty or short
 // key, a cookie name, path or domain that net/http would drop or rewrite,
 // SameSite=None or Partitioned without Secure, a "__Host-" or "__Secure-"
-// name whose rules the other fields break, negative durations, or an
-// IdleTimeout longer than MaxAge.
+// name whose rules the other fields break, negative durations, an
+// IdleTimeout longer than MaxAge, or a RememberCookieName or
+// RememberCookiePath net/http would not write as given.
 func New(cfg SessionConfig) (*Middleware, error) {
 	if cfg.SecretKey == "" {
 		return nil, ErrNoSecretKey
