@@ -73,10 +73,17 @@ type loaded struct {
 // Logout or DestroyUser: nothing is written and no cookie is sent.
 var errRecordGone = errors.New("sessions: session ended while the request ran")
 
-// tooLarge reports whether a cookie value would exceed MaxCookieSize.
-func (m *Middleware) tooLarge(value string) bool {
-	return len(m.cfg.CookieName)+1+len(value) > MaxCookieSize
-}
+// cookieSize is the size of the session cookie with value as browsers
+// count it: name and value.
+func (m *Middleware) cookieSize(value string) int { return len(m.cfg.CookieName) + len(value) }
+
+// tooLarge reports whether a cookie value read from a request exceeds
+// MaxCookieReadSize.
+func (m *Middleware) tooLarge(value string) bool { return m.cookieSize(value) > MaxCookieReadSize }
+
+// tooLargeToWrite reports whether a cookie value would exceed
+// MaxCookieSize, which browsers would drop.
+func (m *Middleware) tooLargeToWrite(value string) bool { return m.cookieSize(value) > MaxCookieSize }
 
 // tooLargeError reports a session too large for its cookie, naming its
 // three largest keys by encoded size.

@@ -26,13 +26,13 @@ func oversized(t *testing.T, e *Env, size int) string {
 	}
 	b.WriteString(`"}`)
 	v := e.signPayload(b.String())
-	require.Greater(t, len(v), MaxCookieSize, "oversized value")
+	require.Greater(t, len(v), size, "oversized value")
 	return v
 }
 
 func TestSecurityOversizedRejectedBeforeDecoding(t *testing.T) {
 	e := NewEnv(t, SessionConfig{})
-	small := oversized(t, e, MaxCookieSize)
+	small := oversized(t, e, MaxCookieReadSize)
 	huge := oversized(t, e, 64*MaxCookieSize)
 	for _, v := range []string{small, huge} {
 		_, err := e.M.Decode(context.Background(), v)

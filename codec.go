@@ -55,13 +55,23 @@ const (
 	FormatStarlette
 	// FormatJWT is microdot's session cookie: an HS256 JWT whose claims are
 	// the session. "iat" and "exp" are added when writing and enforced when
-	// present; any other alg is rejected.
+	// present, as PyJWT enforces them; any other header than HS256's is
+	// rejected, after the MAC. The user id and freshness are
+	// microdot.login's "_user_id" and "_fresh".
 	FormatJWT
 	// FormatEncrypted hides the session as well as signing it:
 	// gorilla/securecookie (AES-256-CTR, HMAC-SHA256 over the cookie name,
 	// time and value) with keys derived from SecretKey and each FallbackKey
 	// by HKDF-SHA256.
 	FormatEncrypted
+	// FormatDjango is Django's signed_cookies session backend (cookie
+	// "sessionid": set CookieName): JSON, zlib when shorter, signed by
+	// django.core.signing.TimestampSigner with salt
+	// "django.contrib.sessions.backends.signed_cookies" (HMAC-SHA256, a
+	// base62 timestamp). The user id is django.contrib.auth's
+	// "_auth_user_id"; see SessionConfig.OnLogin and DjangoAuthHash for a
+	// login Django accepts.
+	FormatDjango
 )
 
 var formatNames = [...]string{
@@ -70,10 +80,11 @@ var formatNames = [...]string{
 	FormatStarlette:    "starlette",
 	FormatJWT:          "jwt",
 	FormatEncrypted:    "encrypted",
+	FormatDjango:       "django",
 }
 
 // String returns the format's name: "itsdangerous", "flask", "starlette",
-// "jwt" or "encrypted"; an unknown value prints as "Format(n)".
+// "jwt", "encrypted" or "django"; an unknown value prints as "Format(n)".
 func (f Format) String() string {
 	if f >= 0 && int(f) < len(formatNames) {
 		return formatNames[f]
@@ -133,6 +144,8 @@ func (f Format) build(keys [][]byte, cfg *SessionConfig) (Codec, scheme, error) 
 			return nil, nil, err
 		}
 		return c, defaultScheme{}, nil
+	case FormatDjango:
+		return newDjangoCodec(keys), djangoScheme{}, nil
 	}
 	return nil, nil, configErr("unknown Format %d", int(f))
 }

@@ -17,7 +17,7 @@ import (
 )
 
 func TestFormatText(t *testing.T) {
-	names := []string{"itsdangerous", "flask", "starlette", "jwt", "encrypted"}
+	names := []string{"itsdangerous", "flask", "starlette", "jwt", "encrypted", "django"}
 	for i, f := range sessions.Formats() {
 		assert.Equal(t, names[i], f.String(), "%d.String()", int(f))
 		for _, s := range []string{names[i], strings.ToUpper(names[i]), " " + names[i] + "\n"} {
@@ -26,7 +26,7 @@ func TestFormatText(t *testing.T) {
 			assert.Equal(t, f, got, "UnmarshalText(%q)", s)
 		}
 	}
-	all := []sessions.Format{sessions.FormatItsdangerous, sessions.FormatFlask, sessions.FormatStarlette, sessions.FormatJWT, sessions.FormatEncrypted}
+	all := []sessions.Format{sessions.FormatItsdangerous, sessions.FormatFlask, sessions.FormatStarlette, sessions.FormatJWT, sessions.FormatEncrypted, sessions.FormatDjango}
 	assert.Equal(t, all, sessions.Formats())
 	for _, f := range all {
 		text, err := f.MarshalText()
@@ -38,7 +38,7 @@ func TestFormatText(t *testing.T) {
 	_, err := sessions.Format(99).MarshalText()
 	assert.ErrorIs(t, err, sessions.ErrInvalidConfig, "Format(99).MarshalText")
 	assert.Equal(t, "Format(99)", sessions.Format(99).String())
-	for _, s := range []string{"", "django", "jwt2", "Format(1)"} {
+	for _, s := range []string{"", "djang0", "jwt2", "Format(1)"} {
 		got := sessions.FormatJWT
 		assert.ErrorIs(t, got.UnmarshalText([]byte(s)), sessions.ErrInvalidConfig, "UnmarshalText(%q)", s)
 		assert.Equal(t, sessions.FormatJWT, got, "UnmarshalText(%q) must leave the Format unchanged", s)
@@ -208,6 +208,10 @@ func FuzzFormatDecode(f *testing.F) {
 				if !errors.Is(err, sessions.ErrInvalidCookie) {
 					t.Fatalf("%v: codec Decode error %v does not match ErrInvalidCookie", format, err)
 				}
+			} else if format == sessions.FormatJWT {
+				// The JWT codec adds iat and exp to what it encodes, and the
+				// payload it decodes has them: the round trip is checked
+				// through the middleware below.
 			} else if v2, err := sessions.CodecOf(m).Encode(d.Payload, sessions.TestStart); err != nil {
 				t.Fatalf("%v: codec accepted %q but cannot encode its payload: %v", format, value, err)
 			} else if _, err := sessions.CodecOf(m).Decode(v2, sessions.TestStart); err != nil {

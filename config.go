@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,9 +21,18 @@ const (
 	// DefaultClockSkew is how far in the future a signed timestamp may lie
 	// when SessionConfig.ClockSkew is zero.
 	DefaultClockSkew = time.Minute
-	// MaxCookieSize is the largest cookie (name, "=" and value) the
-	// middleware sends or accepts; browsers keep no more than 4096 bytes.
+	// MaxCookieSize is the largest cookie the middleware writes: its name
+	// and value together, counted as browsers count them when they store a
+	// cookie (Chromium and Firefox keep name + value up to 4096 bytes and
+	// drop a larger cookie silently).
 	MaxCookieSize = 4096
+	// MaxCookieReadSize is the largest cookie (name and value) the
+	// middleware reads. It is above MaxCookieSize because clients that are
+	// not browsers keep what a peer wrote whatever its size (microdot and
+	// Starlette write cookies of 4.5 KB and more when the session is
+	// large); a session read from such a cookie that a handler changes
+	// must then fit in MaxCookieSize to be written back.
+	MaxCookieReadSize = 8192
 	// MinKeyLength is the shortest SecretKey or FallbackKey New accepts.
 	MinKeyLength = 32
 	// MinKeyDistinctBytes is the fewest distinct byte values a key may
@@ -104,6 +114,15 @@ type SessionConfig struct {
 	SameSite http.SameSite
 	// Partitioned sets the Partitioned attribute (CHIPS); requires Secure.
 	Partitioned bool
+	// RememberCookieName is the remember-me cookie Logout deletes, so that
+	// the Python side cannot log the user back in from it. Default:
+	// Flask-Login's "remember_token" (REMEMBER_COOKIE_NAME) for
+	// FormatFlask, microdot.login's "_remember" for FormatJWT, none for the
+	// other formats.
+	RememberCookieName string
+	// RememberCookiePath is the Path of the remember-me cookie
+	// (Flask-Login's REMEMBER_COOKIE_PATH). Default "/".
+	RememberCookiePath string
 
 	// Store, when set, keeps session data on the server: the cookie then
 	// carries only a signed random session id. Nil (the default) keeps the
@@ -114,6 +133,15 @@ type SessionConfig struct {
 	// then costs one lookup in it, and so does each Login of another user
 	// than the session's. Default nil: cookies cannot be revoked.
 	RevocationStore Store
+
+	// OnLogin, when set, is called by Login and LoginKeep with the new
+	// session (the user id set, the kept keys in it) before it replaces the
+	// old one, to add what a peer needs in a login: Django's
+	// "_auth_user_backend" and "_auth_user_hash" (see DjangoAuthHash), say.
+	// If it returns an error, Login returns it and changes nothing: the old
+	// session stays as it was. s is not yet the request's session, so
+	// GetSession during OnLogin still returns the old one. Default nil.
+	OnLogin func(ctx context.Context, s *Session, userID string) error
 
 	// ErrorHandler writes the response when the session cannot be loaded or
 	// saved (ErrStore, ErrCookieTooLarge, an unencodable value) and is told
@@ -135,8 +163,9 @@ type SessionConfig struct {
 // net/http would drop or rewrite, a Domain that is a public suffix,
 // SameSite=None or Partitioned without Secure, a "__Host-" or "__Secure-"
 // name whose rules the other fields break, negative durations, a MaxAge
-// over MaxMaxAge, a ClockSkew over MaxClockSkew, or an IdleTimeout longer
-// than MaxAge.
+// over MaxMaxAge, a ClockSkew over MaxClockSkew, an IdleTimeout longer
+// than MaxAge, or a RememberCookieName or RememberCookiePath net/http would
+// not write as given.
 func New(cfg SessionConfig) (*Middleware, error) {
 	if cfg.SecretKey == "" {
 		return nil, ErrNoSecretKey
@@ -198,6 +227,9 @@ func New(cfg SessionConfig) (*Middleware, error) {
 		return nil, configErr("RevocationStore is for cookie mode; with a Store, DestroyUser deletes the records")
 	}
 	if err := checkCookieAttrs(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkRememberCookie(&cfg); err != nil {
 		return nil, err
 	}
 

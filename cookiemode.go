@@ -66,9 +66,8 @@ func (c cookieMode) encode(payload []byte, now time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sessions: encoding cookie: %w", err)
 	}
-	if c.m.tooLarge(value) {
-		size := len(c.m.cfg.CookieName) + 1 + len(value)
-		return "", c.m.tooLargeError("cookie", size, MaxCookieSize, payload)
+	if c.m.tooLargeToWrite(value) {
+		return "", c.m.tooLargeError("cookie", c.m.cookieSize(value), MaxCookieSize, payload)
 	}
 	return value, nil
 }

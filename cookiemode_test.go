@@ -113,7 +113,7 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 	tsPart, _, _ := strings.Cut(rest, ".")
 	signRaw := func(value string) string { return codec.(*itsdangerousCodec).s.signRaw([]byte(value)) }
 	wrongKey, _ := EncodeAt(NewEnv(t, SessionConfig{SecretKey: TestOtherKey}).M, map[string]any{"k": "v"}, now)
-	oversized := sign(`{"v":"` + Incompressible(MaxCookieSize) + `"}`)
+	oversized := sign(`{"v":"` + Incompressible(MaxCookieReadSize) + `"}`)
 	expired, _ := EncodeAt(e.M, map[string]any{"k": "v"}, now.Add(-DefaultMaxAge-time.Second))
 	future, _ := EncodeAt(e.M, map[string]any{"k": "v"}, now.Add(time.Hour))
 
@@ -131,7 +131,7 @@ func TestBadCookiesGiveEmptySession(t *testing.T) {
 		{"array JSON", sign(`[1,2]`), ErrMalformed},
 		{"string JSON", sign(`"s"`), ErrMalformed},
 		{"not JSON", sign(`k=v`), ErrMalformed},
-		{"deep nesting", sign(`{"a":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`), ErrMalformed},
+		{"deep nesting", sign(`{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`), ErrMalformed},
 		{"duplicate keys", sign(`{"k":"v","k":"w"}`), ErrMalformed},
 		{"invalid UTF-8", sign("{\"k\":\"\xff\"}"), ErrMalformed},
 		{"metadata not an object", sign(`{"_ctxsession":[]}`), ErrMalformed},

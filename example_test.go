@@ -298,13 +298,13 @@ func ExampleFormat_UnmarshalText() {
 	fs.TextVar(&cfg.Format, "format", sessions.FormatItsdangerous, "cookie format")
 	fmt.Println(fs.Parse([]string{"-format", "flask"}), cfg.Format)
 	var f sessions.Format
-	err := f.UnmarshalText([]byte("django"))
+	err := f.UnmarshalText([]byte("yaml"))
 	fmt.Println(errors.Is(err, sessions.ErrInvalidConfig))
 	fmt.Println(sessions.Formats())
 	// Output:
 	// <nil> flask
 	// true
-	// [itsdangerous flask starlette jwt encrypted]
+	// [itsdangerous flask starlette jwt encrypted django]
 }
 
 // A Go service mints a session that the Flask app beside it reads as its

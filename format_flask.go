@@ -2,13 +2,16 @@ package sessions
 
 import (
 	"bytes"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // This file implements FormatFlask: Flask's SecureCookieSessionInterface
@@ -310,4 +313,117 @@ func (flaskScheme) appendMeta(dst []byte, m meta) []byte {
 		dst = appendString(dst, m.UserID)
 	}
 	return dst
+}
+
+// Flask's and Flask-Login's other keys that Login handles.
+const (
+	// flaskPermanent is Flask's session.permanent: the cookie has an expiry
+	// only when it is true.
+	flaskPermanent = "_permanent"
+	// flaskIdentifier is Flask-Login's session protection identifier.
+	flaskIdentifier = "_id"
+)
+
+// loginKeeps carries Flask's session.permanent across a login, as Flask
+// keeps it across Flask-Login's login_user.
+func (flaskScheme) loginKeeps() []string { return []string{flaskPermanent} }
+
+// loginValues is what Flask-Login's login_user writes besides the user id
+// and its freshness: the session protection identifier of the request, so
+// that Flask-Login's "basic" and "strong" protection accept the session
+// (and @fresh_login_required finds it fresh) on the next Flask request of
+// the same client.
+func (flaskScheme) loginValues(r *http.Request) map[string]any {
+	return map[string]any{flaskIdentifier: flaskLoginIdentifier(r)}
+}
+
+// flaskLoginIdentifier is Flask-Login's _create_identifier() for r: the
+// SHA-512 hex digest of f"{addr}|{ua}", where addr is the first entry of
+// X-Forwarded-For, else the remote address, and ua the User-Agent, each as
+// Python's repr of its UTF-8 bytes (b'127.0.0.1'), or None when absent.
+// Header values are read as Werkzeug reads them, one byte per character
+// (latin-1), and a header sent more than once as its values joined by ",".
+func flaskLoginIdentifier(r *http.Request) string {
+	addr := "None"
+	if xff, ok := r.Header["X-Forwarded-For"]; ok {
+		first, _, _ := strings.Cut(latin1ToUTF8(strings.Join(xff, ",")), ",")
+		addr = pyBytesRepr(pyStrip(first))
+	} else if r.RemoteAddr != "" {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		first, _, _ := strings.Cut(latin1ToUTF8(host), ",")
+		addr = pyBytesRepr(pyStrip(first))
+	}
+	ua := "None"
+	if v, ok := r.Header["User-Agent"]; ok {
+		ua = pyBytesRepr(latin1ToUTF8(strings.Join(v, ",")))
+	}
+	sum := sha512.Sum512([]byte(addr + "|" + ua))
+	return hex.EncodeToString(sum[:])
+}
+
+// latin1ToUTF8 reads s as latin-1 (one character per byte) and returns it
+// in UTF-8, as str.encode("utf-8") gives for a header Werkzeug decoded.
+func latin1ToUTF8(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			b := make([]byte, 0, len(s)+8)
+			for j := 0; j < len(s); j++ {
+				b = utf8.AppendRune(b, rune(s[j]))
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// pyStrip is bytes.strip(): ASCII white space off both ends.
+func pyStrip(s string) string { return strings.Trim(s, " \t\n\r\v\f") }
+
+// pyBytesRepr is Python's repr() of a bytes value.
+func pyBytesRepr(s string) string {
+	quote := byte('\'')
+	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
+		quote = '"'
+	}
+	b := make([]byte, 0, len(s)+3)
+	b = append(b, 'b', quote)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == quote || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\t':
+			b = append(b, `\t`...)
+		case c == '\n':
+			b = append(b, `\n`...)
+		case c == '\r':
+			b = append(b, `\r`...)
+		case c < 0x20 || c >= 0x7f:
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xF])
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(append(b, quote))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// sessionMaxAge is the Max-Age of the session cookie for s, ending at exp:
+// what RememberMe chose (r), else as cookieMaxAge, except that with FormatFlask the cookie is persistent
+// only when Flask's session.permanent ("_permanent") is true, exactly as
+// Flask sets an expiry only for a permanent session (in cookie mode, where
+// the cookie is Flask's; in store mode it is only ours).
+func (m *Middleware) sessionMaxAge(s *Session, r remember, exp, now time.Time) int {
+	if r != rememberDefault { // RememberMe decided
+		return m.cookieMaxAgeFor(r, exp, now)
+	}
+	if _, ok := m.scheme.(flaskScheme); ok && !m.backend.serverSide() {
+		if p, _ := s.Get(flaskPermanent); p != true {
+			return 0
+		}
+	}
+	return m.cookieMaxAge(exp, now)
 }

@@ -2,50 +2,55 @@ package sessions
 
 import (
 	"bytes"
-	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // This file implements FormatJWT, microdot's session cookie: an HS256 JWT
-// (github.com/golang-jwt/jwt/v5) whose claims are the session, signed with
-// the secret key as is. Writing adds "iat" (the issue time) and "exp" (iat +
-// MaxAge); reading enforces "exp", "nbf" and "iat" when present (within
-// ClockSkew), takes the issue time from "iat", and accepts no alg but HS256:
-// "none", HS384/HS512 and every asymmetric alg are rejected before any key
-// is tried. A token without "iat" (microdot writes none) has no age, so
-// MaxAge and IdleTimeout cannot apply to it; "exp" still does.
+// whose claims are the session dict, signed with the secret key as it is.
+// microdot writes jwt.encode(session, key, algorithm="HS256") and reads
+// jwt.decode(token, key, algorithms=["HS256"]) with PyJWT, any error
+// giving an empty session.
+//
+// Reading, the HMAC over the raw "header.payload" bytes is checked first,
+// with every key, before anything of the token is decoded: a forged token
+// costs one HMAC per key and no allocation, as a forged itsdangerous
+// cookie does. Only then is the header read; it must say
+// {"alg":"HS256","typ":"JWT"} and nothing else (no "crit", no other
+// member, no member twice), so no other algorithm is ever considered.
+// The claims PyJWT checks are checked as PyJWT checks them: "exp" (expired
+// from the second it names, with ClockSkew as leeway, which PyJWT in
+// microdot does not grant), "nbf" and "iat" (not in the future beyond
+// ClockSkew); "iat" is the issue time, from which MaxAge and IdleTimeout
+// count, and an "iat" before 1970 is expired. A token with "aud" is
+// refused, as PyJWT refuses it when no audience is expected.
+//
+// Writing adds "iat" (the issue time) and "exp" (iat + MaxAge). A token
+// without "iat" (microdot writes none of its own) has no age, so MaxAge
+// and IdleTimeout cannot apply to it; "exp" still does.
 
-// jwtAlg is the only algorithm FormatJWT signs and accepts.
-var jwtAlg = jwt.SigningMethodHS256
+// jwtHeader is the only header FormatJWT writes, in the bytes PyJWT writes
+// it (members sorted, no spaces), and jwtHeader64 its base64url form.
+const (
+	jwtHeader   = `{"alg":"HS256","typ":"JWT"}`
+	jwtHeader64 = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+)
 
 // jwtCodec is the FormatJWT codec.
 type jwtCodec struct {
-	keys   [][]byte // keys[0] signs
+	s      *signer // HMAC-SHA256 with each key as it is; keys[0] signs
 	maxAge time.Duration
 	skew   time.Duration
 }
 
 func newJWTCodec(keys [][]byte, maxAge, skew time.Duration) *jwtCodec {
-	return &jwtCodec{keys: keys, maxAge: maxAge, skew: skew}
+	return &jwtCodec{s: newSigner(keys, "", digestSHA256, deriveNone), maxAge: maxAge, skew: skew}
 }
-
-// rawClaims are claims already encoded as a JSON object; they exist only
-// to be signed by jwt.Token.
-type rawClaims []byte
-
-func (c rawClaims) MarshalJSON() ([]byte, error)               { return c, nil }
-func (rawClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
-func (rawClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
-func (rawClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
-func (rawClaims) GetIssuer() (string, error)                   { return "", nil }
-func (rawClaims) GetSubject() (string, error)                  { return "", nil }
-func (rawClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
 
 func (c *jwtCodec) Encode(payload []byte, now time.Time) (string, error) {
 	payload = bytes.TrimSpace(payload)
@@ -62,101 +67,202 @@ func (c *jwtCodec) Encode(payload []byte, now time.Time) (string, error) {
 	claims = append(claims, `,"iat":`...)
 	claims = strconv.AppendInt(claims, now.Unix(), 10)
 	claims = append(claims, '}')
-	return jwt.NewWithClaims(jwtAlg, rawClaims(claims)).SignedString(c.keys[0])
+
+	out := make([]byte, 0, len(jwtHeader64)+1+b64.EncodedLen(len(claims))+1+c.s.sigLen)
+	out = append(out, jwtHeader64+"."...)
+	out = b64.AppendEncode(out, claims)
+	return string(c.s.appendSig(out)), nil
 }
 
 func (c *jwtCodec) Decode(value string, now time.Time) (Decoded, error) {
-	p := jwt.NewParser(
-		jwt.WithValidMethods([]string{jwtAlg.Alg()}),
-		jwt.WithJSONNumber(),
-		jwt.WithStrictDecoding(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(c.skew),
-		jwt.WithTimeFunc(func() time.Time { return now }),
-	)
-	stale := false
-	claims := jwt.MapClaims{}
-	_, err := p.ParseWithClaims(value, claims, c.keyFunc(c.keys[:1]))
-	if err != nil && len(c.keys) > 1 && isJWTBadSignature(err) {
-		claims = jwt.MapClaims{}
-		_, err = p.ParseWithClaims(value, claims, c.keyFunc(c.keys[1:]))
-		stale = true
-	}
+	signed, stale, err := c.s.unsignRaw(value)
 	if err != nil {
-		return Decoded{}, jwtError(err, claims)
+		return Decoded{}, err
 	}
-	// The middleware parses the claims itself, with the strict decoder.
-	i := strings.IndexByte(value, '.')
-	j := strings.LastIndexByte(value, '.')
-	payload, err := base64.RawURLEncoding.Strict().DecodeString(value[i+1 : j])
+	header, claims64, ok := strings.Cut(signed, ".")
+	if !ok || strings.IndexByte(claims64, '.') >= 0 {
+		return Decoded{}, malformed("a JWT has three segments")
+	}
+	if err := checkJWTHeader(header); err != nil {
+		return Decoded{}, err
+	}
+	payload, err := b64.DecodeString(claims64)
 	if err != nil {
 		return Decoded{}, malformed("bad JWT claims encoding")
 	}
-	d := Decoded{Payload: payload, Stale: stale}
-	if iat, err := claims.GetIssuedAt(); err == nil && iat != nil {
-		d.Issued = iat.Time
+	issued, err := c.checkClaims(payload, now)
+	if err != nil {
+		return Decoded{}, err
 	}
-	return d, nil
+	return Decoded{Payload: payload, Issued: issued, Stale: stale}, nil
 }
 
-// keyFunc returns the keys, for HS256 tokens only (the parser has already
-// refused every other alg; this is a second lock on the same door).
-func (c *jwtCodec) keyFunc(keys [][]byte) jwt.Keyfunc {
-	return func(t *jwt.Token) (any, error) {
-		if t.Method != jwtAlg {
-			return nil, errors.New("unexpected signing method")
-		}
-		set := jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, len(keys))}
-		for i, k := range keys {
-			set.Keys[i] = k
-		}
-		return set, nil
+// checkJWTHeader accepts the header PyJWT writes for HS256, and any
+// encoding of the same JSON object: exactly "alg": "HS256" and
+// "typ": "JWT", each once.
+func checkJWTHeader(header64 string) error {
+	if header64 == jwtHeader64 {
+		return nil
 	}
-}
-
-func isJWTBadSignature(err error) bool {
-	return errors.Is(err, jwt.ErrTokenSignatureInvalid) && !errors.Is(err, jwt.ErrTokenMalformed)
-}
-
-// jwtError maps a jwt error to the package's cookie errors.
-func jwtError(err error, claims jwt.MapClaims) error {
-	switch {
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return malformed("bad JWT: " + err.Error())
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		return fmt.Errorf("%w: %v", ErrBadSignature, err)
-	case errors.Is(err, jwt.ErrTokenExpired):
-		e := &ExpiredError{Which: "exp"}
-		if exp, _ := claims.GetExpirationTime(); exp != nil {
-			if iat, _ := claims.GetIssuedAt(); iat != nil {
-				e.Issued, e.Limit = iat.Time, exp.Sub(iat.Time)
-			}
-		}
-		return e
-	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued), errors.Is(err, jwt.ErrTokenNotValidYet):
-		return fmt.Errorf("%w: %v", ErrFuture, err)
+	raw, err := b64.DecodeString(header64)
+	if err != nil {
+		return malformed("bad JWT header encoding")
 	}
-	return malformed("bad JWT claims: " + err.Error())
+	h, err := parseObject(raw) // refuses a member given twice
+	if err != nil {
+		return malformed("JWT header: " + err.Error())
+	}
+	if _, ok := h["crit"]; ok {
+		return malformed(`JWT header has "crit": no extension is understood`)
+	}
+	if h["alg"] != jwtAlg || h["typ"] != "JWT" || len(h) != 2 {
+		return malformed(`JWT header is not {"alg":"HS256","typ":"JWT"}`)
+	}
+	return nil
 }
 
-// Reserved claims of FormatJWT.
+// jwtAlg is the only algorithm FormatJWT signs and accepts.
+const jwtAlg = "HS256"
+
+// Claims FormatJWT owns (the time claims) or refuses (aud).
 const (
 	jwtIssuedAt  = "iat"
 	jwtExpires   = "exp"
 	jwtNotBefore = "nbf"
+	jwtAudience  = "aud"
 )
 
-// jwtScheme is the default scheme plus the registered time claims, which
-// the codec owns.
+// checkClaims applies the claims PyJWT checks, as PyJWT checks them, and
+// returns the issue time ("iat"; zero when absent).
+func (c *jwtCodec) checkClaims(payload []byte, now time.Time) (time.Time, error) {
+	claims, err := parseObject(payload)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if _, ok := claims[jwtAudience]; ok {
+		return time.Time{}, malformed(`JWT has an "aud" claim, which PyJWT refuses when no audience is expected`)
+	}
+	exp, hasExp, err := claimTime(claims, jwtExpires)
+	if err != nil {
+		return time.Time{}, err
+	}
+	nbf, hasNbf, err := claimTime(claims, jwtNotBefore)
+	if err != nil {
+		return time.Time{}, err
+	}
+	iat, hasIat, err := claimTime(claims, jwtIssuedAt)
+	if err != nil {
+		return time.Time{}, err
+	}
+	switch {
+	case hasIat && iat.Before(time.Unix(0, 0)):
+		return time.Time{}, &ExpiredError{Issued: iat, Limit: c.maxAge, Which: "iat"}
+	case hasExp && !now.Before(exp.Add(c.skew)):
+		e := &ExpiredError{Issued: iat, Which: "exp"}
+		if hasIat {
+			e.Limit = exp.Sub(iat)
+		}
+		return time.Time{}, e
+	case hasNbf && nbf.After(now.Add(c.skew)):
+		return time.Time{}, fmt.Errorf("%w: JWT not valid before %s", ErrFuture, nbf.UTC().Format(time.RFC3339))
+	}
+	// A future iat is the middleware's ErrFuture (checkAge), as for every
+	// format.
+	return iat, nil
+}
+
+// maxClaimSeconds bounds the times a claim can name (about 31 million
+// years either way): beyond it a time is as far as it, which changes no
+// comparison and keeps time arithmetic from overflowing.
+const maxClaimSeconds = 1e15
+
+// claimTime reads a NumericDate claim: a JSON number of seconds, possibly
+// fractional, as PyJWT accepts it. NaN and the infinities are not times.
+func claimTime(claims map[string]any, name string) (time.Time, bool, error) {
+	v, ok := claims[name]
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	n, isNum := v.(json.Number)
+	f, err := n.Float64()
+	if !isNum || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return time.Time{}, true, malformed(fmt.Sprintf("JWT claim %q is not a number of seconds", name))
+	}
+	f = max(-maxClaimSeconds, min(f, maxClaimSeconds))
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true, nil
+}
+
+// Keys of FormatJWT's metadata: the user id and its freshness where
+// microdot.login.Login keeps them; creation time and flashes, which
+// microdot has no place for, under ReservedKey.
+const (
+	jwtUserID = "_user_id"
+	jwtFresh  = "_fresh"
+)
+
+// jwtScheme is microdot's: microdot.login's "_user_id" and "_fresh", the
+// rest of the metadata as the default scheme keeps it. The time claims are
+// the codec's; a session key PyJWT would check is an error when saving.
 type jwtScheme struct{ defaultScheme }
 
 func (s jwtScheme) reserved(key string) bool {
-	return key == jwtIssuedAt || key == jwtExpires || key == jwtNotBefore || s.defaultScheme.reserved(key)
+	return key == jwtUserID || key == jwtFresh || s.defaultScheme.reserved(key)
+}
+
+// jwtCheckedClaims are the claims PyJWT validates in microdot's decode.
+var jwtCheckedClaims = [...]string{jwtExpires, jwtNotBefore, jwtIssuedAt, jwtAudience}
+
+func (s jwtScheme) appendValues(dst []byte, values map[string]any) ([]byte, error) {
+	for _, k := range jwtCheckedClaims {
+		if _, ok := values[k]; ok {
+			return dst, fmt.Errorf("sessions: session key %q is a JWT claim that PyJWT validates (microdot would read the session as empty): FormatJWT writes iat and exp itself; use another key", k)
+		}
+	}
+	return s.defaultScheme.appendValues(dst, values)
 }
 
 func (s jwtScheme) split(values map[string]any) (meta, error) {
 	delete(values, jwtIssuedAt)
 	delete(values, jwtExpires)
 	delete(values, jwtNotBefore)
-	return s.defaultScheme.split(values)
+	uid, hasUID := values[jwtUserID]
+	fresh, hasFresh := values[jwtFresh]
+	delete(values, jwtUserID)
+	delete(values, jwtFresh)
+	m, err := s.defaultScheme.split(values)
+	if err != nil {
+		return meta{}, err
+	}
+	if hasUID {
+		switch id := uid.(type) {
+		case string:
+			m.UserID = id
+		case json.Number: // microdot stores user.id as it is, often an int
+			m.UserID = string(id)
+		case nil: // no user
+			m.UserID = ""
+		default:
+			return meta{}, malformed(jwtUserID + " is not a string or a number")
+		}
+	}
+	if hasFresh {
+		if m.Fresh, hasFresh = fresh.(bool); !hasFresh {
+			return meta{}, malformed(jwtFresh + " is not a bool")
+		}
+	}
+	return m, nil
+}
+
+func (s jwtScheme) appendMeta(dst []byte, m meta) []byte {
+	dst = appendReservedObject(dst, m)
+	if m.UserID != "" || m.Fresh {
+		dst = append(dst, `,"`+jwtFresh+`":`...)
+		dst = strconv.AppendBool(dst, m.Fresh)
+	}
+	if m.UserID != "" {
+		dst = append(dst, `,"`+jwtUserID+`":`...)
+		dst = appendString(dst, m.UserID)
+	}
+	return dst
 }

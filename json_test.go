@@ -24,7 +24,6 @@ func TestParseObjectErrors(t *testing.T) {
 		{`[]`, "sessions: malformed cookie: payload is not a JSON object"},
 		{`{"a":1,"a":2}`, "sessions: malformed cookie: duplicate key in JSON object"},
 		{"{\"a\":\"\xff\"}", "sessions: malformed cookie: invalid UTF-8 in JSON string"},
-		{`{"a":"\ud800"}`, "sessions: malformed cookie: lone surrogate in JSON string"},
 		{`{"a":1}x`, "sessions: malformed cookie: trailing data after JSON object"},
 	}
 	for _, tt := range tests {

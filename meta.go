@@ -96,6 +96,21 @@ func splitGeneration(obj map[string]any, m *meta) error {
 	return nil
 }
 
+// appendReservedObject appends ReservedKey's object for a format that keeps
+// the user elsewhere (FormatJWT, FormatDjango): the creation time, the
+// lifecycle's members, the flashes and the revocation generation.
+func appendReservedObject(dst []byte, m meta) []byte {
+	dst = append(dst, `,"`+ReservedKey+`":{"c":`...)
+	dst = strconv.AppendInt(dst, unixOrZero(m.Created), 10)
+	dst = appendLifeMeta(dst, m)
+	if len(m.Flashes) > 0 {
+		dst = append(dst, `,"f":`...)
+		dst = appendFlashes(dst, m.Flashes)
+	}
+	dst = appendGeneration(dst, m)
+	return append(dst, '}')
+}
+
 // appendGeneration appends the "g" member of a ReservedKey object, if any.
 func appendGeneration(dst []byte, m meta) []byte {
 	if m.Generation == "" {

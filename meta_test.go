@@ -62,7 +62,6 @@ func TestSecurityPayloadAfterValidMAC(t *testing.T) {
 		{"negative created", `{"` + ReservedKey + `":{"c":-5}}`},
 		{"comment", `{"a":1/*x*/}`},
 		{"single quotes", `{'a':1}`},
-		{"NaN", `{"a":NaN}`},
 		{"leading zero", `{"a":01}`},
 	}
 	for _, c := range cases {
@@ -73,10 +72,11 @@ func TestSecurityPayloadAfterValidMAC(t *testing.T) {
 		assert.Empty(t, seen.Values, "%s: the middleware accepted %q", c.name, c.payload)
 		assert.Empty(t, seen.UserID, "%s: the middleware accepted %q", c.name, c.payload)
 	}
-	// One level less than the limit is fine: the limit is what rejects.
-	ok := strings.Repeat(`{"a":`, maxDepth) + "1" + strings.Repeat("}", maxDepth)
+	// Deep nesting, as Python writes it, is bounded by the inflate cap,
+	// not by a depth far below Python's.
+	ok := strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000)
 	_, err := e.M.Decode(context.Background(), e.signPayload(ok))
-	assert.NoError(t, err, "Decode(depth %d)", maxDepth)
+	assert.NoError(t, err, "Decode(depth 10000)")
 }
 
 // Keys are case-sensitive and never merged: {"uid":1,"UID":2} is two keys,

@@ -230,7 +230,7 @@ func (st *requestState) save(withCookie bool) error {
 	}
 	st.ref = ref
 	if withCookie {
-		st.setCookie(m.sessionCookie(value, m.cookieMaxAgeFor(snap.remember, exp, now)))
+		st.setCookie(m.sessionCookie(value, m.sessionMaxAge(st.sess, snap.remember, exp, now)))
 		st.hadCookie = true
 		st.sess.setWritten(now)
 	}

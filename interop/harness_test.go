@@ -1,12 +1,20 @@
 package interop
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -304,3 +312,359 @@ var (
 	json42 = json.Number("42")
 	json43 = json.Number("43")
 )
+
+// --- Servers and a browser ----------------------------------------------
+//
+// The cross-process tests run each framework as a real HTTP server in its
+// own process (a peer app under testdata/peers that binds 127.0.0.1 on a
+// free port and prints {"port": N, ...} as its first line), the Go side as
+// a real net/http server on another port, and one client with one cookie
+// jar going back and forth between them, as a browser would. Every host
+// name the client dials is 127.0.0.1, so that both servers can be reached
+// under one name (cookies ignore ports) and Domain cookies can be tested.
+
+// appHost is the host name both servers are reached under.
+const appHost = "app.test"
+
+// peerServer is a running peer app.
+type peerServer struct {
+	base string         // http://app.test:PORT
+	port int            // the port it bound
+	info map[string]any // the rest of its first line
+}
+
+// startPeer runs `python script config` (config as JSON) and returns the
+// server once it printed its port. The process is killed when the test
+// ends; its standard error is shown if the test fails.
+func startPeer(t *testing.T, python, script string, config any) *peerServer {
+	t.Helper()
+	cfg, err := json.Marshal(config)
+	require.NoError(t, err)
+	cmd := exec.Command(python, script, string(cfg))
+	var stderr lockedBuffer // written by exec while the test reads it
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start(), "start %s %s", python, script)
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s stderr:\n%s", script, stderr.String())
+		}
+	})
+	line := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(out)
+		l, _ := r.ReadString('\n')
+		line <- l
+		io.Copy(io.Discard, r)
+	}()
+	var first string
+	select {
+	case first = <-line:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s did not start within 60s; stderr:\n%s", script, stderr.String())
+	}
+	var info map[string]any
+	require.NoError(t, decodeJSON(first, &info), "%s printed %q first; stderr:\n%s", script, first, stderr.String())
+	port, err := info["port"].(json.Number).Int64()
+	require.NoError(t, err, "%s printed no port: %q", script, first)
+	addr := net.JoinHostPort("127.0.0.1", strconv.FormatInt(port, 10))
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		require.Less(t, time.Since(start), 30*time.Second, "%s does not accept connections on %s; stderr:\n%s", script, addr, stderr.String())
+	}
+	return &peerServer{base: "http://" + appHost + ":" + strconv.FormatInt(port, 10), port: int(port), info: info}
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// goServer is the Go side as a real server: g's middleware around mux.
+type goServer struct {
+	*goSide
+	base string
+}
+
+// startGo serves g's middleware around mux on a free port of 127.0.0.1.
+func startGo(t *testing.T, g *goSide, mux http.Handler) *goServer {
+	t.Helper()
+	srv := httptest.NewServer(g.Handler(mux))
+	t.Cleanup(srv.Close)
+	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
+	require.NoError(t, err)
+	return &goServer{goSide: g, base: "http://" + appHost + ":" + port}
+}
+
+// goApp is the Go application of the cross-process tests: a few routes
+// that log in and out and read and write the session, answering JSON.
+//
+//	POST /go/login/{id}   Login
+//	POST /go/logout       Logout
+//	GET  /go/whoami       {"user": UserID or null, "keys": [session keys]}
+//	POST /go/set/{k}/{v}  Set(k, v) (v as a string)
+func goApp(t *testing.T) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /go/login/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if err := sessions.Login(r.Context(), r.PathValue("id")); err != nil {
+			t.Errorf("Go Login: %v", err)
+			return
+		}
+		writeJSON(w, map[string]any{"ok": true})
+	})
+	mux.HandleFunc("POST /go/logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := sessions.Logout(r.Context()); err != nil {
+			t.Errorf("Go Logout: %v", err)
+			return
+		}
+		writeJSON(w, map[string]any{"ok": true})
+	})
+	mux.HandleFunc("GET /go/whoami", func(w http.ResponseWriter, r *http.Request) {
+		s, err := sessions.GetSession(r.Context())
+		if err != nil {
+			return
+		}
+		var user any
+		if id, ok := sessions.UserID(r.Context()); ok {
+			user = id
+		}
+		writeJSON(w, map[string]any{"user": user, "keys": s.Keys()})
+	})
+	mux.HandleFunc("POST /go/set/{k}/{v}", func(w http.ResponseWriter, r *http.Request) {
+		s, err := sessions.GetSession(r.Context())
+		if err != nil {
+			return
+		}
+		s.Set(r.PathValue("k"), r.PathValue("v"))
+		writeJSON(w, map[string]any{"ok": true})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// browser is one client with one cookie jar, sending every request to
+// 127.0.0.1 whatever the host name, with fixed User-Agent and, when set,
+// X-Forwarded-For headers (a browser behind one proxy).
+type browser struct {
+	t      *testing.T
+	client *http.Client
+	jar    *browserJar
+	ua     string
+	xff    string
+}
+
+// browserUA is the browser's User-Agent: a quote in it changes how Python
+// writes its repr, which Flask-Login's session protection hashes.
+const browserUA = "Mozilla/5.0 (ctxsession interop; it's a test)"
+
+func newBrowser(t *testing.T) *browser {
+	jar := &browserJar{}
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		return dialer.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+	}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &browser{t: t, jar: jar, ua: browserUA, client: &http.Client{
+		Jar: jar, Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// reply is a response the browser got.
+type reply struct {
+	Status     int
+	Body       map[string]any // the JSON object answered, if any
+	SetCookies []*http.Cookie // as the response set them
+}
+
+// do sends method base+path and returns the reply.
+func (b *browser) do(method, url string) reply {
+	b.t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	require.NoError(b.t, err)
+	req.Header.Set("User-Agent", b.ua)
+	if b.xff != "" {
+		req.Header.Set("X-Forwarded-For", b.xff)
+	}
+	resp, err := b.client.Do(req)
+	require.NoError(b.t, err, "%s %s", method, url)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(b.t, err)
+	r := reply{Status: resp.StatusCode, SetCookies: resp.Cookies()}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		require.NoError(b.t, decodeJSON(string(raw), &r.Body), "%s %s answered %q", method, url, raw)
+	}
+	return r
+}
+
+// ok is do that requires a 200 answer.
+func (b *browser) ok(method, url string) map[string]any {
+	b.t.Helper()
+	r := b.do(method, url)
+	require.Equal(b.t, http.StatusOK, r.Status, "%s %s: %v", method, url, r.Body)
+	return r.Body
+}
+
+// cookies are the jar's cookies called name for url, as the browser would
+// send them there.
+func (b *browser) cookies(url, name string) []string {
+	u, err := neturl.Parse(url)
+	require.NoError(b.t, err)
+	var out []string
+	for _, c := range b.jar.Cookies(u) {
+		if c.Name == name {
+			out = append(out, c.Value)
+		}
+	}
+	return out
+}
+
+// setCookie returns the cookie called name a reply set, or nil.
+func (r reply) setCookie(name string) *http.Cookie {
+	for _, c := range r.SetCookies {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// browserJar is a cookie jar that tells cookies apart as browsers do
+// (Chromium's CanonicalCookie, Firefox's cookie service): by name, path
+// and domain, where a host-only cookie's domain is the host and a Domain
+// cookie's is the domain with a leading dot, so a host-only "session" and
+// a "session" with Domain=app.test are two cookies, both sent.
+// (net/http/cookiejar, following RFC 6265 to the letter, would merge them.)
+type browserJar struct {
+	mu      sync.Mutex
+	cookies map[string]*jarCookie
+	seq     int
+}
+
+type jarCookie struct {
+	name, value string
+	domain      string // the host, or "." + Domain
+	path        string
+	expires     time.Time // zero: a session cookie
+	secure      bool
+	created     int
+}
+
+func (j *browserJar) SetCookies(u *neturl.URL, cs []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.cookies == nil {
+		j.cookies = map[string]*jarCookie{}
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, c := range cs {
+		domain := host
+		if c.Domain != "" {
+			d := strings.TrimPrefix(strings.ToLower(c.Domain), ".")
+			if host != d && !strings.HasSuffix(host, "."+d) {
+				continue // not for this host: browsers ignore it
+			}
+			domain = "." + d
+		}
+		path := c.Path
+		if !strings.HasPrefix(path, "/") {
+			path = "/"
+			if i := strings.LastIndexByte(u.Path, '/'); i > 0 {
+				path = u.Path[:i]
+			}
+		}
+		key := c.Name + "\x00" + domain + "\x00" + path
+		var expires time.Time
+		switch {
+		case c.MaxAge < 0:
+			delete(j.cookies, key)
+			continue
+		case c.MaxAge > 0:
+			expires = time.Now().Add(time.Duration(c.MaxAge) * time.Second)
+		case !c.Expires.IsZero():
+			if !c.Expires.After(time.Now()) {
+				delete(j.cookies, key)
+				continue
+			}
+			expires = c.Expires
+		}
+		created := j.seq
+		if old, ok := j.cookies[key]; ok {
+			created = old.created // a replaced cookie keeps its place
+		}
+		j.seq++
+		j.cookies[key] = &jarCookie{name: c.Name, value: c.Value, domain: domain, path: path, expires: expires, secure: c.Secure, created: created}
+	}
+}
+
+func (j *browserJar) Cookies(u *neturl.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	host := strings.ToLower(u.Hostname())
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	var match []*jarCookie
+	for key, c := range j.cookies {
+		if !c.expires.IsZero() && !c.expires.After(time.Now()) {
+			delete(j.cookies, key)
+			continue
+		}
+		if d, ok := strings.CutPrefix(c.domain, "."); ok {
+			if host != d && !strings.HasSuffix(host, "."+d) {
+				continue
+			}
+		} else if host != c.domain {
+			continue
+		}
+		if path != c.path && !(strings.HasPrefix(path, c.path) && (strings.HasSuffix(c.path, "/") || path[len(c.path)] == '/')) {
+			continue
+		}
+		if c.secure && u.Scheme != "https" {
+			continue
+		}
+		match = append(match, c)
+	}
+	// Longer paths first, then older cookies first (RFC 6265, 5.4).
+	slices.SortFunc(match, func(a, b *jarCookie) int {
+		if len(a.path) != len(b.path) {
+			return len(b.path) - len(a.path)
+		}
+		return a.created - b.created
+	})
+	out := make([]*http.Cookie, len(match))
+	for i, c := range match {
+		out[i] = &http.Cookie{Name: c.name, Value: c.value}
+	}
+	return out
+}

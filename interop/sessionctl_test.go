@@ -41,13 +41,24 @@ const debianMint = `
 import base64, json, sys, time
 import jwt
 from itsdangerous import TimestampSigner
+from django.conf import settings
 key = sys.argv[1]
+settings.configure(SECRET_KEY=key)
+from django.core import signing
+from flask import Flask
+app = Flask("peer")
+app.secret_key = key
+flask22 = app.session_interface.get_signing_serializer(app)
 now = int(time.time())
 # starlette.middleware.sessions.SessionMiddleware writes exactly this.
 data = base64.b64encode(json.dumps({"lang": "de", "_ctxsession": {"c": now, "uid": "bea"}}).encode("utf-8"))
 print(json.dumps({
     "starlette": TimestampSigner(str(key)).sign(data).decode("utf-8"),
     "jwt": jwt.encode({"lang": "de", "_ctxsession": {"c": now, "uid": "cy"}, "iat": now, "exp": now + 3600}, key, algorithm="HS256"),
+    "microdot": jwt.encode({"lang": "de", "_user_id": 12, "_fresh": True}, key, algorithm="HS256"),
+    "django": signing.dumps({"lang": "de", "_auth_user_id": "5"}, compress=True,
+        salt="django.contrib.sessions.backends.signed_cookies"),
+    "flask22": flask22.dumps({"_user_id": "44", "_fresh": True, "lang": "de"}),
 }))
 `
 
@@ -110,6 +121,9 @@ func TestPythonPeers(t *testing.T) {
 		{"flask-zlib", "flask", "43", strings.Repeat("n", 300)},
 		{"starlette", "starlette", "bea", `"lang": "de"`},
 		{"jwt", "jwt", "cy", `"lang": "de"`},
+		{"microdot", "jwt", "12", `"lang": "de"`},
+		{"django", "django", "5", `"lang": "de"`},
+		{"flask22", "flask", "44", `"lang": "de"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.peer, func(t *testing.T) {
@@ -124,9 +138,14 @@ func TestPythonPeers(t *testing.T) {
 			require.Zero(t, code, "verify: stderr %q", errs)
 			assert.Contains(t, out, "verified: YES", "verify output")
 			assert.Contains(t, out, "user:     "+tt.user, "verify output")
+			// Without --format, verify detects it as decode does.
+			code, out, errs = ctl("verify", "--key", testKey, c)
+			require.Zero(t, code, "verify without --format: stderr %q", errs)
+			assert.Contains(t, out, "verified: YES (format "+tt.format+",", "verify output")
 			code, _, errs = ctl("verify", "--key", wrongKey, "--format", tt.format, c)
 			assert.Equal(t, 1, code, "verify with another key: stderr %q", errs)
 			assert.Contains(t, errs, "invalid cookie", "verify with another key")
+			assert.Contains(t, errs, "likely cause: ", "verify with another key")
 		})
 	}
 }

@@ -37,6 +37,7 @@ type inspection struct {
 	Issued  time.Time       // when it was signed; zero when the format has no timestamp
 	Expires time.Time       // JWT "exp"; zero when absent
 	Note    string          // what the payload is when it is not readable
+	StoreID bool            // the cookie is a signed server-side session id
 }
 
 var (
@@ -65,12 +66,22 @@ func inspect(value, name string) (inspection, error) {
 		return inspectJWT(value)
 	case sessions.FormatEncrypted:
 		return inspectEncrypted(value)
+	case sessions.FormatDjango:
+		return inspectDjango(value)
 	}
 	return inspection{}, fmt.Errorf("format %s cannot be read without its key", f)
 }
 
 // detect picks the format from the value's shape.
 func detect(value string) (inspection, error) {
+	if strings.Count(value, ":") == 2 {
+		in, err := inspectDjango(value)
+		if err != nil {
+			return in, fmt.Errorf("not a session cookie of any known format: %v", err)
+		}
+		in.Guess = "':' separators, base62 timestamp"
+		return in, nil
+	}
 	if !strings.Contains(value, ".") {
 		in, err := inspectEncrypted(value)
 		if err != nil {
@@ -192,6 +203,7 @@ func inspectTimestamped(value string, format sessions.Format) (inspection, error
 	}
 	if len(raw) == 32 && format == sessions.FormatItsdangerous && !json.Valid(raw) {
 		in.Note = "a server-side session id: the data is in the store, not in the cookie"
+		in.StoreID = true
 		return in, nil
 	}
 	if err := checkObject(raw); err != nil {
@@ -216,6 +228,51 @@ func inflate(raw []byte) ([]byte, error) {
 		return nil, fmt.Errorf("payload inflates to more than %d bytes", maxInflate)
 	}
 	return out, nil
+}
+
+// inspectDjango reads Django's signed_cookies value:
+// payload:base62 timestamp:signature, the payload "." + base64url(zlib) when
+// compressed. Django reads the JSON as latin-1.
+func inspectDjango(value string) (inspection, error) {
+	parts := strings.Split(value, ":")
+	if len(parts) != 3 {
+		return inspection{}, fmt.Errorf("a Django session cookie has 3 ':'-separated parts, this has %d", len(parts))
+	}
+	ts, ok := parseBase62(parts[1])
+	if !ok {
+		return inspection{}, fmt.Errorf("bad timestamp %q", parts[1])
+	}
+	compressed := strings.HasPrefix(parts[0], ".")
+	raw, err := rawURL.DecodeString(strings.TrimPrefix(parts[0], "."))
+	if err != nil {
+		return inspection{}, errors.New("payload is not base64url")
+	}
+	if compressed {
+		if raw, err = inflate(raw); err != nil {
+			return inspection{}, err
+		}
+	}
+	if err := checkObject(raw); err != nil {
+		return inspection{}, err
+	}
+	return inspection{Format: sessions.FormatDjango, Payload: raw, Issued: time.Unix(ts, 0)}, nil
+}
+
+// parseBase62 reads Django's base62 timestamp (digits, then A-Z, then a-z).
+func parseBase62(s string) (int64, bool) {
+	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	if s == "" || len(s) > 11 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		d := strings.IndexByte(digits, s[i])
+		if d < 0 || n > (1<<62-int64(d))/62 {
+			return 0, false
+		}
+		n = n*62 + int64(d)
+	}
+	return n, true
 }
 
 // inspectJWT reads header.claims.signature.
@@ -320,10 +377,11 @@ type user struct {
 }
 
 // userOf reads a payload's user where the library's format f keeps it
-// (the metadata schemes of meta.go and format_flask.go): Flask-Login's
-// "_user_id" for FormatFlask, a string or a number as Flask-Login allows;
-// "_ctxsession"."uid", a string, for every other format, FormatJWT
-// included.
+// (the metadata schemes of meta.go and the format files): Flask-Login's
+// "_user_id" for FormatFlask and microdot.login's for FormatJWT (a string
+// or a number), Django's "_auth_user_id" for FormatDjango, and
+// "_ctxsession"."uid", a string, for the other formats (and for a JWT
+// without "_user_id").
 func userOf(payload []byte, f sessions.Format) user {
 	var obj map[string]any
 	dec := json.NewDecoder(bytes.NewReader(payload))
@@ -340,9 +398,10 @@ func userOf(payload []byte, f sessions.Format) user {
 			u.sub = v.String()
 		}
 	}
-	if f == sessions.FormatFlask {
-		u.key = "_user_id"
-		v, ok := obj[u.key]
+	switch key := frameworkUserKey(f); {
+	case key != "" && (f != sessions.FormatJWT || obj[key] != nil):
+		u.key = key
+		v, ok := obj[key]
 		if !ok {
 			return u
 		}
@@ -352,13 +411,16 @@ func userOf(payload []byte, f sessions.Format) user {
 		case json.Number:
 			u.id = v.String()
 		default:
-			u.bad = u.key + " is not a string"
+			u.bad = key + " is not a string"
 		}
 		return u
 	}
 	u.key = sessions.ReservedKey + ".uid"
 	raw, ok := obj[sessions.ReservedKey]
 	if !ok {
+		if f == sessions.FormatJWT {
+			u.key = "_user_id"
+		}
 		return u
 	}
 	meta, ok := raw.(map[string]any)
@@ -372,4 +434,16 @@ func userOf(payload []byte, f sessions.Format) user {
 		}
 	}
 	return u
+}
+
+// frameworkUserKey is the key a format's framework keeps the user id
+// under, "" when the format keeps it under ReservedKey.
+func frameworkUserKey(f sessions.Format) string {
+	switch f {
+	case sessions.FormatFlask, sessions.FormatJWT:
+		return "_user_id"
+	case sessions.FormatDjango:
+		return "_auth_user_id"
+	}
+	return ""
 }

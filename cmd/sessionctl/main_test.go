@@ -155,7 +155,7 @@ func TestRun(t *testing.T) {
 		{name: "decode starlette", args: []string{"decode", starlette}, stdout: []string{"format:   starlette (detected", `"user": "bob"`}},
 		{name: "decode starlette given", args: []string{"decode", "--format", "starlette", starlette}, stdout: []string{"format:   starlette (given)"}},
 		{name: "decode jwt", args: []string{"decode", jwt}, stdout: []string{
-			"format:   jwt (detected", "verified: NO", "sub:      carol (a JWT claim; the library reads the session's user from _ctxsession.uid, not sub)", "expires:  2026-11-22T11:00:00Z", "alg HS256"},
+			"format:   jwt (detected", "verified: NO", "sub:      carol (a JWT claim; the library reads the session's user from _user_id, not sub)", "expires:  2026-11-22T11:00:00Z", "alg HS256"},
 			without: []string{"user:     "}},
 		{name: "decode jwt alg none still says unverified", args: []string{"decode", jwtNone}, stdout: []string{"verified: NO", "alg none", "mallory"}},
 		{name: "decode encrypted", args: []string{"decode", encrypted}, stdout: []string{
@@ -204,7 +204,7 @@ func TestRun(t *testing.T) {
 		{name: "verify sid=VALUE", args: []string{"verify", "--key", testKey, "--name", "sid", "sid=" + named}, stdout: []string{"verified: YES"}},
 		{name: "verify format case", args: []string{"verify", "--key", testKey, "--format", " ItsDangerous", login}, stdout: []string{"format itsdangerous", "user:     alice"}},
 		{name: "verify other format", args: []string{"verify", "--key", testKey, "--format", "flask", login}, code: 1, stderr: "invalid cookie"},
-		{name: "verify store id", args: []string{"verify", "--key", testKey, storeID}, code: 1, stderr: "looks like a server-side session id"},
+		{name: "verify store id", args: []string{"verify", "--key", testKey, storeID}, code: 1, stderr: "not a valid session id for this key and cookie name"},
 		{name: "verify no key", args: []string{"verify", login}, code: 2, stderr: "no key"},
 		{name: "verify weak key", args: []string{"verify", "--key", "short", login}, code: 2, stderr: "shorter than 32 bytes"},
 		{name: "verify weak fallback", args: []string{"verify", "--key", testKey, "--fallback", "short", login}, code: 2, stderr: "shorter than 32 bytes"},

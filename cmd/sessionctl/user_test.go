@@ -32,8 +32,11 @@ func TestUserOf(t *testing.T) {
 		{"flask, number", sessions.FormatFlask, `{"_user_id":12345678901234567890}`, user{id: "12345678901234567890", key: "_user_id"}},
 		{"flask, null", sessions.FormatFlask, `{"_user_id":null}`, user{key: "_user_id", bad: "_user_id is not a string"}},
 		{"flask ignores uid", sessions.FormatFlask, `{"_ctxsession":{"uid":"alice"}}`, user{key: "_user_id"}},
-		{"jwt sub is not the user", sessions.FormatJWT, `{"sub":"carol"}`, user{key: "_ctxsession.uid", sub: "carol"}},
+		{"jwt sub is not the user", sessions.FormatJWT, `{"sub":"carol"}`, user{key: "_user_id", sub: "carol"}},
 		{"jwt uid and sub", sessions.FormatJWT, `{"sub":"carol","_ctxsession":{"uid":"cy"}}`, user{id: "cy", key: "_ctxsession.uid", sub: "carol"}},
+		{"jwt microdot login", sessions.FormatJWT, `{"_user_id":7,"_fresh":true}`, user{id: "7", key: "_user_id"}},
+		{"django login", sessions.FormatDjango, `{"_auth_user_id":"3"}`, user{id: "3", key: "_auth_user_id"}},
+		{"django bad user", sessions.FormatDjango, `{"_auth_user_id":[3]}`, user{key: "_auth_user_id", bad: "_auth_user_id is not a string"}},
 		{"not json", sessions.FormatItsdangerous, `{`, user{}},
 	}
 	for _, tt := range tests {
@@ -73,9 +76,9 @@ func TestUserOfLibraryCookies(t *testing.T) {
 				}
 			}
 			require.NotEmpty(t, value, "no session cookie written")
-			key := "_ctxsession.uid"
-			if f == sessions.FormatFlask {
-				key = "_user_id"
+			key := frameworkUserKey(f)
+			if key == "" {
+				key = "_ctxsession.uid"
 			}
 			want := "user:     " + uid + " (from " + key + ")"
 			for _, args := range [][]string{

@@ -15,7 +15,7 @@ import (
 var (
 	errKeyNotUTF8    = errors.New("not valid UTF-8")
 	errStringNotUTF8 = errors.New("string is not valid UTF-8")
-	errTooDeep       = errors.New("nesting deeper than " + strconv.Itoa(MaxDepth) + " levels (or a value that contains itself)")
+	errTooDeep       = errors.New("nesting deeper than " + strconv.Itoa(MaxDepth) + " levels (a value that contains itself?)")
 )
 
 // An encodeError reports a value AppendValue cannot encode, and the object
@@ -35,6 +35,10 @@ func (e *encodeError) Error() string {
 			if i < len(e.path)-1 {
 				b.WriteByte('.')
 			}
+			if i < len(e.path)-maxPathShown {
+				b.WriteString("...")
+				break
+			}
 			b.WriteString(strconv.Quote(e.path[i]))
 		}
 		b.WriteString(": ")
@@ -44,6 +48,10 @@ func (e *encodeError) Error() string {
 }
 
 func (e *encodeError) Unwrap() error { return e.err }
+
+// maxPathShown is how many keys of a path an error message names, from the
+// outermost in (a value that contains itself has a path MaxDepth long).
+const maxPathShown = 8
 
 // withKey adds the object key k to the path of err, an error from encoding
 // the value of k.
@@ -61,7 +69,10 @@ func withKey(err error, k string) error {
 // writes what DecodeObject would refuse: a string or key that is not valid
 // UTF-8, nesting deeper than MaxDepth (a value that contains itself among
 // them), duplicate keys (a map whose keys collide once stringified) are
-// errors. An error names the object keys that lead to the value that
+// errors. A float64 NaN or infinity is written as Python's json writes it
+// (NaN, Infinity, -Infinity), and so is a string holding a lone surrogate
+// in generalized UTF-8 (an escape such as \ud800): the decoder reads both
+// back. An error names the object keys that lead to the value that
 // cannot be encoded.
 func AppendValue(dst []byte, v any) ([]byte, error) { return appendValue(dst, v, 0) }
 
@@ -72,7 +83,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	case nil:
 		return append(dst, "null"...), nil
 	case string:
-		if !utf8.ValidString(v) {
+		if !validWTF8(v) {
 			return dst, &encodeError{err: errStringNotUTF8}
 		}
 		return AppendString(dst, v), nil
@@ -91,8 +102,13 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	case uint64:
 		return strconv.AppendUint(dst, v, 10), nil
 	case float64:
-		if math.IsInf(v, 0) || math.IsNaN(v) {
-			return dst, &encodeError{err: errors.New("unsupported float value " + strconv.FormatFloat(v, 'g', -1, 64))}
+		switch {
+		case math.IsNaN(v):
+			return append(dst, "NaN"...), nil
+		case math.IsInf(v, 1):
+			return append(dst, "Infinity"...), nil
+		case math.IsInf(v, -1):
+			return append(dst, "-Infinity"...), nil
 		}
 		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 			return strconv.AppendInt(dst, int64(v), 10), nil
@@ -110,7 +126,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			if !utf8.ValidString(e) {
+			if !validWTF8(e) {
 				return dst, &encodeError{err: errStringNotUTF8}
 			}
 			dst = AppendString(dst, e)
@@ -133,12 +149,13 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	return append(dst, b...), nil
 }
 
-// appendNumber appends n, "" as 0.
+// appendNumber appends n, "" as 0. Besides the JSON grammar it writes the
+// three non-finite tokens the decoder reads.
 func appendNumber(dst []byte, n json.Number) ([]byte, error) {
 	if n == "" {
 		return append(dst, '0'), nil
 	}
-	if !ValidNumber(string(n)) {
+	if !ValidNumber(string(n)) && !NonFinite(string(n)) {
 		return dst, &encodeError{err: errors.New("invalid json.Number " + strconv.Quote(string(n)))}
 	}
 	return append(dst, n...), nil
@@ -162,9 +179,9 @@ func appendArray(dst []byte, a []any, depth int) ([]byte, error) {
 }
 
 // AppendObject appends m as a JSON object, its members sorted by key. A key
-// that is not valid UTF-8 is an error: its invalid bytes would encode as
-// U+FFFD, so two keys could collide into a duplicate that DecodeObject
-// rejects.
+// that is not valid UTF-8 (lone surrogates in generalized UTF-8 aside) is an
+// error: its invalid bytes would encode as U+FFFD, so two keys could collide
+// into a duplicate that DecodeObject rejects.
 func AppendObject(dst []byte, m map[string]any) ([]byte, error) { return appendObject(dst, m, 0) }
 
 // appendObject is AppendObject for an object inside depth others.
@@ -174,7 +191,7 @@ func appendObject(dst []byte, m map[string]any, depth int) ([]byte, error) {
 	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
-		if !utf8.ValidString(k) {
+		if !validWTF8(k) {
 			return dst, &encodeError{path: []string{k}, err: errKeyNotUTF8}
 		}
 		keys = append(keys, k)
@@ -197,9 +214,11 @@ func appendObject(dst []byte, m map[string]any, depth int) ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
-// in encoding/json; U+2028 and U+2029 are escaped; HTML characters are not
-// (a session payload is not HTML).
+// AppendString appends s as a JSON string. A lone surrogate in generalized
+// UTF-8 (as the decoder returns it) is written as its \u escape, lowercase
+// as Python writes it; other invalid UTF-8 becomes U+FFFD, as in
+// encoding/json; U+2028 and U+2029 are escaped; HTML characters are not (a
+// session payload is not HTML).
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
@@ -230,8 +249,13 @@ func AppendString(dst []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
+			if sr, ok := loneSurrogate(s, i); ok {
+				dst = append(dst, '\\', 'u', 'd', hexDigits[sr>>8&0xF], hexDigits[sr>>4&0xF], hexDigits[sr&0xF])
+				i += 3
+			} else {
+				dst = append(dst, `\ufffd`...)
+				i += size
+			}
 			start = i
 			continue
 		}
@@ -246,4 +270,55 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// NonFinite reports whether s is one of the tokens Python's json writes for
+// float values JSON has no number for: NaN, Infinity, -Infinity.
+func NonFinite(s string) bool {
+	return s == "NaN" || s == "Infinity" || s == "-Infinity"
+}
+
+// surrogateAt returns the surrogate code point whose generalized UTF-8
+// (WTF-8) form starts at s[i], if one does.
+func surrogateAt(s string, i int) (rune, bool) {
+	if i+3 > len(s) || s[i] != 0xED || s[i+1] < 0xA0 || s[i+1] > 0xBF || s[i+2] < 0x80 || s[i+2] > 0xBF {
+		return 0, false
+	}
+	return 0xD000 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F), true
+}
+
+// loneSurrogate returns the surrogate at s[i] unless it is a high surrogate
+// followed by a low one: that pair is one character, which UTF-8 writes in
+// four bytes, and the escapes of the two halves would decode as it.
+func loneSurrogate(s string, i int) (rune, bool) {
+	r, ok := surrogateAt(s, i)
+	if !ok {
+		return 0, false
+	}
+	if r < 0xDC00 {
+		if next, ok := surrogateAt(s, i+3); ok && next >= 0xDC00 {
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// validWTF8 reports whether s is valid UTF-8 except for lone surrogates in
+// their three-byte form: exactly the strings the decoder returns.
+func validWTF8(s string) bool {
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			if _, ok := loneSurrogate(s, i); !ok {
+				return false
+			}
+			size = 3
+		}
+		i += size
+	}
+	return true
 }

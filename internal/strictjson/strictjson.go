@@ -1,30 +1,51 @@
 // Package strictjson decodes and encodes the JSON of session payloads.
 //
 // A session payload is attacker-controlled input behind a MAC that other
-// systems also produce, so two parsers must never disagree about it. The
-// decoder therefore enforces the defaults of encoding/json/v2, where
-// encoding/json is lenient:
+// systems also produce, so two parsers must never disagree about it, and
+// what a peer wrote must come back to it unchanged. The decoder enforces
+// the defaults of encoding/json/v2 where encoding/json is lenient:
 //
 //   - duplicate object member names are rejected (encoding/json keeps the
 //     last one);
-//   - invalid UTF-8 is rejected (encoding/json replaces it with U+FFFD);
-//   - \u escapes of lone surrogates are rejected (encoding/json replaces
-//     them with U+FFFD).
+//   - invalid UTF-8 in the input is rejected (encoding/json replaces it
+//     with U+FFFD);
 //
-// It adds two rules of its own: objects and arrays nest at most MaxDepth
-// levels deep, and numbers stay exact as json.Number, never float64. The
-// input must be exactly one JSON object, with optional white space around
-// it. Every error DecodeObject returns matches ErrSyntax and is a
+// and reads what Python's json module writes, which encoding/json refuses
+// or changes:
+//
+//   - the tokens NaN, Infinity and -Infinity (Python's json writes them
+//     for float('nan') and the infinities) are numbers:
+//     json.Number("NaN"), json.Number("Infinity") and
+//     json.Number("-Infinity"), which json.Number.Float64 turns into the
+//     float;
+//   - a \u escape of a lone surrogate (Python writes "\ud800" for the str
+//     '\ud800') becomes the surrogate's three-byte generalized UTF-8
+//     (WTF-8) form in the Go string (0xED, then 0xA0-0xBF, then
+//     0x80-0xBF), where encoding/json would substitute U+FFFD; the encoder
+//     writes it back as the same escape;
+//   - numbers stay exact as json.Number, never float64, so integers beyond
+//     64 bits keep every digit;
+//   - nesting is bounded by MaxDepth, which no payload of the size the
+//     session formats inflate (64 KiB at most) can reach: the size cap is
+//     the bound, not a depth far below Python's.
+//
+// The input must be exactly one JSON object, with optional white space
+// around it. Every error DecodeObject returns matches ErrSyntax and is a
 // *SyntaxError that says what is wrong and at which byte offset. The
 // decoder allocates only for the values it returns.
 //
 // The encoder (AppendValue) writes compact JSON with object members sorted
-// by name, so equal values encode to equal bytes. It writes the types the
-// decoder returns, and the common Go scalars, itself, and hands any other
-// type to encoding/json.Marshal.
+// by name, so equal values encode to equal bytes; a decoded value written
+// back unchanged gives the bytes it was read from whenever those were
+// compact and sorted, with \u escapes only where the encoder writes them.
+// It writes the types the decoder returns, and the common Go scalars,
+// itself, and hands any other type to encoding/json.Marshal. The encoder
+// and the decoder agree: the encoder writes nothing the decoder refuses or
+// reads back as another value.
 //
-// This package is to be replaced by encoding/json/v2 (with a depth check
-// and json.Number) once v2 builds without GOEXPERIMENT=jsonv2.
+// This package is to be replaced by encoding/json/v2 (with options for
+// the Python tokens and json.Number) once v2 builds without
+// GOEXPERIMENT=jsonv2.
 package strictjson
 
 import (
@@ -36,8 +57,11 @@ import (
 )
 
 // MaxDepth is the deepest nesting of objects and arrays DecodeObject
-// accepts; the outermost object counts as one level.
-const MaxDepth = 32
+// accepts and AppendValue writes; the outermost object counts as one
+// level. Every level takes a byte, so no payload of the 64 KiB the session
+// formats inflate at most reaches it: the size cap is the real bound. The
+// encoder needs it to stop on a value that contains itself.
+const MaxDepth = 1 << 16
 
 // ErrSyntax is matched (errors.Is) by every error DecodeObject returns.
 var ErrSyntax = errors.New("strictjson: invalid JSON")
@@ -151,7 +175,14 @@ func (d *decoder) value() any {
 		return d.literal("false", false)
 	case 'n':
 		return d.literal("null", nil)
+	case 'N':
+		return d.literal("NaN", json.Number("NaN"))
+	case 'I':
+		return d.literal("Infinity", json.Number("Infinity"))
 	default:
+		if c == '-' && d.pos+1 < len(d.data) && d.data[d.pos+1] == 'I' {
+			return d.literal("-Infinity", json.Number("-Infinity"))
+		}
 		if c == '-' || (c >= '0' && c <= '9') {
 			return d.number()
 		}
@@ -368,7 +399,7 @@ func (d *decoder) str() (string, bool) {
 				if n == 0 {
 					return "", false
 				}
-				out = utf8.AppendRune(out, r)
+				out = appendRune(out, r)
 				p += n - 2 // the loop adds 1 below; n counts from the backslash
 			default:
 				d.failAt(p-1, "bad escape in JSON string")
@@ -394,27 +425,30 @@ func (d *decoder) str() (string, bool) {
 
 // unicodeEscape decodes \uXXXX (and a following low surrogate) at data[at]
 // (the backslash). It returns the rune and the bytes consumed, 0 on error.
-// Lone surrogates are rejected: they are not valid Unicode scalar values.
+// A surrogate that is not half of a pair is returned as it is: Python's
+// json writes one for a str that holds it, and appendRune keeps it.
 func (d *decoder) unicodeEscape(at int) (rune, int) {
 	r1, ok := hex4(d.data, at+2)
 	if !ok {
 		d.failAt(at, "bad \\u escape in JSON string")
 		return 0, 0
 	}
-	if !utf16.IsSurrogate(r1) {
+	if r1 < 0xD800 || r1 >= 0xDC00 || at+12 > len(d.data) || d.data[at+6] != '\\' || d.data[at+7] != 'u' {
 		return r1, 6
 	}
-	if r1 >= 0xDC00 || at+12 > len(d.data) || d.data[at+6] != '\\' || d.data[at+7] != 'u' {
-		d.failAt(at, "lone surrogate in JSON string")
-		return 0, 0
+	if r2, ok := hex4(d.data, at+8); ok && r2 >= 0xDC00 && r2 <= 0xDFFF {
+		return utf16.DecodeRune(r1, r2), 12
 	}
-	r2, ok := hex4(d.data, at+8)
-	r := utf16.DecodeRune(r1, r2)
-	if !ok || r == utf8.RuneError {
-		d.failAt(at, "lone surrogate in JSON string")
-		return 0, 0
+	return r1, 6 // the escape that follows is read (or refused) on its own
+}
+
+// appendRune appends r as UTF-8, and a surrogate code point, which UTF-8
+// cannot hold, in its three-byte generalized UTF-8 (WTF-8) form.
+func appendRune(dst []byte, r rune) []byte {
+	if utf16.IsSurrogate(r) {
+		return append(dst, 0xED, byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
 	}
-	return r, 12
+	return utf8.AppendRune(dst, r)
 }
 
 func hex4(data []byte, at int) (rune, bool) {
