@@ -69,6 +69,11 @@ type loaded struct {
 	id     string     // Session.ID, "" when the cookie carries none
 }
 
+// isEmpty reports whether a merged session holds nothing worth a record.
+func (l *loaded) isEmpty() bool {
+	return len(l.values) == 0 && l.meta.UserID == "" && len(l.meta.Flashes) == 0
+}
+
 // errRecordGone means Update found the session deleted by a concurrent
 // Logout or DestroyUser: nothing is written and no cookie is sent.
 var errRecordGone = errors.New("sessions: session ended while the request ran")

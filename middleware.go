@@ -202,10 +202,31 @@ func (st *requestState) save(withCookie bool) error {
 		return err
 	}
 	ctx := st.req.Context()
-	// An emptied session is deleted, unless it has a record in a store: an
-	// overlapping request may be adding to it, so the emptying is a change
-	// like any other, merged into the record (Logout deletes it instead).
-	if snap.empty && (st.ref.id == "" || !m.backend.serverSide()) {
+	// An emptied session is deleted: its cookie, and its record, if any.
+	// With a record in a store, the emptying is instead written like any
+	// other change, merged into what an overlapping request may have added
+	// meanwhile (whose response then sets the cookie again), and the empty
+	// record is left to expire; Logout deletes the record at once.
+	if snap.empty && st.ref.id != "" && m.backend.serverSide() {
+		ref, _, merged, err := m.backend.save(ctx, st.ref, snap, now, m.expiry(snap.created, now))
+		if err != nil && !errors.Is(err, errRecordGone) {
+			return err
+		}
+		if merged != nil && !merged.isEmpty() {
+			snap.empty, snap.merged = false, merged
+			st.ref = ref
+			st.markSaved(snap)
+			return nil
+		}
+		st.ref = sessionRef{}
+		st.sess.ended()
+		if withCookie {
+			st.setCookie(m.deletionCookie())
+		}
+		st.markSaved(snap)
+		return nil
+	}
+	if snap.empty {
 		if err := m.backend.discard(ctx, st.ref); err != nil {
 			return err
 		}

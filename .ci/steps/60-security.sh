@@ -18,7 +18,7 @@ FUZZTIME_IO="${FUZZTIME_IO:-5000x}"
 
 # The targets that must exist, wherever they live: a missing one is a
 # failure, not a skip.
-required=(FuzzFormatDecode FuzzMiddlewareHeader FuzzConfig FuzzFileStoreID FuzzJSON FuzzDecodeCookie)
+required=(FuzzFormatDecode FuzzMiddlewareHeader FuzzConfig FuzzFileStoreID FuzzJSON FuzzDecodeCookie FuzzJWTHeader)
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
