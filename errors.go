@@ -97,7 +97,7 @@ func malformed(reason string) error {
 type ExpiredError struct {
 	Issued time.Time     // when the cookie was signed, or the session created
 	Limit  time.Duration // the limit that was exceeded
-	Which  string        // "MaxAge", "IdleTimeout", "AbsoluteTimeout" or "exp"
+	Which  string        // "MaxAge", "IdleTimeout", "AbsoluteTimeout", "exp" or "iat" (before 1970)
 }
 
 func (e *ExpiredError) Error() string {
