@@ -1,5 +1,6 @@
 package sessionstest
 
+//lint:file-ignore ST1005 failure messages start with the name of the Store method or the request that failed
 import (
 	"errors"
 	"fmt"
