@@ -67,11 +67,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/sqlkit"
 	"github.com/go-sql-driver/mysql"
 )
 
@@ -92,10 +91,9 @@ type Store struct {
 	table   string
 	q       queries
 	log     *slog.Logger
-	cleaner *cleaner
+	cleaner *sqlkit.Cleaner
 
-	st     atomic.Pointer[stmts] // nil until first use, and after Close
-	prepMu sync.Mutex            // held while preparing
+	st sqlkit.Stmts[stmts] // prepared on first use, and again after Close
 }
 
 var _ sessions.UserStore = (*Store)(nil)
@@ -112,11 +110,11 @@ func New(db *sql.DB, opts ...Option) *Store {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if err := checkTable(o.table); err != nil {
+	if err := sqlkit.CheckTable("mysqlstore", o.table); err != nil {
 		panic(err)
 	}
 	s := &Store{db: db, table: o.table, q: newQueries(o.table), log: o.log}
-	s.cleaner = startCleaner(s, o.interval)
+	s.cleaner = sqlkit.StartCleaner(o.interval, s.Cleanup, o.log, "mysqlstore", o.table)
 	return s
 }
 

@@ -69,6 +69,7 @@ import (
 	"time"
 
 	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/sqlkit"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -91,7 +92,7 @@ type Store struct {
 	table   string
 	q       queries
 	log     *slog.Logger
-	cleaner *cleaner
+	cleaner *sqlkit.Cleaner
 }
 
 var _ sessions.UserStore = (*Store)(nil)
@@ -108,11 +109,11 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if err := checkTable(o.table); err != nil {
+	if err := sqlkit.CheckTable("pgstore", o.table); err != nil {
 		panic(err)
 	}
 	s := &Store{pool: pool, table: o.table, q: newQueries(o.table), log: o.log}
-	s.cleaner = startCleaner(s, o.interval)
+	s.cleaner = sqlkit.StartCleaner(o.interval, s.Cleanup, o.log, "pgstore", o.table)
 	return s
 }
 
