@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -94,4 +95,15 @@ func TestProxyStall(t *testing.T) {
 	got, err := bufio.NewReader(c).ReadString('\n')
 	require.NoError(t, err, "the held bytes flow after Restore")
 	assert.Equal(t, "ping\n", got)
+}
+
+func TestCountWrites(t *testing.T) {
+	var n atomic.Int64
+	c := testkit.CountWrites(dial(t, echoServer(t)), &n)
+	for range 3 {
+		got, err := roundTrip(c, 5*time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, "ping\n", got)
+	}
+	assert.Equal(t, int64(3), n.Load())
 }
