@@ -18,11 +18,7 @@ func (s *Store) Cleanup(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return sqlkit.Cleanup(ctx, CleanupBatch, func(ctx context.Context, limit int) (int64, error) {
-		res, err := st.cleanup.ExecContext(ctx, limit)
-		if err != nil {
-			return 0, wrap("cleanup", err)
-		}
-		n, err := res.RowsAffected()
+		n, err := sqlkit.Exec(ctx, st.cleanup, limit)
 		if err != nil {
 			return 0, wrap("cleanup", err)
 		}

@@ -213,25 +213,20 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	res, err := st.update.ExecContext(ctx, data(rec.Data), nullable(rec.UserID), micros(rec.TTL), []byte(rec.ID), rec.Version)
-	if err != nil {
-		return false, wrap("update", err)
-	}
 	// version changes, so a matched row is always a changed row.
-	n, err := res.RowsAffected()
+	n, err := sqlkit.Exec(ctx, st.update, data(rec.Data), nullable(rec.UserID), micros(rec.TTL), []byte(rec.ID), rec.Version)
 	if err != nil {
 		return false, wrap("update", err)
 	}
 	if n == 1 {
 		return true, nil
 	}
-	var one int
-	err = st.live.QueryRowContext(ctx, []byte(rec.ID)).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	live, err := sqlkit.Exists(ctx, st.live, []byte(rec.ID))
 	if err != nil {
 		return false, wrap("update", err)
+	}
+	if !live {
+		return false, nil
 	}
 	return true, sessions.ErrConflict
 }
@@ -261,20 +256,8 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.userSessions.QueryContext(ctx, []byte(userID))
+	ids, err := sqlkit.IDs(ctx, st.userSessions, []byte(userID))
 	if err != nil {
-		return nil, wrap("user sessions", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id []byte
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap("user sessions", err)
-		}
-		ids = append(ids, string(id))
-	}
-	if err := rows.Err(); err != nil {
 		return nil, wrap("user sessions", err)
 	}
 	return ids, nil

@@ -177,11 +177,7 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	if err != nil {
 		return err
 	}
-	res, err := st.create.ExecContext(ctx, []byte(rec.ID), data(rec.Data), nullable(rec.UserID), millis(rec.TTL))
-	if err != nil {
-		return wrap("create", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := sqlkit.Exec(ctx, st.create, []byte(rec.ID), data(rec.Data), nullable(rec.UserID), millis(rec.TTL))
 	if err != nil {
 		return wrap("create", err)
 	}
@@ -207,11 +203,7 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 		return false, err
 	}
 	if rec.Version <= math.MaxInt64 { // no stored version is larger
-		res, err := st.update.ExecContext(ctx, []byte(rec.ID), data(rec.Data), nullable(rec.UserID), millis(rec.TTL), int64(rec.Version))
-		if err != nil {
-			return false, wrap("update", err)
-		}
-		n, err := res.RowsAffected()
+		n, err := sqlkit.Exec(ctx, st.update, []byte(rec.ID), data(rec.Data), nullable(rec.UserID), millis(rec.TTL), int64(rec.Version))
 		if err != nil {
 			return false, wrap("update", err)
 		}
@@ -219,13 +211,12 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 			return true, nil
 		}
 	}
-	var one int
-	err = st.live.QueryRowContext(ctx, []byte(rec.ID)).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	live, err := sqlkit.Exists(ctx, st.live, []byte(rec.ID))
 	if err != nil {
 		return false, wrap("update", err)
+	}
+	if !live {
+		return false, nil
 	}
 	return true, sessions.ErrConflict
 }
@@ -255,20 +246,8 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.userSessions.QueryContext(ctx, []byte(userID))
+	ids, err := sqlkit.IDs(ctx, st.userSessions, []byte(userID))
 	if err != nil {
-		return nil, wrap("user sessions", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id []byte
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap("user sessions", err)
-		}
-		ids = append(ids, string(id))
-	}
-	if err := rows.Err(); err != nil {
 		return nil, wrap("user sessions", err)
 	}
 	return ids, nil

@@ -156,3 +156,45 @@ func closeAll(fields []**sql.Stmt) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Exec runs the statement st with args and returns how many rows it
+// affected.
+func Exec(ctx context.Context, st *sql.Stmt, args ...any) (int64, error) {
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Exists reports whether the query st with args returns a row.
+func Exists(ctx context.Context, st *sql.Stmt, args ...any) (bool, error) {
+	var one int
+	err := st.QueryRowContext(ctx, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// IDs runs the query st with args and returns its one column, a binary
+// string, of every row.
+func IDs(ctx context.Context, st *sql.Stmt, args ...any) ([]string, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id []byte
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, string(id))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}

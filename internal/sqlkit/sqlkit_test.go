@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -157,10 +158,53 @@ func (fakeConn) Begin() (driver.Tx, error) { return nil, errors.New("no transact
 
 type fakeStmt struct{ d *fakeDriver }
 
-func (s fakeStmt) Close() error                             { s.d.closed.Add(1); return nil }
-func (fakeStmt) NumInput() int                              { return -1 }
-func (fakeStmt) Exec([]driver.Value) (driver.Result, error) { return driver.RowsAffected(0), nil }
-func (fakeStmt) Query([]driver.Value) (driver.Rows, error)  { return nil, errors.New("no rows") }
+func (s fakeStmt) Close() error { s.d.closed.Add(1); return nil }
+func (fakeStmt) NumInput() int  { return -1 }
+
+// Exec affects as many rows as its argument says, or fails on a negative.
+func (fakeStmt) Exec(args []driver.Value) (driver.Result, error) {
+	if n := args[0].(int64); n >= 0 {
+		return driver.RowsAffected(n), nil
+	}
+	return nil, errors.New("exec failed")
+}
+
+// Query returns its arguments as rows of one column; the argument "fail"
+// fails the query, "badrow" the reading of its row, "wide" makes the rows
+// two columns wide, which a scan into one value refuses.
+func (fakeStmt) Query(args []driver.Value) (driver.Rows, error) {
+	for _, a := range args {
+		if s, ok := a.(string); ok && s == "fail" {
+			return nil, errors.New("query failed")
+		}
+		if s, ok := a.(string); ok && s == "wide" {
+			return &fakeRows{vals: args, cols: []string{"id", "other"}}, nil
+		}
+	}
+	return &fakeRows{vals: args, cols: []string{"id"}}, nil
+}
+
+type fakeRows struct {
+	vals []driver.Value
+	cols []string
+}
+
+func (r *fakeRows) Columns() []string { return r.cols }
+func (*fakeRows) Close() error        { return nil }
+func (r *fakeRows) Next(dest []driver.Value) error {
+	if len(r.vals) == 0 {
+		return io.EOF
+	}
+	v := r.vals[0]
+	r.vals = r.vals[1:]
+	if s, ok := v.(string); ok && s == "badrow" {
+		return errors.New("bad row")
+	}
+	for i := range dest {
+		dest[i] = v
+	}
+	return nil
+}
 
 type pair struct{ a, b *sql.Stmt }
 
@@ -205,4 +249,54 @@ func TestStmtsPrepareFailureClosesPrepared(t *testing.T) {
 	assert.Equal(t, d.prepared.Load(), d.closed.Load(), "the statement prepared before the failure is closed")
 	_, err = s.Get(context.Background(), db, []string{"a"}, (*pair).all)
 	assert.ErrorContains(t, err, "2 statements for 1 texts")
+}
+
+func prepare(t *testing.T, db *sql.DB) *sql.Stmt {
+	st, err := db.Prepare("q")
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestExec(t *testing.T) {
+	db, _ := fakeDB(t)
+	st := prepare(t, db)
+	n, err := sqlkit.Exec(context.Background(), st, int64(3))
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), n)
+	_, err = sqlkit.Exec(context.Background(), st, int64(-1))
+	assert.ErrorContains(t, err, "exec failed")
+}
+
+func TestExists(t *testing.T) {
+	db, _ := fakeDB(t)
+	st := prepare(t, db)
+	ctx := context.Background()
+	live, err := sqlkit.Exists(ctx, st, int64(1))
+	require.NoError(t, err)
+	assert.True(t, live)
+	live, err = sqlkit.Exists(ctx, st)
+	require.NoError(t, err)
+	assert.False(t, live, "no row")
+	live, err = sqlkit.Exists(ctx, st, "fail")
+	assert.ErrorContains(t, err, "query failed")
+	assert.False(t, live)
+}
+
+func TestIDs(t *testing.T) {
+	db, _ := fakeDB(t)
+	st := prepare(t, db)
+	ctx := context.Background()
+	ids, err := sqlkit.IDs(ctx, st, []byte("a"), []byte("b\x00c"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "b\x00c"}, ids)
+	ids, err = sqlkit.IDs(ctx, st)
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+	_, err = sqlkit.IDs(ctx, st, "fail")
+	assert.ErrorContains(t, err, "query failed")
+	_, err = sqlkit.IDs(ctx, st, []byte("a"), "badrow")
+	assert.ErrorContains(t, err, "bad row", "an error while reading the rows")
+	_, err = sqlkit.IDs(ctx, st, "wide")
+	assert.ErrorContains(t, err, "expected 2 destination arguments", "a row that does not scan")
 }
