@@ -2,9 +2,7 @@ package mysqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -46,17 +44,11 @@ func openDB(t testing.TB, network, addr string, params ...string) *sql.DB {
 	return db
 }
 
-func randomTable() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return "sessionstest_" + hex.EncodeToString(b[:])
-}
-
 // newTable returns a fresh, migrated table name on db, dropped when the
 // test ends.
 func newTable(t testing.TB, db *sql.DB) string {
 	t.Helper()
-	table := randomTable()
+	table := sqltest.RandomTable()
 	s := mysqlstore.New(db, mysqlstore.WithTable(table), mysqlstore.WithCleanupInterval(0))
 	require.NoError(t, s.Migrate(ctxT(t)))
 	t.Cleanup(func() {

@@ -2,8 +2,6 @@ package pgstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -52,17 +50,11 @@ func newPool(t testing.TB, addr string, mods ...func(*pgxpool.Config)) *pgxpool.
 	return pool
 }
 
-func randomTable() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return "sessionstest_" + hex.EncodeToString(b[:])
-}
-
 // newTable returns a fresh, migrated table name on pool, dropped when the
 // test ends.
 func newTable(t testing.TB, pool *pgxpool.Pool) string {
 	t.Helper()
-	table := randomTable()
+	table := sqltest.RandomTable()
 	s := pgstore.New(pool, pgstore.WithTable(table), pgstore.WithCleanupInterval(0))
 	require.NoError(t, s.Migrate(ctxT(t)))
 	t.Cleanup(func() {
