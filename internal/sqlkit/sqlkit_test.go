@@ -151,7 +151,7 @@ func (c fakeConn) Prepare(text string) (driver.Stmt, error) {
 		return nil, errors.New("cannot prepare")
 	}
 	c.d.prepared.Add(1)
-	return fakeStmt{c.d}, nil
+	return fakeStmt(c), nil
 }
 func (fakeConn) Close() error              { return nil }
 func (fakeConn) Begin() (driver.Tx, error) { return nil, errors.New("no transactions") }
@@ -219,7 +219,7 @@ func fakeDB(t *testing.T) (*sql.DB, *fakeDriver) {
 
 type connector struct{ d *fakeDriver }
 
-func (c connector) Connect(context.Context) (driver.Conn, error) { return fakeConn{c.d}, nil }
+func (c connector) Connect(context.Context) (driver.Conn, error) { return fakeConn(c), nil }
 func (c connector) Driver() driver.Driver                        { return c.d }
 
 func TestStmtsPrepareOnceAndAgainAfterClose(t *testing.T) {
