@@ -66,7 +66,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/ctxsession/sessions"
@@ -88,9 +87,7 @@ var ErrInvalidID = errors.New("mysqlstore: id empty or longer than MaxIDLength")
 // for concurrent use.
 type Store struct {
 	db      *sql.DB
-	table   string
 	q       queries
-	log     *slog.Logger
 	cleaner *sqlkit.Cleaner
 
 	st sqlkit.Stmts[stmts] // prepared on first use, and again after Close
@@ -106,15 +103,9 @@ func New(db *sql.DB, opts ...Option) *Store {
 	if db == nil {
 		panic("mysqlstore: nil db")
 	}
-	o := options{table: DefaultTable, interval: DefaultCleanupInterval, log: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := sqlkit.CheckTable("mysqlstore", o.table); err != nil {
-		panic(err)
-	}
-	s := &Store{db: db, table: o.table, q: newQueries(o.table), log: o.log}
-	s.cleaner = sqlkit.StartCleaner(o.interval, s.Cleanup, o.log, "mysqlstore", o.table)
+	o := sqlkit.Configure("mysqlstore", DefaultTable, DefaultCleanupInterval, opts)
+	s := &Store{db: db, q: newQueries(o.Table)}
+	s.cleaner = sqlkit.StartCleaner(o.Interval, s.Cleanup, o.Log, "mysqlstore", o.Table)
 	return s
 }
 

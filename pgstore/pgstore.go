@@ -64,7 +64,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"time"
 
@@ -91,7 +90,6 @@ type Store struct {
 	pool    *pgxpool.Pool
 	table   string
 	q       queries
-	log     *slog.Logger
 	cleaner *sqlkit.Cleaner
 }
 
@@ -105,15 +103,9 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	if pool == nil {
 		panic("pgstore: nil pool")
 	}
-	o := options{table: DefaultTable, interval: DefaultCleanupInterval, log: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := sqlkit.CheckTable("pgstore", o.table); err != nil {
-		panic(err)
-	}
-	s := &Store{pool: pool, table: o.table, q: newQueries(o.table), log: o.log}
-	s.cleaner = sqlkit.StartCleaner(o.interval, s.Cleanup, o.log, "pgstore", o.table)
+	o := sqlkit.Configure("pgstore", DefaultTable, DefaultCleanupInterval, opts)
+	s := &Store{pool: pool, table: o.Table, q: newQueries(o.Table)}
+	s.cleaner = sqlkit.StartCleaner(o.Interval, s.Cleanup, o.Log, "pgstore", o.Table)
 	return s
 }
 

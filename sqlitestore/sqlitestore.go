@@ -69,7 +69,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"time"
 
@@ -91,9 +90,7 @@ var ErrInvalidID = errors.New("sqlitestore: id empty or longer than MaxIDLength"
 // for concurrent use.
 type Store struct {
 	db      *sql.DB
-	table   string
 	q       queries
-	log     *slog.Logger
 	cleaner *sqlkit.Cleaner
 
 	st sqlkit.Stmts[stmts] // prepared on first use, and again after Close
@@ -109,15 +106,9 @@ func New(db *sql.DB, opts ...Option) *Store {
 	if db == nil {
 		panic("sqlitestore: nil db")
 	}
-	o := options{table: DefaultTable, interval: DefaultCleanupInterval, log: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := sqlkit.CheckTable("sqlitestore", o.table); err != nil {
-		panic(err)
-	}
-	s := &Store{db: db, table: o.table, q: newQueries(o.table), log: o.log}
-	s.cleaner = sqlkit.StartCleaner(o.interval, s.Cleanup, o.log, "sqlitestore", o.table)
+	o := sqlkit.Configure("sqlitestore", DefaultTable, DefaultCleanupInterval, opts)
+	s := &Store{db: db, q: newQueries(o.Table)}
+	s.cleaner = sqlkit.StartCleaner(o.Interval, s.Cleanup, o.Log, "sqlitestore", o.Table)
 	return s
 }
 

@@ -198,3 +198,26 @@ func IDs(ctx context.Context, st *sql.Stmt, args ...any) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// Options is the configuration every SQL store's New takes: the table,
+// the background cleanup's interval and its logger.
+type Options struct {
+	Table    string
+	Interval time.Duration
+	Log      *slog.Logger
+}
+
+// Configure applies opts, in order, to the defaults (the table and the
+// interval given, slog.Default()) and checks the table name, panicking
+// with CheckTable's error on an invalid one: New's options are the
+// program's, so a bad one is a programming error.
+func Configure[O ~func(*Options)](pkg, table string, interval time.Duration, opts []O) Options {
+	o := Options{Table: table, Interval: interval, Log: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := CheckTable(pkg, o.Table); err != nil {
+		panic(err)
+	}
+	return o
+}

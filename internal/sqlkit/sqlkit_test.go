@@ -300,3 +300,23 @@ func TestIDs(t *testing.T) {
 	_, err = sqlkit.IDs(ctx, st, "wide")
 	assert.ErrorContains(t, err, "expected 2 destination arguments", "a row that does not scan")
 }
+
+type option func(*sqlkit.Options)
+
+func TestConfigure(t *testing.T) {
+	o := sqlkit.Configure[option]("pkg", "sessions", time.Minute, nil)
+	assert.Equal(t, sqlkit.Options{Table: "sessions", Interval: time.Minute, Log: slog.Default()}, o)
+
+	log := slog.New(slog.DiscardHandler)
+	o = sqlkit.Configure("pkg", "sessions", time.Minute, []option{
+		func(o *sqlkit.Options) { o.Table = "a" },
+		func(o *sqlkit.Options) { o.Table = "b" }, // the last one wins
+		func(o *sqlkit.Options) { o.Interval = 0 },
+		func(o *sqlkit.Options) { o.Log = log },
+	})
+	assert.Equal(t, sqlkit.Options{Table: "b", Interval: 0, Log: log}, o)
+
+	assert.PanicsWithError(t, `pkg: invalid table name "a-b": want a letter or underscore, then up to 47 letters, digits or underscores`, func() {
+		sqlkit.Configure("pkg", "sessions", time.Minute, []option{func(o *sqlkit.Options) { o.Table = "a-b" }})
+	})
+}
