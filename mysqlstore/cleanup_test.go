@@ -1,66 +1,41 @@
 package mysqlstore_test
 
 import (
+	"context"
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/sqlkit/sqltest"
 	"github.com/ctxsession/sessions/mysqlstore"
 	"github.com/ctxsession/sessions/sessionstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
+
+// rowCount counts the rows of table.
+func rowCount(db *sql.DB, table string) func(ctx context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		var n int
+		err := db.QueryRowContext(ctx, "SELECT count(*) FROM `"+table+"`").Scan(&n)
+		return n, err
+	}
+}
 
 func TestCleanupDeletesExpiredRows(t *testing.T) {
 	s, db, table := newStore(t, mysqlstore.WithCleanupInterval(0))
-	ctx := ctxT(t)
-	count := func() int {
-		var n int
-		require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM `"+table+"`").Scan(&n))
-		return n
+	insertExpired := func(ctx context.Context, n int) error {
+		args := make([]any, n)
+		for i := range args {
+			args[i] = []byte(sessionstest.NewID())
+		}
+		_, err := db.ExecContext(ctx, "INSERT INTO `"+table+"` (id, data, expires, version) VALUES "+
+			strings.TrimSuffix(strings.Repeat("(?, '', UTC_TIMESTAMP(6) - INTERVAL 1 SECOND, 1),", n), ","), args...)
+		return err
 	}
-	const expired = mysqlstore.CleanupBatch + 5 // more than one batch
-	args := make([]any, expired)
-	for i := range args {
-		args[i] = []byte(sessionstest.NewID())
-	}
-	_, err := db.ExecContext(ctx, "INSERT INTO `"+table+"` (id, data, expires, version) VALUES "+
-		strings.TrimSuffix(strings.Repeat("(?, '', UTC_TIMESTAMP(6) - INTERVAL 1 SECOND, 1),", expired), ","), args...)
-	require.NoError(t, err)
-	live := sessionstest.NewID()
-	require.NoError(t, s.Create(ctx, sessions.Record{ID: live, Data: []byte("live"), TTL: time.Hour}))
-	require.Equal(t, expired+1, count())
-
-	n, err := s.Cleanup(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, expired, n)
-	assert.Equal(t, 1, count())
-	_, found, err := s.Find(ctx, live)
-	require.NoError(t, err)
-	assert.True(t, found)
-
-	n, err = s.Cleanup(ctx)
-	require.NoError(t, err)
-	assert.Zero(t, n)
+	sqltest.CleanupDeletesExpiredRows(t, s, mysqlstore.CleanupBatch, insertExpired, rowCount(db, table))
 }
 
 func TestBackgroundCleanup(t *testing.T) {
 	s, db, table := newStore(t, mysqlstore.WithCleanupInterval(50*time.Millisecond))
-	ctx := ctxT(t)
-	require.NoError(t, s.Create(ctx, sessions.Record{ID: sessionstest.NewID(), Data: []byte("x"), TTL: 100 * time.Millisecond}))
-	require.Eventually(t, func() bool {
-		var n int
-		require.NoError(t, db.QueryRowContext(ctx, "SELECT count(*) FROM `"+table+"`").Scan(&n))
-		return n == 0
-	}, 10*time.Second, 20*time.Millisecond, "the expired row was never deleted")
-	require.NoError(t, s.Close())
-	require.NoError(t, s.Close(), "a second Close")
-	// Closed, the store still works (preparing its statements again);
-	// only the cleanup stopped.
-	id := sessionstest.NewID()
-	require.NoError(t, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), TTL: time.Hour}))
-	_, found, err := s.Find(ctx, id)
-	require.NoError(t, err)
-	assert.True(t, found)
+	sqltest.BackgroundCleanup(t, s, rowCount(db, table))
 }

@@ -66,12 +66,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/sqlkit"
 	"github.com/go-sql-driver/mysql"
 )
 
@@ -89,13 +87,10 @@ var ErrInvalidID = errors.New("mysqlstore: id empty or longer than MaxIDLength")
 // for concurrent use.
 type Store struct {
 	db      *sql.DB
-	table   string
 	q       queries
-	log     *slog.Logger
-	cleaner *cleaner
+	cleaner *sqlkit.Cleaner
 
-	st     atomic.Pointer[stmts] // nil until first use, and after Close
-	prepMu sync.Mutex            // held while preparing
+	st sqlkit.Stmts[stmts] // prepared on first use, and again after Close
 }
 
 var _ sessions.UserStore = (*Store)(nil)
@@ -108,15 +103,9 @@ func New(db *sql.DB, opts ...Option) *Store {
 	if db == nil {
 		panic("mysqlstore: nil db")
 	}
-	o := options{table: DefaultTable, interval: DefaultCleanupInterval, log: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := checkTable(o.table); err != nil {
-		panic(err)
-	}
-	s := &Store{db: db, table: o.table, q: newQueries(o.table), log: o.log}
-	s.cleaner = startCleaner(s, o.interval)
+	o := sqlkit.Configure("mysqlstore", DefaultTable, DefaultCleanupInterval, opts)
+	s := &Store{db: db, q: newQueries(o.Table)}
+	s.cleaner = sqlkit.StartCleaner(o.Interval, s.Cleanup, o.Log, "mysqlstore", o.Table)
 	return s
 }
 
@@ -215,25 +204,20 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	res, err := st.update.ExecContext(ctx, data(rec.Data), nullable(rec.UserID), micros(rec.TTL), []byte(rec.ID), rec.Version)
-	if err != nil {
-		return false, wrap("update", err)
-	}
 	// version changes, so a matched row is always a changed row.
-	n, err := res.RowsAffected()
+	n, err := sqlkit.Exec(ctx, st.update, data(rec.Data), nullable(rec.UserID), micros(rec.TTL), []byte(rec.ID), rec.Version)
 	if err != nil {
 		return false, wrap("update", err)
 	}
 	if n == 1 {
 		return true, nil
 	}
-	var one int
-	err = st.live.QueryRowContext(ctx, []byte(rec.ID)).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	live, err := sqlkit.Exists(ctx, st.live, []byte(rec.ID))
 	if err != nil {
 		return false, wrap("update", err)
+	}
+	if !live {
+		return false, nil
 	}
 	return true, sessions.ErrConflict
 }
@@ -263,20 +247,8 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.userSessions.QueryContext(ctx, []byte(userID))
+	ids, err := sqlkit.IDs(ctx, st.userSessions, []byte(userID))
 	if err != nil {
-		return nil, wrap("user sessions", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id []byte
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap("user sessions", err)
-		}
-		ids = append(ids, string(id))
-	}
-	if err := rows.Err(); err != nil {
 		return nil, wrap("user sessions", err)
 	}
 	return ids, nil

@@ -2,8 +2,8 @@ package pgstore
 
 import (
 	"context"
-	"sync"
-	"time"
+
+	"github.com/ctxsession/sessions/internal/sqlkit"
 )
 
 // CleanupBatch is how many expired rows one DELETE of Cleanup removes at
@@ -14,18 +14,13 @@ const CleanupBatch = 1000
 // returns how many it deleted. Rows another Cleanup is deleting at the same
 // moment are skipped, not waited for.
 func (s *Store) Cleanup(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		tag, err := s.pool.Exec(ctx, s.q.cleanup, CleanupBatch)
+	return sqlkit.Cleanup(ctx, CleanupBatch, func(ctx context.Context, limit int) (int64, error) {
+		tag, err := s.pool.Exec(ctx, s.q.cleanup, limit)
 		if err != nil {
-			return total, wrap("cleanup", err)
+			return 0, wrap("cleanup", err)
 		}
-		n := int(tag.RowsAffected())
-		total += n
-		if n < CleanupBatch {
-			return total, nil
-		}
-	}
+		return tag.RowsAffected(), nil
+	})
 }
 
 // Close stops the background cleanup and waits for it to return (a
@@ -33,50 +28,6 @@ func (s *Store) Cleanup(ctx context.Context) (int, error) {
 // background cleanup, and the pool stays open: it is the caller's. Calling
 // Close again does nothing. It always returns nil.
 func (s *Store) Close() error {
-	s.cleaner.stop()
+	s.cleaner.Stop()
 	return nil
-}
-
-// cleaner runs Cleanup every interval until stopped.
-type cleaner struct {
-	once   sync.Once
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func startCleaner(s *Store, interval time.Duration) *cleaner {
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &cleaner{cancel: cancel, done: make(chan struct{})}
-	if interval <= 0 {
-		close(c.done)
-		return c
-	}
-	go func() {
-		defer close(c.done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				run(ctx, s, interval)
-			}
-		}
-	}()
-	return c
-}
-
-// run is one background cleanup, bounded by the interval.
-func run(ctx context.Context, s *Store, interval time.Duration) {
-	ctx, cancel := context.WithTimeout(ctx, interval)
-	defer cancel()
-	if _, err := s.Cleanup(ctx); err != nil && ctx.Err() == nil {
-		s.log.ErrorContext(ctx, "pgstore: background cleanup failed", "table", s.table, "err", err)
-	}
-}
-
-func (c *cleaner) stop() {
-	c.once.Do(c.cancel)
-	<-c.done
 }

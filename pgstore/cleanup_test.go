@@ -1,60 +1,35 @@
 package pgstore_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
-	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/sqlkit/sqltest"
 	"github.com/ctxsession/sessions/pgstore"
-	"github.com/ctxsession/sessions/sessionstest"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// rowCount counts the rows of table.
+func rowCount(pool *pgxpool.Pool, table string) func(ctx context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM "`+table+`"`).Scan(&n)
+		return n, err
+	}
+}
 
 func TestCleanupDeletesExpiredRows(t *testing.T) {
 	s, pool, table := newStore(t, pgstore.WithCleanupInterval(0))
-	ctx := ctxT(t)
-	count := func() int {
-		var n int
-		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM "`+table+`"`).Scan(&n))
-		return n
+	insertExpired := func(ctx context.Context, n int) error {
+		_, err := pool.Exec(ctx, `INSERT INTO "`+table+`" (id, data, expires, version)
+		SELECT decode(md5(g::text), 'hex'), '', now() - interval '1 second', 1 FROM generate_series(1, $1) g`, n)
+		return err
 	}
-	const expired = pgstore.CleanupBatch + 5 // more than one batch
-	_, err := pool.Exec(ctx, `INSERT INTO "`+table+`" (id, data, expires, version)
-		SELECT decode(md5(g::text), 'hex'), '', now() - interval '1 second', 1 FROM generate_series(1, $1) g`, expired)
-	require.NoError(t, err)
-	live := sessionstest.NewID()
-	require.NoError(t, s.Create(ctx, sessions.Record{ID: live, Data: []byte("live"), TTL: time.Hour}))
-	require.Equal(t, expired+1, count())
-
-	n, err := s.Cleanup(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, expired, n)
-	assert.Equal(t, 1, count())
-	_, found, err := s.Find(ctx, live)
-	require.NoError(t, err)
-	assert.True(t, found)
-
-	n, err = s.Cleanup(ctx)
-	require.NoError(t, err)
-	assert.Zero(t, n)
+	sqltest.CleanupDeletesExpiredRows(t, s, pgstore.CleanupBatch, insertExpired, rowCount(pool, table))
 }
 
 func TestBackgroundCleanup(t *testing.T) {
 	s, pool, table := newStore(t, pgstore.WithCleanupInterval(50*time.Millisecond))
-	ctx := ctxT(t)
-	require.NoError(t, s.Create(ctx, sessions.Record{ID: sessionstest.NewID(), Data: []byte("x"), TTL: 100 * time.Millisecond}))
-	require.Eventually(t, func() bool {
-		var n int
-		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM "`+table+`"`).Scan(&n))
-		return n == 0
-	}, 10*time.Second, 20*time.Millisecond, "the expired row was never deleted")
-	require.NoError(t, s.Close())
-	require.NoError(t, s.Close(), "a second Close")
-	// Closed, the store still works; only the cleanup stopped.
-	id := sessionstest.NewID()
-	require.NoError(t, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), TTL: time.Hour}))
-	_, found, err := s.Find(ctx, id)
-	require.NoError(t, err)
-	assert.True(t, found)
+	sqltest.BackgroundCleanup(t, s, rowCount(pool, table))
 }

@@ -64,11 +64,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"time"
 
 	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/sqlkit"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -90,8 +90,7 @@ type Store struct {
 	pool    *pgxpool.Pool
 	table   string
 	q       queries
-	log     *slog.Logger
-	cleaner *cleaner
+	cleaner *sqlkit.Cleaner
 }
 
 var _ sessions.UserStore = (*Store)(nil)
@@ -104,15 +103,9 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	if pool == nil {
 		panic("pgstore: nil pool")
 	}
-	o := options{table: DefaultTable, interval: DefaultCleanupInterval, log: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := checkTable(o.table); err != nil {
-		panic(err)
-	}
-	s := &Store{pool: pool, table: o.table, q: newQueries(o.table), log: o.log}
-	s.cleaner = startCleaner(s, o.interval)
+	o := sqlkit.Configure("pgstore", DefaultTable, DefaultCleanupInterval, opts)
+	s := &Store{pool: pool, table: o.Table, q: newQueries(o.Table)}
+	s.cleaner = sqlkit.StartCleaner(o.Interval, s.Cleanup, o.Log, "pgstore", o.Table)
 	return s
 }
 

@@ -2,17 +2,14 @@ package pgstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"io"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/sqlkit/sqltest"
+	"github.com/ctxsession/sessions/internal/testkit"
 	"github.com/ctxsession/sessions/pgstore"
 	"github.com/ctxsession/sessions/sessionstest"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -53,17 +50,11 @@ func newPool(t testing.TB, addr string, mods ...func(*pgxpool.Config)) *pgxpool.
 	return pool
 }
 
-func randomTable() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return "sessionstest_" + hex.EncodeToString(b[:])
-}
-
 // newTable returns a fresh, migrated table name on pool, dropped when the
 // test ends.
 func newTable(t testing.TB, pool *pgxpool.Pool) string {
 	t.Helper()
-	table := randomTable()
+	table := sqltest.RandomTable()
 	s := pgstore.New(pool, pgstore.WithTable(table), pgstore.WithCleanupInterval(0))
 	require.NoError(t, s.Migrate(ctxT(t)))
 	t.Cleanup(func() {
@@ -111,33 +102,7 @@ func TestSharedDatabase(t *testing.T) {
 	a, _, table := newStore(t)
 	b := pgstore.New(newPool(t, serverAddr), pgstore.WithTable(table))
 	t.Cleanup(func() { b.Close() })
-	ctx := ctxT(t)
-	id := sessionstest.NewID()
-	require.NoError(t, a.Create(ctx, sessions.Record{ID: id, Data: []byte("from a"), TTL: time.Hour, UserID: "alice"}))
-
-	got, found, err := b.Find(ctx, id)
-	require.NoError(t, err)
-	require.True(t, found)
-	assert.Equal(t, sessions.Record{ID: id, Data: []byte("from a"), UserID: "alice", Version: 1}, got)
-
-	got.Data, got.TTL = []byte("from b"), time.Hour
-	found, err = b.Update(ctx, got)
-	require.NoError(t, err)
-	require.True(t, found)
-	_, err = a.Update(ctx, sessions.Record{ID: id, Data: []byte("stale"), TTL: time.Hour, Version: 1})
-	require.ErrorIs(t, err, sessions.ErrConflict)
-	got, _, err = a.Find(ctx, id)
-	require.NoError(t, err)
-	assert.Equal(t, "from b", string(got.Data))
-	assert.Equal(t, uint64(2), got.Version)
-
-	ids, err := a.UserSessions(ctx, "alice")
-	require.NoError(t, err)
-	assert.Equal(t, []string{id}, ids)
-	require.NoError(t, b.DeleteUser(ctx, "alice"))
-	_, found, err = a.Find(ctx, id)
-	require.NoError(t, err)
-	assert.False(t, found)
+	sqltest.SharedDatabase(t, a, b)
 }
 
 // TestExpiryByDatabaseClock checks that expires is the database's now()
@@ -160,68 +125,13 @@ func TestExpiryByDatabaseClock(t *testing.T) {
 // and only those.
 func TestDestroyUser(t *testing.T) {
 	s, _, _ := newStore(t)
-	mw, err := sessions.New(sessions.SessionConfig{SecretKey: "sql-store-test-secret-0123456789abcdefXYZ", Store: s})
-	require.NoError(t, err)
-	srv := httptest.NewServer(mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u := r.URL.Query().Get("login"); u != "" {
-			require.NoError(t, sessions.Login(r.Context(), u))
-			sess, err := sessions.GetSession(r.Context())
-			require.NoError(t, err)
-			sess.Set("n", 1)
-		}
-		u, _ := sessions.UserID(r.Context())
-		w.Write([]byte(u))
-	})))
-	t.Cleanup(srv.Close)
-	login := func(user string) *http.Cookie {
-		resp, err := http.Get(srv.URL + "/?login=" + user)
-		require.NoError(t, err)
-		resp.Body.Close()
-		require.Len(t, resp.Cookies(), 1)
-		return resp.Cookies()[0]
-	}
-	whoami := func(c *http.Cookie) string {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
-		req.AddCookie(c)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return string(b)
-	}
-	alice, bob := "alice-"+sessionstest.NewID()[:8], "bob-"+sessionstest.NewID()[:8]
-	a1, a2, b1 := login(alice), login(alice), login(bob)
-	require.Equal(t, alice, whoami(a1))
-	ids, err := mw.UserSessions(ctxT(t), alice)
-	require.NoError(t, err)
-	assert.Len(t, ids, 2)
-
-	require.NoError(t, mw.DestroyUser(ctxT(t), alice))
-	assert.Equal(t, "", whoami(a1))
-	assert.Equal(t, "", whoami(a2))
-	assert.Equal(t, bob, whoami(b1))
-	ids, err = mw.UserSessions(ctxT(t), alice)
-	require.NoError(t, err)
-	assert.Empty(t, ids)
+	sqltest.DestroyUser(t, s, "alice-"+sessionstest.NewID()[:8], "bob-"+sessionstest.NewID()[:8])
 }
 
-// counter counts the writes made on its connections: each is one round
-// trip, as the client then waits for the server's answer.
-type counter struct{ writes atomic.Int64 }
-
-type countingConn struct {
-	net.Conn
-	c *counter
-}
-
-func (c countingConn) Write(b []byte) (int, error) {
-	c.c.writes.Add(1)
-	return c.Conn.Write(b)
-}
-
-// counting makes a pool of one connection that counts its writes.
-func counting(cnt *counter) func(*pgxpool.Config) {
+// counting makes a pool of one connection that counts its writes in n:
+// each is one round trip, as the client then waits for the server's
+// answer.
+func counting(n *atomic.Int64) func(*pgxpool.Config) {
 	return func(cfg *pgxpool.Config) {
 		cfg.MaxConns = 1
 		d := &net.Dialer{}
@@ -230,7 +140,7 @@ func counting(cnt *counter) func(*pgxpool.Config) {
 			if err != nil {
 				return nil, err
 			}
-			return countingConn{c, cnt}, nil
+			return testkit.CountWrites(c, n), nil
 		}
 	}
 }
@@ -238,42 +148,9 @@ func counting(cnt *counter) func(*pgxpool.Config) {
 // TestRoundTrips pins the round trips of each method once its statements
 // are prepared on the pool's connection.
 func TestRoundTrips(t *testing.T) {
-	var cnt counter
-	pool := newPool(t, serverAddr, counting(&cnt))
+	var n atomic.Int64
+	pool := newPool(t, serverAddr, counting(&n))
 	table := newTable(t, pool)
 	s := pgstore.New(pool, pgstore.WithTable(table), pgstore.WithCleanupInterval(0))
-	ctx := ctxT(t)
-	id, user := sessionstest.NewID(), "rt-user"
-	rec := sessions.Record{ID: id, Data: []byte("x"), TTL: time.Hour, UserID: user}
-	ops := []struct {
-		name string
-		want int64
-		fn   func() error
-	}{
-		{"Create", 1, func() error { return s.Create(ctx, rec) }},
-		{"Find", 1, func() error { _, _, err := s.Find(ctx, id); return err }},
-		{"Update", 1, func() error { rec.Version++; _, err := s.Update(ctx, rec); return err }},
-		{"UpdateConflict", 2, func() error {
-			_, err := s.Update(ctx, sessions.Record{ID: id, Data: []byte("y"), TTL: time.Hour, Version: 99})
-			if err == nil {
-				t.Fatal("want a conflict")
-			}
-			return nil
-		}},
-		{"UserSessions", 1, func() error { _, err := s.UserSessions(ctx, user); return err }},
-		{"Delete", 1, func() error { return s.Delete(ctx, id) }},
-		{"UpdateGone", 2, func() error { _, err := s.Update(ctx, rec); return err }},
-		{"DeleteUser", 1, func() error { return s.DeleteUser(ctx, user) }},
-	}
-	// A first pass prepares every statement on the pool's connections.
-	for _, op := range ops {
-		require.NoError(t, op.fn(), op.name)
-	}
-	id = sessionstest.NewID()
-	rec.ID, rec.Version = id, 0
-	for _, op := range ops {
-		before := cnt.writes.Load()
-		require.NoError(t, op.fn(), op.name)
-		assert.Equal(t, op.want, cnt.writes.Load()-before, "round trips of %s", op.name)
-	}
+	sqltest.CountPerCall(t, s, n.Load, "round trips", true)
 }

@@ -2,20 +2,7 @@ package pgstore
 
 import (
 	"context"
-	"fmt"
-	"regexp"
 )
-
-// tableName is the pattern of table names: short enough that the index
-// names built from it stay within PostgreSQL's 63 bytes.
-var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,47}$`)
-
-func checkTable(name string) error {
-	if !tableName.MatchString(name) {
-		return fmt.Errorf("pgstore: invalid table name %.80q: want a letter or underscore, then up to 47 letters, digits or underscores", name)
-	}
-	return nil
-}
 
 // queries holds the statements, built once from the checked table name.
 type queries struct {

@@ -2,10 +2,10 @@ package pgstore_test
 
 import (
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ctxsession/sessions/internal/sqlkit/sqltest"
 	"github.com/ctxsession/sessions/pgstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,17 +13,13 @@ import (
 
 func TestWithTableRefusesInvalidNames(t *testing.T) {
 	pool := newPool(t, serverAddr)
-	bad := []string{
-		"", "1sessions", "sessions; DROP TABLE users; --", `sessions"`, `x" (id int); --`,
-		"public.sessions", "sess ions", "sessions\x00", "séssions", "sessions-1",
-		strings.Repeat("a", 49),
-	}
+	bad := sqltest.BadTableNames(`"`, "public")
 	for _, name := range bad {
 		assert.PanicsWithError(t,
 			`pgstore: invalid table name `+strconv.Quote(name)+`: want a letter or underscore, then up to 47 letters, digits or underscores`,
 			func() { pgstore.New(pool, pgstore.WithTable(name)) }, "WithTable(%q)", name)
 	}
-	for _, name := range []string{"s", "_s", "Sessions_2", strings.Repeat("a", 48)} {
+	for _, name := range sqltest.GoodTableNames {
 		assert.NotPanics(t, func() { pgstore.New(pool, pgstore.WithTable(name), pgstore.WithCleanupInterval(0)) }, "WithTable(%q)", name)
 	}
 }

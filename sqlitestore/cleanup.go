@@ -2,8 +2,8 @@ package sqlitestore
 
 import (
 	"context"
-	"sync"
-	"time"
+
+	"github.com/ctxsession/sessions/internal/sqlkit"
 )
 
 // CleanupBatch is how many expired rows one DELETE of Cleanup removes at
@@ -17,22 +17,13 @@ func (s *Store) Cleanup(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	total := 0
-	for {
-		res, err := st.cleanup.ExecContext(ctx, CleanupBatch)
+	return sqlkit.Cleanup(ctx, CleanupBatch, func(ctx context.Context, limit int) (int64, error) {
+		n, err := sqlkit.Exec(ctx, st.cleanup, limit)
 		if err != nil {
-			return total, wrap("cleanup", err)
+			return 0, wrap("cleanup", err)
 		}
-		n64, err := res.RowsAffected()
-		if err != nil {
-			return total, wrap("cleanup", err)
-		}
-		n := int(n64)
-		total += n
-		if n < CleanupBatch {
-			return total, nil
-		}
-	}
+		return n, nil
+	})
 }
 
 // Close stops the background cleanup and waits for it to return (a
@@ -42,62 +33,9 @@ func (s *Store) Cleanup(ctx context.Context) (int, error) {
 // once the store serves no more requests: a call in flight may fail with
 // "statement is closed". It returns the error of closing a statement.
 func (s *Store) Close() error {
-	s.cleaner.stop()
-	s.prepMu.Lock()
-	defer s.prepMu.Unlock()
-	if st := s.st.Swap(nil); st != nil {
-		return wrapNil(st.close())
-	}
-	return nil
-}
-
-func wrapNil(err error) error {
-	if err != nil {
+	s.cleaner.Stop()
+	if err := s.st.Close((*stmts).all); err != nil {
 		return wrap("close", err)
 	}
 	return nil
-}
-
-// cleaner runs Cleanup every interval until stopped.
-type cleaner struct {
-	once   sync.Once
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func startCleaner(s *Store, interval time.Duration) *cleaner {
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &cleaner{cancel: cancel, done: make(chan struct{})}
-	if interval <= 0 {
-		close(c.done)
-		return c
-	}
-	go func() {
-		defer close(c.done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				run(ctx, s, interval)
-			}
-		}
-	}()
-	return c
-}
-
-// run is one background cleanup, bounded by the interval.
-func run(ctx context.Context, s *Store, interval time.Duration) {
-	ctx, cancel := context.WithTimeout(ctx, interval)
-	defer cancel()
-	if _, err := s.Cleanup(ctx); err != nil && ctx.Err() == nil {
-		s.log.ErrorContext(ctx, "sqlitestore: background cleanup failed", "table", s.table, "err", err)
-	}
-}
-
-func (c *cleaner) stop() {
-	c.once.Do(c.cancel)
-	<-c.done
 }

@@ -1,62 +1,36 @@
 package sqlitestore_test
 
 import (
+	"context"
+	"database/sql"
 	"testing"
 	"time"
 
-	"github.com/ctxsession/sessions"
-	"github.com/ctxsession/sessions/sessionstest"
+	"github.com/ctxsession/sessions/internal/sqlkit/sqltest"
 	"github.com/ctxsession/sessions/sqlitestore"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
+
+// rowCount counts the rows of the default table.
+func rowCount(db *sql.DB) func(ctx context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&n)
+		return n, err
+	}
+}
 
 func TestCleanupDeletesExpiredRows(t *testing.T) {
 	s, db, _ := newStore(t, sqlitestore.WithCleanupInterval(0))
-	ctx := ctxT(t)
-	count := func() int {
-		var n int
-		require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&n))
-		return n
-	}
-	const expired = sqlitestore.CleanupBatch + 5 // more than one batch
-	_, err := db.ExecContext(ctx, `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?)
+	insertExpired := func(ctx context.Context, n int) error {
+		_, err := db.ExecContext(ctx, `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?)
 		INSERT INTO sessions (id, data, expires, version)
-		SELECT randomblob(32), x'', CAST(unixepoch('subsec') * 1000 AS INTEGER) - 1000, 1 FROM g`, expired)
-	require.NoError(t, err)
-	live := sessionstest.NewID()
-	require.NoError(t, s.Create(ctx, sessions.Record{ID: live, Data: []byte("live"), TTL: time.Hour}))
-	require.Equal(t, expired+1, count())
-
-	n, err := s.Cleanup(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, expired, n)
-	assert.Equal(t, 1, count())
-	_, found, err := s.Find(ctx, live)
-	require.NoError(t, err)
-	assert.True(t, found)
-
-	n, err = s.Cleanup(ctx)
-	require.NoError(t, err)
-	assert.Zero(t, n)
+		SELECT randomblob(32), x'', CAST(unixepoch('subsec') * 1000 AS INTEGER) - 1000, 1 FROM g`, n)
+		return err
+	}
+	sqltest.CleanupDeletesExpiredRows(t, s, sqlitestore.CleanupBatch, insertExpired, rowCount(db))
 }
 
 func TestBackgroundCleanup(t *testing.T) {
 	s, db, _ := newStore(t, sqlitestore.WithCleanupInterval(50*time.Millisecond))
-	ctx := ctxT(t)
-	require.NoError(t, s.Create(ctx, sessions.Record{ID: sessionstest.NewID(), Data: []byte("x"), TTL: 100 * time.Millisecond}))
-	require.Eventually(t, func() bool {
-		var n int
-		require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&n))
-		return n == 0
-	}, 10*time.Second, 20*time.Millisecond, "the expired row was never deleted")
-	require.NoError(t, s.Close())
-	require.NoError(t, s.Close(), "a second Close")
-	// Closed, the store still works (preparing its statements again);
-	// only the cleanup stopped.
-	id := sessionstest.NewID()
-	require.NoError(t, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), TTL: time.Hour}))
-	_, found, err := s.Find(ctx, id)
-	require.NoError(t, err)
-	assert.True(t, found)
+	sqltest.BackgroundCleanup(t, s, rowCount(db))
 }

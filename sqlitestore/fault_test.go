@@ -3,63 +3,29 @@ package sqlitestore_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/sqlkit/sqltest"
 	"github.com/ctxsession/sessions/sessionstest"
 	"github.com/ctxsession/sessions/sqlitestore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// calls is every method of the store, each returning its error. Find and
-// Update also fail when they report found=true or found=false with a nil
-// error: a database that failed is not a missing record.
-func calls(s *sqlitestore.Store, id string) map[string]func(ctx context.Context) error {
-	rec := sessions.Record{ID: id, Data: []byte("new"), TTL: time.Hour, UserID: "fault-user", Version: 1}
-	return map[string]func(ctx context.Context) error{
-		"Find": func(ctx context.Context) error {
-			_, found, err := s.Find(ctx, id)
-			if err == nil {
-				return fmt.Errorf("nil error, found=%v", found)
-			}
-			return err
-		},
-		"Create": func(ctx context.Context) error {
-			return s.Create(ctx, sessions.Record{ID: sessionstest.NewID(), Data: []byte("x"), TTL: time.Hour})
-		},
-		"Update": func(ctx context.Context) error {
-			found, err := s.Update(ctx, rec)
-			if err == nil {
-				return fmt.Errorf("nil error, found=%v", found)
-			}
-			return err
-		},
-		"Delete":       func(ctx context.Context) error { return s.Delete(ctx, id) },
-		"UserSessions": func(ctx context.Context) error { _, err := s.UserSessions(ctx, "fault-user"); return err },
-		"DeleteUser":   func(ctx context.Context) error { return s.DeleteUser(ctx, "fault-user") },
-		"Cleanup":      func(ctx context.Context) error { _, err := s.Cleanup(ctx); return err },
-		"Migrate":      func(ctx context.Context) error { return s.Migrate(ctx) },
-	}
-}
-
 // liveStore returns a store with its statements prepared and a live record
 // of fault-user.
 func liveStore(t *testing.T) (*sqlitestore.Store, *sql.DB, string) {
 	s, db, _ := newStore(t, sqlitestore.WithCleanupInterval(0))
-	id := sessionstest.NewID()
-	require.NoError(t, s.Create(ctxT(t), sessions.Record{ID: id, Data: []byte("old"), TTL: time.Hour, UserID: "fault-user"}))
-	return s, db, id
+	return s, db, sqltest.CreateFaultRecord(t, s)
 }
 
 func TestDatabaseClosed(t *testing.T) {
 	s, db, id := liveStore(t)
 	require.NoError(t, db.Close())
-	for name, call := range calls(s, id) {
+	for name, call := range sqltest.Calls(s, id) {
 		assert.Error(t, call(ctxT(t)), "%s with the database closed", name)
 	}
 }
@@ -68,7 +34,7 @@ func TestNotADatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "garbage.db")
 	require.NoError(t, os.WriteFile(path, []byte("this is not an SQLite database, not at all, no header here"), 0o600))
 	s := sqlitestore.New(openDB(t, path), sqlitestore.WithCleanupInterval(0))
-	for name, call := range calls(s, sessionstest.NewID()) {
+	for name, call := range sqltest.Calls(s, sessionstest.NewID()) {
 		assert.Error(t, call(ctxT(t)), "%s on a file that is not a database", name)
 	}
 }
@@ -86,7 +52,7 @@ func TestWriteLockPastDeadline(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.ExecContext(context.Background(), `ROLLBACK`)
 
-	for name, call := range calls(s, id) {
+	for name, call := range sqltest.Calls(s, id) {
 		if name == "Find" || name == "UserSessions" || name == "Migrate" {
 			continue // reads, and a Migrate with nothing to do
 		}

@@ -3,6 +3,8 @@ package sqlitestore
 import (
 	"log/slog"
 	"time"
+
+	"github.com/ctxsession/sessions/internal/sqlkit"
 )
 
 // DefaultTable is the table the store uses unless WithTable says otherwise.
@@ -15,31 +17,27 @@ const DefaultCleanupInterval = 5 * time.Minute
 // An Option configures New.
 type Option func(*options)
 
-type options struct {
-	table    string
-	interval time.Duration
-	log      *slog.Logger
-}
+type options = sqlkit.Options
 
 // WithTable sets the table's name, so that several applications can share
 // a database. Default DefaultTable. The name must be a letter or an
 // underscore followed by at most 47 letters, digits or underscores (ASCII);
 // New panics on any other, so no name can smuggle SQL into the queries. It
 // is quoted; its indexes are named after it.
-func WithTable(name string) Option { return func(o *options) { o.table = name } }
+func WithTable(name string) Option { return func(o *options) { o.Table = name } }
 
 // WithCleanupInterval sets how often the background cleanup deletes
 // expired rows. Zero or negative starts no cleanup: expired rows are then
 // only hidden, until Cleanup is called. Default DefaultCleanupInterval.
 // Several processes on one file may each run one; that is harmless.
-func WithCleanupInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
+func WithCleanupInterval(d time.Duration) Option { return func(o *options) { o.Interval = d } }
 
 // WithLogger sets the logger that receives the background cleanup's errors
 // (level error). Default slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
 		if l != nil {
-			o.log = l
+			o.Log = l
 		}
 	}
 }

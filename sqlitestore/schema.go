@@ -3,20 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
-	"regexp"
 )
-
-// tableName is the pattern of table names.
-var tableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,47}$`)
-
-func checkTable(name string) error {
-	if !tableName.MatchString(name) {
-		return fmt.Errorf("sqlitestore: invalid table name %.80q: want a letter or underscore, then up to 47 letters, digits or underscores", name)
-	}
-	return nil
-}
 
 // queries holds the statements, built once from the checked table name.
 type queries struct {
@@ -102,34 +89,9 @@ func (q *queries) texts() []string {
 // stmts returns the prepared statements, preparing them on first use (and
 // again after Close). Preparing fails while the table does not exist.
 func (s *Store) stmts(ctx context.Context) (*stmts, error) {
-	if st := s.st.Load(); st != nil {
-		return st, nil
+	st, err := s.st.Get(ctx, s.db, s.q.texts(), (*stmts).all)
+	if err != nil {
+		return nil, wrap("prepare", err)
 	}
-	s.prepMu.Lock()
-	defer s.prepMu.Unlock()
-	if st := s.st.Load(); st != nil {
-		return st, nil
-	}
-	st := new(stmts)
-	ptrs := st.all()
-	for i, text := range s.q.texts() {
-		p, err := s.db.PrepareContext(ctx, text)
-		if err != nil {
-			st.close()
-			return nil, wrap("prepare", err)
-		}
-		*ptrs[i] = p
-	}
-	s.st.Store(st)
 	return st, nil
-}
-
-func (st *stmts) close() error {
-	var errs []error
-	for _, p := range st.all() {
-		if *p != nil {
-			errs = append(errs, (*p).Close())
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -3,9 +3,9 @@ package sqlitestore_test
 import (
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/ctxsession/sessions/internal/sqlkit/sqltest"
 	"github.com/ctxsession/sessions/sqlitestore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,17 +13,13 @@ import (
 
 func TestWithTableRefusesInvalidNames(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "s.db"))
-	bad := []string{
-		"", "1sessions", "sessions; DROP TABLE users; --", `sessions"`, `x" (id int); --`,
-		"main.sessions", "sess ions", "sessions\x00", "séssions", "sessions-1",
-		strings.Repeat("a", 49),
-	}
+	bad := sqltest.BadTableNames(`"`, "main")
 	for _, name := range bad {
 		assert.PanicsWithError(t,
 			`sqlitestore: invalid table name `+strconv.Quote(name)+`: want a letter or underscore, then up to 47 letters, digits or underscores`,
 			func() { sqlitestore.New(db, sqlitestore.WithTable(name)) }, "WithTable(%q)", name)
 	}
-	for _, name := range []string{"s", "_s", "Sessions_2", strings.Repeat("a", 48)} {
+	for _, name := range sqltest.GoodTableNames {
 		s := sqlitestore.New(db, sqlitestore.WithTable(name), sqlitestore.WithCleanupInterval(0))
 		require.NoError(t, s.Migrate(ctxT(t)), "WithTable(%q)", name)
 	}

@@ -69,13 +69,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/sqlkit"
 )
 
 // MaxIDLength is the longest id, and the longest user id, the store
@@ -92,13 +90,10 @@ var ErrInvalidID = errors.New("sqlitestore: id empty or longer than MaxIDLength"
 // for concurrent use.
 type Store struct {
 	db      *sql.DB
-	table   string
 	q       queries
-	log     *slog.Logger
-	cleaner *cleaner
+	cleaner *sqlkit.Cleaner
 
-	st     atomic.Pointer[stmts] // nil until first use, and after Close
-	prepMu sync.Mutex            // held while preparing
+	st sqlkit.Stmts[stmts] // prepared on first use, and again after Close
 }
 
 var _ sessions.UserStore = (*Store)(nil)
@@ -111,15 +106,9 @@ func New(db *sql.DB, opts ...Option) *Store {
 	if db == nil {
 		panic("sqlitestore: nil db")
 	}
-	o := options{table: DefaultTable, interval: DefaultCleanupInterval, log: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := checkTable(o.table); err != nil {
-		panic(err)
-	}
-	s := &Store{db: db, table: o.table, q: newQueries(o.table), log: o.log}
-	s.cleaner = startCleaner(s, o.interval)
+	o := sqlkit.Configure("sqlitestore", DefaultTable, DefaultCleanupInterval, opts)
+	s := &Store{db: db, q: newQueries(o.Table)}
+	s.cleaner = sqlkit.StartCleaner(o.Interval, s.Cleanup, o.Log, "sqlitestore", o.Table)
 	return s
 }
 
@@ -179,11 +168,7 @@ func (s *Store) Create(ctx context.Context, rec sessions.Record) error {
 	if err != nil {
 		return err
 	}
-	res, err := st.create.ExecContext(ctx, []byte(rec.ID), data(rec.Data), nullable(rec.UserID), millis(rec.TTL))
-	if err != nil {
-		return wrap("create", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := sqlkit.Exec(ctx, st.create, []byte(rec.ID), data(rec.Data), nullable(rec.UserID), millis(rec.TTL))
 	if err != nil {
 		return wrap("create", err)
 	}
@@ -209,11 +194,7 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 		return false, err
 	}
 	if rec.Version <= math.MaxInt64 { // no stored version is larger
-		res, err := st.update.ExecContext(ctx, []byte(rec.ID), data(rec.Data), nullable(rec.UserID), millis(rec.TTL), int64(rec.Version))
-		if err != nil {
-			return false, wrap("update", err)
-		}
-		n, err := res.RowsAffected()
+		n, err := sqlkit.Exec(ctx, st.update, []byte(rec.ID), data(rec.Data), nullable(rec.UserID), millis(rec.TTL), int64(rec.Version))
 		if err != nil {
 			return false, wrap("update", err)
 		}
@@ -221,13 +202,12 @@ func (s *Store) Update(ctx context.Context, rec sessions.Record) (bool, error) {
 			return true, nil
 		}
 	}
-	var one int
-	err = st.live.QueryRowContext(ctx, []byte(rec.ID)).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	live, err := sqlkit.Exists(ctx, st.live, []byte(rec.ID))
 	if err != nil {
 		return false, wrap("update", err)
+	}
+	if !live {
+		return false, nil
 	}
 	return true, sessions.ErrConflict
 }
@@ -257,20 +237,8 @@ func (s *Store) UserSessions(ctx context.Context, userID string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.userSessions.QueryContext(ctx, []byte(userID))
+	ids, err := sqlkit.IDs(ctx, st.userSessions, []byte(userID))
 	if err != nil {
-		return nil, wrap("user sessions", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id []byte
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap("user sessions", err)
-		}
-		ids = append(ids, string(id))
-	}
-	if err := rows.Err(); err != nil {
 		return nil, wrap("user sessions", err)
 	}
 	return ids, nil

@@ -6,9 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -17,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ctxsession/sessions"
+	"github.com/ctxsession/sessions/internal/sqlkit/sqltest"
 	"github.com/ctxsession/sessions/sessionstest"
 	"github.com/ctxsession/sessions/sqlitestore"
 	"github.com/stretchr/testify/assert"
@@ -77,33 +75,7 @@ func TestSharedDatabase(t *testing.T) {
 	a, _, path := newStore(t)
 	b := sqlitestore.New(openDB(t, path))
 	t.Cleanup(func() { b.Close() })
-	ctx := ctxT(t)
-	id := sessionstest.NewID()
-	require.NoError(t, a.Create(ctx, sessions.Record{ID: id, Data: []byte("from a"), TTL: time.Hour, UserID: "alice"}))
-
-	got, found, err := b.Find(ctx, id)
-	require.NoError(t, err)
-	require.True(t, found)
-	assert.Equal(t, sessions.Record{ID: id, Data: []byte("from a"), UserID: "alice", Version: 1}, got)
-
-	got.Data, got.TTL = []byte("from b"), time.Hour
-	found, err = b.Update(ctx, got)
-	require.NoError(t, err)
-	require.True(t, found)
-	_, err = a.Update(ctx, sessions.Record{ID: id, Data: []byte("stale"), TTL: time.Hour, Version: 1})
-	require.ErrorIs(t, err, sessions.ErrConflict)
-	got, _, err = a.Find(ctx, id)
-	require.NoError(t, err)
-	assert.Equal(t, "from b", string(got.Data))
-	assert.Equal(t, uint64(2), got.Version)
-
-	ids, err := a.UserSessions(ctx, "alice")
-	require.NoError(t, err)
-	assert.Equal(t, []string{id}, ids)
-	require.NoError(t, b.DeleteUser(ctx, "alice"))
-	_, found, err = a.Find(ctx, id)
-	require.NoError(t, err)
-	assert.False(t, found)
+	sqltest.SharedDatabase(t, a, b)
 }
 
 // TestWritersShareTheFile has goroutines of two dbs on one file, as of two
@@ -185,49 +157,7 @@ func TestExpiryBySQLiteClock(t *testing.T) {
 // and only those.
 func TestDestroyUser(t *testing.T) {
 	s, _, _ := newStore(t)
-	mw, err := sessions.New(sessions.SessionConfig{SecretKey: "sql-store-test-secret-0123456789abcdefXYZ", Store: s})
-	require.NoError(t, err)
-	srv := httptest.NewServer(mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u := r.URL.Query().Get("login"); u != "" {
-			require.NoError(t, sessions.Login(r.Context(), u))
-			sess, err := sessions.GetSession(r.Context())
-			require.NoError(t, err)
-			sess.Set("n", 1)
-		}
-		u, _ := sessions.UserID(r.Context())
-		w.Write([]byte(u))
-	})))
-	t.Cleanup(srv.Close)
-	login := func(user string) *http.Cookie {
-		resp, err := http.Get(srv.URL + "/?login=" + user)
-		require.NoError(t, err)
-		resp.Body.Close()
-		require.Len(t, resp.Cookies(), 1)
-		return resp.Cookies()[0]
-	}
-	whoami := func(c *http.Cookie) string {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
-		req.AddCookie(c)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return string(b)
-	}
-	a1, a2, b1 := login("alice"), login("alice"), login("bob")
-	require.Equal(t, "alice", whoami(a1))
-	ids, err := mw.UserSessions(ctxT(t), "alice")
-	require.NoError(t, err)
-	assert.Len(t, ids, 2)
-
-	require.NoError(t, mw.DestroyUser(ctxT(t), "alice"))
-	assert.Equal(t, "", whoami(a1))
-	assert.Equal(t, "", whoami(a2))
-	assert.Equal(t, "bob", whoami(b1))
-	ids, err = mw.UserSessions(ctxT(t), "alice")
-	require.NoError(t, err)
-	assert.Empty(t, ids)
+	sqltest.DestroyUser(t, s, "alice", "bob")
 }
 
 // counting wraps the SQLite driver and counts the statements executed.
@@ -264,12 +194,14 @@ type countingStmt struct {
 
 func (s countingStmt) Exec(args []driver.Value) (driver.Result, error) {
 	s.n.Add(1)
-	return s.Stmt.Exec(args) //nolint:staticcheck // the driver.Stmt interface
+	//lint:ignore SA1019 the wrapped driver.Stmt is called through its interface
+	return s.Stmt.Exec(args)
 }
 
 func (s countingStmt) Query(args []driver.Value) (driver.Rows, error) {
 	s.n.Add(1)
-	return s.Stmt.Query(args) //nolint:staticcheck // the driver.Stmt interface
+	//lint:ignore SA1019 the wrapped driver.Stmt is called through its interface
+	return s.Stmt.Query(args)
 }
 
 // TestStatementsPerCall pins how many statements each method executes.
@@ -280,32 +212,5 @@ func TestStatementsPerCall(t *testing.T) {
 	t.Cleanup(func() { cdb.Close() })
 	s := sqlitestore.New(cdb, sqlitestore.WithCleanupInterval(0))
 	t.Cleanup(func() { s.Close() })
-	ctx := ctxT(t)
-	id, user := sessionstest.NewID(), "rt-user"
-	rec := sessions.Record{ID: id, Data: []byte("x"), TTL: time.Hour, UserID: user}
-	ops := []struct {
-		name string
-		want int64
-		fn   func() error
-	}{
-		{"Create", 1, func() error { return s.Create(ctx, rec) }},
-		{"Find", 1, func() error { _, _, err := s.Find(ctx, id); return err }},
-		{"Update", 1, func() error { rec.Version++; _, err := s.Update(ctx, rec); return err }},
-		{"UpdateConflict", 2, func() error {
-			_, err := s.Update(ctx, sessions.Record{ID: id, Data: []byte("y"), TTL: time.Hour, Version: 99})
-			if !errors.Is(err, sessions.ErrConflict) {
-				return fmt.Errorf("want a conflict, got %v", err)
-			}
-			return nil
-		}},
-		{"UserSessions", 1, func() error { _, err := s.UserSessions(ctx, user); return err }},
-		{"Delete", 1, func() error { return s.Delete(ctx, id) }},
-		{"UpdateGone", 2, func() error { _, err := s.Update(ctx, rec); return err }},
-		{"DeleteUser", 1, func() error { return s.DeleteUser(ctx, user) }},
-	}
-	for _, op := range ops {
-		before := n.Load()
-		require.NoError(t, op.fn(), op.name)
-		assert.Equal(t, op.want, n.Load()-before, "statements of %s", op.name)
-	}
+	sqltest.CountPerCall(t, s, n.Load, "statements", false)
 }
