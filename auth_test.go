@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,4 +104,71 @@ func TestLogoutDeletesCookieWithPathAndDomain(t *testing.T) {
 	srv.Get("/logout")
 	assert.Empty(t, srv.Get("/").Body, "user after Logout")
 	assert.Empty(t, srv.Cookie("session"), "cookie after Logout")
+}
+
+// Logout deletes the Python side's remember-me cookie when the request has
+// one: Flask-Login's remember_token, microdot's _remember, or the configured
+// name and path.
+func TestLogoutDeletesRememberCookie(t *testing.T) {
+	logout := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { require.NoError(t, Logout(r.Context())) })
+	tests := []struct {
+		cfg        SessionConfig
+		name, path string
+	}{
+		{SessionConfig{Format: FormatFlask}, "remember_token", "/"},
+		{SessionConfig{Format: FormatJWT}, "_remember", "/"},
+		{SessionConfig{Format: FormatFlask, RememberCookieName: "keep", RememberCookiePath: "/app"}, "keep", "/app"},
+		{SessionConfig{RememberCookieName: "rm"}, "rm", "/"},
+	}
+	for _, tt := range tests {
+		e := NewEnv(t, tt.cfg)
+		rec := e.Serve(logout, tt.name+"=1|abc")
+		c := testkit.SetCookie(t, rec.Header(), tt.name)
+		require.NotNil(t, c, "%v: no deletion of %s in %q", tt.cfg.Format, tt.name, rec.Header().Values("Set-Cookie"))
+		assert.Equal(t, -1, c.MaxAge, "%s is deleted", tt.name)
+		assert.Equal(t, tt.path, c.Path)
+		// Without the cookie in the request, nothing is sent for it.
+		assert.Nil(t, testkit.SetCookie(t, e.Serve(logout).Header(), tt.name))
+	}
+	// The default format has no remember-me cookie.
+	rec := NewEnv(t, SessionConfig{}).Serve(logout, "remember_token=1")
+	assert.Nil(t, testkit.SetCookie(t, rec.Header(), "remember_token"))
+}
+
+func TestOnLoginAddsToTheNewSession(t *testing.T) {
+	var gotUser string
+	var sawCart, sawOld any
+	e := NewEnv(t, SessionConfig{Format: FormatDjango, CookieName: "sessionid",
+		OnLogin: func(ctx context.Context, s *Session, userID string) error {
+			gotUser = userID
+			assert.Equal(t, userID, s.UserID(), "OnLogin's session has the user")
+			sawCart, _ = s.Get("cart")
+			sawOld, _ = s.Get("old")
+			s.Set("_auth_user_backend", "django.contrib.auth.backends.ModelBackend")
+			s.Set("_auth_user_hash", DjangoAuthHash(TestKey, "pbkdf2_sha256$x"))
+			s.Delete("cart")
+			s.AddFlash("info", "welcome")
+			return nil
+		}})
+	anon := e.Issue("", map[string]any{"cart": "apple", "old": "x"})
+	in := e.MustVisit(anon, func(r *http.Request, _ *Session) {
+		require.NoError(t, LoginKeep(r.Context(), "42", "cart"))
+	}).Cookie
+	require.NotEmpty(t, in)
+	assert.Equal(t, "42", gotUser)
+	assert.Equal(t, "apple", sawCart, "OnLogin sees the kept keys")
+	assert.Nil(t, sawOld, "OnLogin sees the new session, not the old one")
+	values, err := e.M.Decode(t.Context(), in)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{
+		"_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+		"_auth_user_hash":    DjangoAuthHash(TestKey, "pbkdf2_sha256$x"),
+	}, values)
+	var flashes []Flash
+	var uid string
+	e.MustVisit(in, func(_ *http.Request, s *Session) {
+		flashes, uid = s.Flashes(), s.UserID()
+	})
+	assert.Equal(t, []Flash{{Category: "info", Message: "welcome"}}, flashes)
+	assert.Equal(t, "42", uid)
 }

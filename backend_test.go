@@ -93,3 +93,45 @@ func TestCookieTooLargeSays(t *testing.T) {
 	require.NotEmpty(t, tl.Largest)
 	assert.True(t, strings.HasPrefix(tl.Largest[0], `"notes" (`), "largest first: %v", tl.Largest)
 }
+
+// Browsers keep a cookie whose name and value have 4096 bytes; the
+// middleware writes up to that, and reads up to MaxCookieReadSize, which
+// clients other than browsers send.
+func TestCookieSizeCountedAsBrowsersDo(t *testing.T) {
+	// A JWT is not compressed: find a value whose cookie has exactly 4096
+	// bytes, name included.
+	m := NewEnv(t, SessionConfig{Format: FormatJWT}).M
+	var key string
+	var n int
+	var v string
+search:
+	for _, key = range []string{"p", "pp", "ppp"} {
+		for n = 2900; n < 3100; n++ {
+			var err error
+			if v, err = m.Encode(map[string]any{key: strings.Repeat("x", n)}); err != nil {
+				break
+			}
+			if len("session")+len(v) == MaxCookieSize {
+				break search
+			}
+		}
+	}
+	require.Equal(t, MaxCookieSize, len("session")+len(v), "no value gives a 4096-byte cookie")
+	_, err := m.Decode(t.Context(), v)
+	require.NoError(t, err, "a 4096-byte cookie is read")
+	_, err = m.Encode(map[string]any{key: strings.Repeat("x", n+1)})
+	require.ErrorIs(t, err, ErrCookieTooLarge, "a larger one is not written")
+	e := NewEnv(t, SessionConfig{Format: FormatStarlette})
+	m = e.M
+
+	// What a peer writes for clients that are not browsers is read up to
+	// MaxCookieReadSize.
+	big := pyMint(t, FormatStarlette, TestKey, `{"p":"`+strings.Repeat("y", 4500)+`"}`, e.Clock.Now())
+	require.Greater(t, len(big), MaxCookieSize)
+	_, err = m.Decode(t.Context(), big)
+	require.NoError(t, err, "a %d-byte Starlette cookie is read", len(big))
+	huge := pyMint(t, FormatStarlette, TestKey, `{"p":"`+strings.Repeat("y", 6200)+`"}`, e.Clock.Now())
+	require.Greater(t, len("session")+len(huge), MaxCookieReadSize)
+	_, err = m.Decode(t.Context(), huge)
+	require.ErrorIs(t, err, ErrMalformed, "over MaxCookieReadSize")
+}

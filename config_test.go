@@ -14,6 +14,7 @@ import (
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/internal/faultstore"
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/ctxsession/sessions/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -472,4 +473,57 @@ func TestSecurityKeysWeakMaterialRefused(t *testing.T) {
 	// Ten distinct bytes, no repetition: enough.
 	_, err = sessions.New(sessions.SessionConfig{SecretKey: "0123456789" + strings.Repeat("9", 21) + "0"})
 	require.NoError(t, err)
+}
+
+func TestRememberCookieConfigErrors(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  sessions.SessionConfig
+		want string
+	}{
+		{sessions.SessionConfig{RememberCookieName: "bad name"}, "RememberCookieName"},
+		{sessions.SessionConfig{RememberCookieName: "session"}, "RememberCookieName"},
+		{sessions.SessionConfig{Format: sessions.FormatFlask, RememberCookiePath: "no-slash"}, "RememberCookiePath"},
+		{sessions.SessionConfig{Format: sessions.FormatFlask, RememberCookiePath: "/a;b"}, "RememberCookiePath"},
+	} {
+		tt.cfg.SecretKey = sessions.TestKey
+		_, err := sessions.New(tt.cfg)
+		require.ErrorIs(t, err, sessions.ErrInvalidConfig, "%+v", tt.cfg)
+		assert.ErrorContains(t, err, tt.want)
+	}
+}
+
+// An OnLogin error fails the Login and changes nothing, in either mode: the
+// old session is still the request's and the store record still exists.
+func TestOnLoginErrorChangesNothing(t *testing.T) {
+	boom := errors.New("no password hash")
+	store := memstore.New()
+	defer store.Close()
+	for _, st := range []sessions.Store{nil, store} {
+		e := sessions.NewEnv(t, sessions.SessionConfig{Store: st,
+			OnLogin: func(context.Context, *sessions.Session, string) error { return boom }})
+		old := e.Issue("", map[string]any{"cart": "apple"})
+		rec := e.Do(func(w http.ResponseWriter, r *http.Request) {
+			err := sessions.Login(r.Context(), "42")
+			require.ErrorIs(t, err, boom)
+			s, err := sessions.GetSession(r.Context())
+			require.NoError(t, err)
+			v, _ := s.Get("cart")
+			assert.Equal(t, "apple", v, "the old session is untouched")
+			assert.Empty(t, s.UserID())
+			w.WriteHeader(http.StatusUnauthorized)
+		}, old)
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, "the handler answers; no error reply")
+		assert.Nil(t, testkit.SetCookie(t, rec.Header(), "session"), "no new cookie")
+		values, err := e.M.Decode(t.Context(), old)
+		if st == nil {
+			require.NoError(t, err)
+			assert.Equal(t, map[string]any{"cart": "apple"}, values)
+		}
+		again := e.Do(func(_ http.ResponseWriter, r *http.Request) {
+			s, _ := sessions.GetSession(r.Context())
+			v, _ := s.Get("cart")
+			assert.Equal(t, "apple", v, "store %v: the old session still loads", st != nil)
+		}, old)
+		assert.Equal(t, http.StatusOK, again.Code)
+	}
 }

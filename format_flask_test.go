@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -169,4 +170,46 @@ func TestFlaskVectors(t *testing.T) {
 	want := meta{UserID: "7", Fresh: true, Flashes: []Flash{{"info", "hi"}}}
 	require.NoError(t, err)
 	assert.Equal(t, want, md, "Flask metadata")
+}
+
+// Flask-Login's _create_identifier(), computed by Flask-Login 0.6.2 for each
+// request (Werkzeug's REMOTE_ADDR and headers).
+func TestFlaskLoginWritesSessionProtectionIdentifier(t *testing.T) {
+	tests := []struct {
+		remote  string
+		headers map[string]string
+		want    string
+	}{
+		{"127.0.0.1:5000", map[string]string{"User-Agent": "curl/8.5.0"},
+			"36646aa58fb1704b0c91f63d25a2ea3f646133864435a284f63032429e0e21acd30239c0875c0be3c470d75a3eccd0b19f9cba433db25df33ac7effd1fa6757e"},
+		{"127.0.0.1:5000", nil, // no User-Agent: None
+			"656d8f867997c2a40397700861e67a333b935d82576d85577e2da5109fbf90ba7d035f50908ba54969f8b60c156c4a762615d025942cb19ae24d329b88d388db"},
+		{"192.0.2.7:1", map[string]string{"X-Forwarded-For": "10.0.0.1, 10.0.0.2", "User-Agent": "Mozilla/5.0"},
+			"4e26a2bed84f2d552228531283b1c8752aaa46974790b40a4a366a64e25a04d64cc8fcd3f5018cc8ace6c423c26bd8ed2d9e042c88422ee7b50e394bb9de02db"},
+		{"[::1]:8080", map[string]string{"User-Agent": "it's"},
+			"eca1874071d2260b861d85dd4c4b5d024437e9384fdd767a68b09346a633856a6116663707c30784e2564731c46300cb8cb5abde7898c38f49b0830b5e6b692a"},
+		{"127.0.0.1:5000", map[string]string{"User-Agent": `say "it's" \ ok`},
+			"33bc345b556d70d2864896a44a444369c1fd365875546994b007352176a3321974bd09940016de812db78ac60199e279cc1a651d07f0a7e39a16f7f733d510f0"},
+		{"127.0.0.1:5000", map[string]string{"User-Agent": "caf\xe9\x7f\t"}, // latin-1 bytes, as Werkzeug reads them
+			"e4e533728190039375b8ced3b8a9755ebfd42a8a6cb3e91191f6ee97fc5089a425afe6dab9a81fca709efa36ae88ad42c588e701ab5fb8a0c65ed0ebf368bd20"},
+		{"127.0.0.1:5000", map[string]string{"X-Forwarded-For": "", "User-Agent": ""},
+			"358c75efad91b96196234d646433801bfe4ffbc6ed6df7aa5d9380ad8df73ef659e62a15145a31d0299a23f0cae045bc4ef6fcca20887163948e1054ca8e4716"},
+		{"127.0.0.1:5000", map[string]string{"X-Forwarded-For": " 203.0.113.9 ,x"},
+			"52fde07d0cd297b8b9de112cb74a780441a0cfc8447ebe95d5d3632f3c7e6e1b3143e39e262a9c5c2ceb58152bf1fc7fe5842da81790998545f8c63c5777d43f"},
+	}
+	e := NewEnv(t, SessionConfig{Format: FormatFlask})
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.RemoteAddr = tt.remote
+		req.Header.Del("User-Agent")
+		for k, v := range tt.headers {
+			req.Header[k] = []string{v}
+		}
+		rec := testkit.Serve(e.M.Handler(login(t, "7")), req)
+		c := testkit.SetCookie(t, rec.Header(), "session")
+		require.NotNil(t, c)
+		values, err := e.M.Decode(t.Context(), c.Value)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, values["_id"], "_id for %s %q", tt.remote, tt.headers)
+	}
 }

@@ -2,9 +2,16 @@ package sessions
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ctxsession/sessions/internal/testkit"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -123,6 +130,251 @@ func TestSecurityJWTAlgorithmsAndClaims(t *testing.T) {
 				assert.True(t, d.Issued.IsZero(), "Issued = %v, want none", d.Issued)
 			} else {
 				assert.Equal(t, tc.issued, d.Issued.Unix(), "Issued")
+			}
+		})
+	}
+}
+
+// jwtClaims decodes the claims of a JWT without verifying it.
+func jwtClaims(t testing.TB, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	require.Len(t, parts, 3, "token %q", token)
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	var claims map[string]any
+	require.NoError(t, dec.Decode(&claims))
+	return claims
+}
+
+func jwtHeaderOf(t testing.TB, token string) map[string]any {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
+	require.NoError(t, err)
+	var h map[string]any
+	require.NoError(t, json.Unmarshal(raw, &h))
+	return h
+}
+
+// A forged token costs an HMAC per key and nothing else: no allocation, as
+// for a forged itsdangerous cookie (the claims are not parsed before the
+// MAC).
+func TestJWTForgedTokenCostsNoAllocations(t *testing.T) {
+	var claims strings.Builder
+	claims.WriteString(`{"a":[`)
+	for i := range 300 {
+		if i > 0 {
+			claims.WriteByte(',')
+		}
+		claims.WriteString(`{"k":"v"}`)
+	}
+	claims.WriteString(`]}`)
+	forged := jwtToken(t, "another-key-that-is-long-enough-0123456789", `{"alg":"HS256","typ":"JWT"}`, claims.String())
+	jm := NewEnv(t, SessionConfig{Format: FormatJWT, FallbackKeys: []string{TestOtherKey}}).M
+	_, err := jm.Decode(t.Context(), forged)
+	require.ErrorIs(t, err, ErrBadSignature)
+	ctx := context.Background()
+	jwtAllocs := testing.AllocsPerRun(200, func() { jm.Decode(ctx, forged) })
+
+	im := NewEnv(t, SessionConfig{FallbackKeys: []string{TestOtherKey}}).M
+	good, err := im.Encode(map[string]any{"a": claims.String()})
+	require.NoError(t, err)
+	forgedIts := good[:len(good)-5] + "AAAAA"
+	_, err = im.Decode(ctx, forgedIts)
+	require.ErrorIs(t, err, ErrBadSignature)
+	itsAllocs := testing.AllocsPerRun(200, func() { im.Decode(ctx, forgedIts) })
+	// Both are 0 (BenchmarkDecodeForged); under the race detector
+	// sync.Pool drops some of what it is given, for both alike. Decoding
+	// the 300 claims would cost hundreds.
+	assert.Less(t, jwtAllocs, 20.0, "allocations for a forged JWT")
+	assert.LessOrEqual(t, jwtAllocs, itsAllocs+1, "a forged JWT costs no more than a forged itsdangerous cookie")
+}
+
+// The header must be HS256's and nothing else, checked after the MAC: no
+// crit, no member twice, no other member or value.
+func TestJWTHeaderRules(t *testing.T) {
+	m := NewEnv(t, SessionConfig{Format: FormatJWT, Now: time.Now}).M
+	claims := `{"k":"v"}`
+	for _, tt := range []struct {
+		header string
+		ok     bool
+	}{
+		{`{"alg":"HS256","typ":"JWT"}`, true},
+		{`{"typ":"JWT","alg":"HS256"}`, true},
+		{` { "alg" : "HS256" , "typ" : "JWT" } `, true},
+		{`{"alg":"HS256","typ":"JWT","crit":["exp"]}`, false},
+		{`{"alg":"HS256","typ":"JWT","crit":[]}`, false},
+		{`{"alg":"HS256","alg":"HS256","typ":"JWT"}`, false},
+		{`{"alg":"HS256","typ":"JWT","typ":"JWT"}`, false},
+		{`{"alg":"HS512","typ":"JWT"}`, false},
+		{`{"alg":"none","typ":"JWT"}`, false},
+		{`{"alg":"HS256"}`, false},
+		{`{"alg":"HS256","typ":"jwt"}`, false},
+		{`{"alg":"HS256","typ":"JWT","kid":"1"}`, false},
+		{`{"alg":"HS256","typ":"JWT"`, false},
+		{`[]`, false},
+	} {
+		_, err := m.Decode(t.Context(), jwtToken(t, TestKey, tt.header, claims))
+		if tt.ok {
+			assert.NoError(t, err, "header %s", tt.header)
+		} else {
+			assert.ErrorIs(t, err, ErrMalformed, "header %s", tt.header)
+		}
+		if strings.Contains(tt.header, "crit") {
+			assert.ErrorContains(t, err, `"crit"`, "a crit header is refused as such")
+		}
+	}
+}
+
+// The claims PyJWT checks are checked as PyJWT checks them.
+func TestJWTClaimsAsPyJWTChecksThem(t *testing.T) {
+	now := time.Unix(pythonUnix, 0)
+	e := NewEnv(t, SessionConfig{Format: FormatJWT, ClockSkew: -1})
+	e.Clock.Set(now)
+	m := e.M
+	n := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).Unix(), 10) }
+	for _, tt := range []struct {
+		claims string
+		want   error // nil: accepted
+	}{
+		{`{"exp":` + n(time.Second) + `}`, nil},
+		{`{"exp":` + n(0) + `}`, ErrExpired}, // PyJWT: exp <= now is expired
+		{`{"exp":` + n(-time.Second) + `}`, ErrExpired},
+		{`{"nbf":` + n(time.Second) + `}`, ErrFuture},
+		{`{"nbf":` + n(0) + `}`, nil},
+		{`{"iat":` + n(time.Second) + `}`, ErrFuture},
+		{`{"iat":` + n(0) + `}`, nil},
+		{`{"iat":-1}`, ErrExpired},                         // before 1970: expired, not ageless
+		{`{"iat":-62135596800}`, ErrExpired},               // year 1, the zero time.Time
+		{`{"iat":-1e300}`, ErrExpired},                     // far before 1970
+		{`{"exp":1e300}`, nil},                             // far future: not expired
+		{`{"iat":1699999999.5,"exp":1700000000.5}`, nil},   // PyJWT accepts floats
+		{`{"exp":"tomorrow"}`, ErrMalformed},               // PyJWT: DecodeError
+		{`{"exp":NaN}`, ErrMalformed},                      // int(nan) fails in PyJWT
+		{`{"iat":Infinity}`, ErrMalformed},                 // so does int(inf)
+		{`{"aud":"x"}`, ErrMalformed},                      // PyJWT: InvalidAudienceError
+		{`{"k":1,"k":2}`, ErrMalformed},                    // strict JSON
+		{`{"sub":1,"n":123456789012345678901234567}`, nil}, // the rest is the session's
+	} {
+		_, err := m.Decode(t.Context(), jwtToken(t, TestKey, `{"alg":"HS256","typ":"JWT"}`, tt.claims))
+		if tt.want == nil {
+			assert.NoError(t, err, "claims %s", tt.claims)
+		} else {
+			assert.ErrorIs(t, err, tt.want, "claims %s", tt.claims)
+		}
+	}
+}
+
+// A session key PyJWT would validate is an error naming the key when the
+// session is saved: microdot would read the session as empty.
+func TestJWTSessionKeyThatPyJWTValidatesIsAnError(t *testing.T) {
+	for _, key := range []string{"exp", "nbf", "iat", "aud"} {
+		var got error
+		e := NewEnv(t, SessionConfig{Format: FormatJWT,
+			ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+				got = err
+				w.WriteHeader(http.StatusInternalServerError)
+			}})
+		rec := e.Do(func(_ http.ResponseWriter, r *http.Request) {
+			s, _ := GetSession(r.Context())
+			s.Set(key, 1)
+		}, "")
+		assert.Equal(t, http.StatusInternalServerError, rec.Code)
+		assert.Nil(t, testkit.SetCookie(t, rec.Header(), "session"))
+		require.Error(t, got, key)
+		assert.Contains(t, got.Error(), `"`+key+`"`, "the error names the key")
+		_, err := e.M.Encode(map[string]any{key: 1})
+		assert.ErrorContains(t, err, `"`+key+`"`)
+	}
+}
+
+// Logins are microdot.login's: _user_id (a string, or microdot's int) and
+// _fresh, both ways.
+func TestJWTMicrodotLogin(t *testing.T) {
+	e := NewEnv(t, SessionConfig{Format: FormatJWT, Now: time.Now})
+	for claims, want := range map[string]string{
+		`{"_user_id":"7","_fresh":true}`: "7",
+		`{"_user_id":8,"_fresh":false}`:  "8",
+		`{"_user_id":null}`:              "",
+		`{"k":"v"}`:                      "",
+	} {
+		var uid string
+		e.Do(func(_ http.ResponseWriter, r *http.Request) {
+			uid, _ = UserID(r.Context())
+		}, jwtToken(t, TestKey, `{"alg":"HS256","typ":"JWT"}`, claims))
+		assert.Equal(t, want, uid, "claims %s", claims)
+	}
+	c := testkit.SetCookie(t, e.Do(login(t, "u-1"), "").Header(), "session")
+	require.NotNil(t, c)
+	claims := jwtClaims(t, c.Value)
+	assert.Equal(t, "u-1", claims["_user_id"])
+	assert.Equal(t, true, claims["_fresh"])
+	assert.NotContains(t, claims[ReservedKey], "uid")
+	assert.Equal(t, "HS256", jwtHeaderOf(t, c.Value)["alg"])
+}
+
+// FuzzJWTHeader: whatever header a correctly signed token carries, Decode
+// does not panic, and it accepts only a header that is exactly
+// {"alg":"HS256","typ":"JWT"} as JSON: no member twice, no crit.
+func FuzzJWTHeader(f *testing.F) {
+	for _, h := range []string{
+		`{"alg":"HS256","typ":"JWT"}`, `{"typ":"JWT","alg":"HS256"}`, `{"alg":"HS256","typ":"JWT","crit":["b64"]}`,
+		`{"alg":"HS256","alg":"none","typ":"JWT"}`, `{"alg":"RS256","typ":"JWT"}`, `{}`, `{"alg":"HS256","typ":"JWT"}x`,
+		`{"alg":"HS\u0032\u00356","typ":"JWT"}`,
+	} {
+		f.Add([]byte(h))
+	}
+	m, err := New(SessionConfig{SecretKey: TestKey, Format: FormatJWT})
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, header []byte) {
+		token := jwtSign(TestKey, base64.RawURLEncoding.EncodeToString(header)+"."+base64.RawURLEncoding.EncodeToString([]byte(`{"k":"v"}`)))
+		_, err := m.Decode(context.Background(), token)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidCookie) {
+				t.Fatalf("header %q: error %v does not match ErrInvalidCookie", header, err)
+			}
+			return
+		}
+		dec := json.NewDecoder(strings.NewReader(string(header)))
+		var tokens []string
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			if s, ok := tok.(string); ok {
+				tokens = append(tokens, s)
+			}
+		}
+		var h map[string]any
+		if json.Unmarshal(header, &h) != nil || len(h) != 2 || h["alg"] != "HS256" || h["typ"] != "JWT" || len(tokens) != 4 {
+			t.Fatalf("accepted header %q", header)
+		}
+	})
+}
+
+// BenchmarkDecodeForged measures what a forged cookie costs: a JWT with
+// 300 claims and a wrong signature, and an itsdangerous cookie of the same
+// payload.
+func BenchmarkDecodeForged(b *testing.B) {
+	claims := `{"a":[` + strings.TrimSuffix(strings.Repeat(`{"k":"v"},`, 300), ",") + `]}`
+	for _, tc := range []struct {
+		name   string
+		format Format
+		value  string
+	}{
+		{"jwt", FormatJWT, jwtToken(b, "another-key-that-is-long-enough-0123456789", `{"alg":"HS256","typ":"JWT"}`, claims)},
+		{"itsdangerous", FormatItsdangerous, b64url(claims) + "." + b64url("\x65\x4d\x2b\x00") + "." + strings.Repeat("A", 43)},
+	} {
+		m := NewEnv(b, SessionConfig{Format: tc.format}).M
+		ctx := context.Background()
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Decode(ctx, tc.value); !errors.Is(err, ErrBadSignature) {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -2,10 +2,15 @@ package sessions
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -550,5 +555,78 @@ func checkPythonVector(t *testing.T, f Format, python string, same bool, want ma
 		v, err := e.M.Encode(want)
 		require.NoError(t, err)
 		assert.Equal(t, python, v, "%v: Encode, want Python's value", f)
+	}
+}
+
+// Cookies as the Python side signs them: an independent implementation of
+// each wire format, so that payloads encoding/json cannot write can be
+// minted.
+
+// jwtToken is the HS256 JWT of header and claims under key, as PyJWT
+// signs it.
+func jwtToken(t testing.TB, key, header, claims string) string {
+	t.Helper()
+	return jwtSign(key, b64url(header)+"."+b64url(claims))
+}
+
+// jwtSign appends the HS256 signature of signed (header.claims).
+func jwtSign(key, signed string) string {
+	return signed + "." + hmacB64(sha256.New, []byte(key), signed)
+}
+
+func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// hmacB64 is base64url(HMAC(key, msg)), unpadded.
+func hmacB64(h func() hash.Hash, key []byte, msg string) string {
+	mac := hmac.New(h, key)
+	mac.Write([]byte(msg))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func digest(h func() hash.Hash, parts ...string) []byte {
+	d := h()
+	for _, p := range parts {
+		d.Write([]byte(p))
+	}
+	return d.Sum(nil)
+}
+
+// pyMint signs payload (JSON text, used as it is) at now as the Python
+// side of format f does with key.
+func pyMint(t testing.TB, f Format, key, payload string, now time.Time) string {
+	t.Helper()
+	ts := b64url(string(binary.BigEndian.AppendUint32(nil, uint32(now.Unix()))))
+	switch f {
+	case FormatFlask: // URLSafeTimedSerializer, salt cookie-session, HMAC derivation, SHA-1
+		mac := hmac.New(sha1.New, []byte(key))
+		mac.Write([]byte("cookie-session"))
+		signed := b64url(payload) + "." + ts
+		return signed + "." + hmacB64(sha1.New, mac.Sum(nil), signed)
+	case FormatStarlette: // TimestampSigner defaults
+		signed := base64.StdEncoding.EncodeToString([]byte(payload)) + "." + ts
+		return signed + "." + hmacB64(sha1.New, digest(sha1.New, "itsdangerous.Signer", "signer", key), signed)
+	case FormatDjango: // django.core.signing, signed_cookies salt
+		signed := b64url(payload) + ":" + base62(now.Unix())
+		return signed + ":" + hmacB64(sha256.New, digest(sha256.New, "django.contrib.sessions.backends.signed_cookies", "signer", key), signed)
+	case FormatJWT:
+		return jwtToken(t, key, `{"alg":"HS256","typ":"JWT"}`, payload)
+	}
+	t.Fatalf("pyMint: format %v", f)
+	return ""
+}
+
+func base62(n int64) string {
+	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	var b []byte
+	for ; n > 0; n /= 62 {
+		b = append([]byte{digits[n%62]}, b...)
+	}
+	return string(b)
+}
+
+// login is a handler that logs userID in, failing the test on an error.
+func login(t testing.TB, userID string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		require.NoError(t, Login(r.Context(), userID), "Login")
 	}
 }

@@ -12,11 +12,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ctxsession/sessions"
 	"github.com/ctxsession/sessions/filestore"
 	"github.com/ctxsession/sessions/internal/faultstore"
 	"github.com/ctxsession/sessions/internal/testkit"
+	"github.com/ctxsession/sessions/memstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -467,4 +469,42 @@ func TestLoginRetriedAfterStoreFailureSucceeds(t *testing.T) {
 	// A successful retry is saved.
 	assert.Equal(t, http.StatusOK, r.Rec.Code)
 	assert.NotEmpty(t, r.Cookie)
+}
+
+// Flask's session.permanent decides whether the cookie has an expiry, as in
+// Flask, and Login keeps it.
+func TestFlaskPermanentDecidesCookiePersistence(t *testing.T) {
+	e := sessions.NewEnv(t, sessions.SessionConfig{Format: sessions.FormatFlask, MaxAge: time.Hour})
+	set := func(k string, v any) http.HandlerFunc {
+		return func(_ http.ResponseWriter, r *http.Request) {
+			s, err := sessions.GetSession(r.Context())
+			require.NoError(t, err)
+			s.Set(k, v)
+		}
+	}
+	browser := testkit.SetCookie(t, e.Do(set("n", 1), "").Header(), "session")
+	require.NotNil(t, browser)
+	assert.Zero(t, browser.MaxAge, "a session that is not permanent gets no Max-Age")
+
+	permanent := testkit.SetCookie(t, e.Do(set("_permanent", true), "").Header(), "session")
+	require.NotNil(t, permanent)
+	assert.Equal(t, 3600, permanent.MaxAge, "a permanent session lasts MaxAge")
+
+	// Login keeps session.permanent, and so the expiry.
+	in := testkit.SetCookie(t, e.Do(func(_ http.ResponseWriter, r *http.Request) {
+		require.NoError(t, sessions.Login(r.Context(), "7"))
+	}, permanent.Value).Header(), "session")
+	require.NotNil(t, in)
+	assert.Equal(t, 3600, in.MaxAge)
+	values, err := e.M.Decode(t.Context(), in.Value)
+	require.NoError(t, err)
+	assert.Equal(t, true, values["_permanent"], "Login dropped _permanent")
+
+	// In store mode the cookie is ours alone: MaxAge as usual.
+	store := memstore.New()
+	defer store.Close()
+	se := sessions.NewEnv(t, sessions.SessionConfig{Format: sessions.FormatFlask, MaxAge: time.Hour, Store: store})
+	sc := testkit.SetCookie(t, se.Do(set("n", 1), "").Header(), "session")
+	require.NotNil(t, sc)
+	assert.Equal(t, 3600, sc.MaxAge)
 }
