@@ -1,6 +1,7 @@
 // The tools CI runs, pinned by the tool directive in a module of their own
 // so that the library's go.mod does not gain their dependencies. It is not
-// in go.work: build with GOWORK=off, as .ci/steps/60-security.sh does.
+// in the repository's go.work (its own go.work keeps it apart): build with
+// GOWORK=off, as .ci/steps/60-security.sh does.
 module github.com/ctxsession/sessions/tools
 
 go 1.26.0
