@@ -508,3 +508,34 @@ func TestFlaskPermanentDecidesCookiePersistence(t *testing.T) {
 	require.NotNil(t, sc)
 	assert.Equal(t, 3600, sc.MaxAge)
 }
+
+// TestIdleRefreshNeverWritesValuesBack: a read-only request whose idle
+// refresh falls due, overlapping a request that deletes a key, only
+// extends the record: the deleted key does not come back, and the refresh
+// writes nothing once it finds that the other request wrote (its write
+// extended the record already).
+func TestIdleRefreshNeverWritesValuesBack(t *testing.T) {
+	st := faultstore.NewMem(t)
+	e := sessions.NewEnv(t, sessions.SessionConfig{Store: st, IdleTimeout: time.Hour})
+	c := e.Issue("", map[string]any{"grant": "sudo", "keep": "v"})
+	e.Clock.Add(30 * time.Minute) // past a quarter of IdleTimeout: refresh due
+	loaded, release := make(chan struct{}), make(chan struct{})
+	done := make(chan sessions.Visit)
+	go func() {
+		done <- e.Visit(c, func(_ *http.Request, s *sessions.Session) {
+			close(loaded) // the session is loaded; now let the other request run
+			<-release
+		})
+	}()
+	<-loaded
+	e.MustVisit(c, func(_ *http.Request, s *sessions.Session) { s.Delete("grant") })
+	updates := st.Count(faultstore.Update)
+	close(release)
+	v := <-done
+	require.Equal(t, http.StatusOK, v.Rec.Code)
+	assert.Equal(t, updates+1, st.Count(faultstore.Update), "the refresh tried one compare-and-set")
+	grant, _ := read(t, e, c, "grant")
+	keep, _ := read(t, e, c, "keep")
+	assert.Empty(t, grant, "the consumed grant came back through an idle refresh")
+	assert.Equal(t, "v", keep)
+}
