@@ -116,9 +116,16 @@ func (m *Middleware) tooLargeError(what string, size, limit int, payload []byte)
 
 // checkPayload parses a verified payload into l and applies
 // AbsoluteTimeout. A payload without a creation time (minted elsewhere) is
-// counted from its signed time, so no refresh can restart the count.
-func (m *Middleware) checkPayload(l *loaded, payload []byte, now time.Time) error {
-	values, md, err := decodePayload(m.scheme, payload)
+// counted from its signed time, so no refresh can restart the count. An
+// owned payload (see Decoded) is parsed in place, others are copied first.
+func (m *Middleware) checkPayload(l *loaded, payload []byte, owned bool, now time.Time) error {
+	var src string
+	if owned {
+		src = bufString(payload)
+	} else {
+		src = string(payload)
+	}
+	values, md, err := decodePayloadString(m.scheme, src)
 	if err != nil {
 		return err
 	}

@@ -135,3 +135,24 @@ search:
 	_, err = m.Decode(t.Context(), huge)
 	require.ErrorIs(t, err, ErrMalformed, "over MaxCookieReadSize")
 }
+
+// checkPayload parses an owned payload (one the built-in codecs decoded into
+// a new buffer) in place, and copies any other first: a payload from a
+// user's Codec or a Store may be a buffer its owner reuses.
+func TestCheckPayloadCopiesUnlessOwned(t *testing.T) {
+	e := NewEnv(t, SessionConfig{})
+	payload := []byte(`{"k":"value"}`)
+	var l loaded
+	require.NoError(t, e.M.checkPayload(&l, payload, false, TestStart))
+	copy(payload[6:], "XXXXX")
+	assert.Equal(t, "value", l.values["k"], "a payload that is not owned is copied")
+
+	d, err := CodecOf(e.M).Decode(e.Mint(map[string]any{"k": "value"}), TestStart)
+	require.NoError(t, err)
+	assert.True(t, d.owned, "the default codec decodes into a buffer of its own")
+	var again loaded
+	copied := Allocs(func() { e.M.checkPayload(&again, d.Payload, false, TestStart) })
+	inPlace := Allocs(func() { e.M.checkPayload(&again, d.Payload, true, TestStart) })
+	assert.Equal(t, copied-1, inPlace, "an owned payload is not copied")
+	assert.Equal(t, "value", again.values["k"])
+}

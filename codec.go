@@ -34,6 +34,10 @@ type Decoded struct {
 	// Stale reports that the value was verified with a fallback key; the
 	// middleware re-encodes it with the current key on the same response.
 	Stale bool
+	// owned reports that Payload is a buffer of its own, which nothing
+	// else holds or changes: the parser keeps its strings in it instead of
+	// copying it (the built-in codecs that decode into a new buffer).
+	owned bool
 }
 
 // Format selects one of the built-in cookie formats. The zero value is

@@ -31,7 +31,7 @@ func (c cookieMode) load(ctx context.Context, value string, now time.Time) (load
 	if err := m.checkAge(l.issued, now); err != nil {
 		return loaded{}, err
 	}
-	if err := m.checkPayload(&l, d.Payload, now); err != nil {
+	if err := m.checkPayload(&l, d.Payload, d.owned, now); err != nil {
 		return loaded{}, err
 	}
 	if m.cfg.RevocationStore != nil && l.meta.UserID != "" {

@@ -65,7 +65,7 @@ func (c *itsdangerousCodec) Encode(payload []byte, now time.Time) (string, error
 	if d != nil && d.buf.Cap() <= maxPayload {
 		deflaters.Put(d)
 	}
-	return string(c.s.appendSigned(out, now)), nil
+	return bufString(c.s.appendSigned(out, now)), nil
 }
 
 func (c *itsdangerousCodec) Decode(value string, _ time.Time) (Decoded, error) {
@@ -77,7 +77,7 @@ func (c *itsdangerousCodec) Decode(value string, _ time.Time) (Decoded, error) {
 	if err != nil {
 		return Decoded{}, err
 	}
-	return Decoded{Payload: payload, Issued: issued, Stale: stale}, nil
+	return Decoded{Payload: payload, Issued: issued, Stale: stale, owned: true}, nil
 }
 
 // decodeSerialized undoes URLSafeSerializer.dump_payload: strict base64url,

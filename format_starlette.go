@@ -33,7 +33,8 @@ func newStarletteCodec(keys [][]byte) *starletteCodec {
 }
 
 func (c *starletteCodec) Encode(payload []byte, now time.Time) (string, error) {
-	return c.s.sign(b64std.AppendEncode(nil, payload), now), nil
+	out := make([]byte, 0, b64std.EncodedLen(len(payload))+c.s.signedExtra())
+	return bufString(c.s.appendSigned(b64std.AppendEncode(out, payload), now)), nil
 }
 
 func (c *starletteCodec) Decode(value string, _ time.Time) (Decoded, error) {
@@ -45,5 +46,5 @@ func (c *starletteCodec) Decode(value string, _ time.Time) (Decoded, error) {
 	if err != nil {
 		return Decoded{}, malformed("bad base64 payload")
 	}
-	return Decoded{Payload: payload, Issued: issued, Stale: stale}, nil
+	return Decoded{Payload: payload, Issued: issued, Stale: stale, owned: true}, nil
 }

@@ -11,8 +11,12 @@ const maxDepth = strictjson.MaxDepth
 
 // parseObject decodes data, which must be exactly one JSON object. Its
 // errors match ErrMalformed (and so ErrInvalidCookie).
-func parseObject(data []byte) (map[string]any, error) {
-	m, err := strictjson.DecodeObject(data)
+func parseObject(data []byte) (map[string]any, error) { return parseObjectString(string(data)) }
+
+// parseObjectString is parseObject for input held in a string, which the
+// values share.
+func parseObjectString(src string) (map[string]any, error) {
+	m, err := strictjson.DecodeObjectString(src)
 	if err == nil {
 		return m, nil
 	}

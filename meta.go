@@ -219,7 +219,13 @@ func encodePayload(dst []byte, sc scheme, values map[string]any, m meta) ([]byte
 
 // decodePayload parses a payload and splits off the metadata.
 func decodePayload(sc scheme, payload []byte) (map[string]any, meta, error) {
-	values, err := parseObject(payload)
+	return decodePayloadString(sc, string(payload))
+}
+
+// decodePayloadString is decodePayload for a payload held in a string,
+// which the values share.
+func decodePayloadString(sc scheme, payload string) (map[string]any, meta, error) {
+	values, err := parseObjectString(payload)
 	if err != nil {
 		return nil, meta{}, err
 	}

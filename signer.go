@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // This file implements the signing layers of the itsdangerous wire format:
@@ -116,7 +117,7 @@ func (s *signer) signatureString(dst []byte, k int, value string) []byte {
 func (s *signer) sign(value []byte, now time.Time) string {
 	buf := make([]byte, 0, len(value)+s.signedExtra())
 	buf = append(buf, value...)
-	return string(s.appendSigned(buf, now))
+	return bufString(s.appendSigned(buf, now))
 }
 
 // signedExtra is how many bytes appendSigned adds at most.
@@ -138,8 +139,13 @@ func (s *signer) appendSigned(buf []byte, now time.Time) []byte {
 func (s *signer) signRaw(value []byte) string {
 	buf := make([]byte, 0, len(value)+1+s.sigLen)
 	buf = append(buf, value...)
-	return string(s.appendSig(buf))
+	return bufString(s.appendSig(buf))
 }
+
+// bufString returns the bytes of buf as a string without copying them. The
+// caller made buf for this string and must not use it again: a string's
+// bytes never change.
+func bufString(buf []byte) string { return unsafe.String(unsafe.SliceData(buf), len(buf)) }
 
 func (s *signer) appendSig(buf []byte) []byte {
 	n := len(buf)

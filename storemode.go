@@ -64,7 +64,7 @@ func (sm *storeMode) load(ctx context.Context, value string, now time.Time) (loa
 		return loaded{}, ErrRevoked
 	}
 	l := loaded{issued: issued, stale: stale, ref: sessionRef{id: id, version: rec.Version}, id: key}
-	if err := m.checkPayload(&l, rec.Data, now); err != nil {
+	if err := m.checkPayload(&l, rec.Data, false, now); err != nil {
 		return loaded{}, err
 	}
 	return l, nil

@@ -189,7 +189,12 @@ func appendObject(dst []byte, m map[string]any, depth int) ([]byte, error) {
 	if depth >= MaxDepth {
 		return dst, &encodeError{err: errTooDeep}
 	}
-	keys := make([]string, 0, len(m))
+	// A session's top level rarely has more keys than fit on the stack.
+	var small [16]string
+	keys := small[:0]
+	if len(m) > len(small) {
+		keys = make([]string, 0, len(m))
+	}
 	for k := range m {
 		if !validWTF8(k) {
 			return dst, &encodeError{path: []string{k}, err: errKeyNotUTF8}

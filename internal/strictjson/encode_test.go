@@ -187,3 +187,14 @@ func BenchmarkAppendObject(b *testing.B) {
 		}
 	}
 }
+
+func TestAppendObjectAllocations(t *testing.T) {
+	small := map[string]any{"csrf": "abc", "n": json.Number("3"), "user_id": json.Number("42")}
+	buf := make([]byte, 0, 256)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { AppendObject(buf[:0], small) }), "a small object sorts its keys on the stack")
+	large := map[string]any{}
+	for i := range 17 {
+		large[strconv.Itoa(i)] = true
+	}
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { AppendObject(buf[:0], large) }), "one slice for the keys of a large object")
+}

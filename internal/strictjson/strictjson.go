@@ -80,10 +80,9 @@ func (e *SyntaxError) Error() string {
 func (e *SyntaxError) Is(target error) bool { return target == ErrSyntax }
 
 type decoder struct {
-	data []byte
-	// src is data as a string: strings and numbers without escapes are
-	// slices of it, so a payload costs one string allocation, not one
-	// per value.
+	// src is the input: strings and numbers without escapes are slices of
+	// it, so a payload costs at most one string allocation (the copy
+	// DecodeObject makes), not one per value.
 	src   string
 	pos   int
 	depth int
@@ -91,16 +90,20 @@ type decoder struct {
 }
 
 // DecodeObject decodes data, which must be exactly one JSON object.
-func DecodeObject(data []byte) (map[string]any, error) {
-	d := decoder{data: data, src: string(data)}
+func DecodeObject(data []byte) (map[string]any, error) { return DecodeObjectString(string(data)) }
+
+// DecodeObjectString is DecodeObject for input held in a string, which it
+// does not copy: strings in the result share its bytes.
+func DecodeObjectString(src string) (map[string]any, error) {
+	d := decoder{src: src}
 	d.skipSpace()
-	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+	if d.pos >= len(d.src) || d.src[d.pos] != '{' {
 		d.fail("payload is not a JSON object")
 		return nil, d.err
 	}
 	v := d.value()
 	d.skipSpace()
-	if d.err == nil && d.pos != len(d.data) {
+	if d.err == nil && d.pos != len(d.src) {
 		d.fail("trailing data after JSON object")
 	}
 	if d.err != nil {
@@ -112,10 +115,10 @@ func DecodeObject(data []byte) (map[string]any, error) {
 // checkValue reports whether data is exactly one JSON value that
 // DecodeObject would accept at nesting depth (0 at the top level).
 func checkValue(data []byte, depth int) error {
-	d := decoder{data: data, src: string(data), depth: depth}
+	d := decoder{src: string(data), depth: depth}
 	d.value()
 	d.skipSpace()
-	if d.err == nil && d.pos != len(d.data) {
+	if d.err == nil && d.pos != len(d.src) {
 		d.fail("trailing data after JSON value")
 	}
 	if d.err != nil {
@@ -126,9 +129,8 @@ func checkValue(data []byte, depth int) error {
 
 // ValidNumber reports whether s is a JSON number (RFC 8259 grammar).
 func ValidNumber(s string) bool {
-	d := decoder{data: []byte(s), src: s}
-	d.number()
-	return d.err == nil && d.pos == len(s)
+	end, _ := numberEnd(s, 0)
+	return end == len(s)
 }
 
 // fail records the first error, found at the current position, and stops
@@ -141,12 +143,12 @@ func (d *decoder) failAt(at int, reason string) {
 	if d.err == nil {
 		d.err = &SyntaxError{Reason: reason, Offset: at}
 	}
-	d.pos = len(d.data)
+	d.pos = len(d.src)
 }
 
 func (d *decoder) skipSpace() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
+	for d.pos < len(d.src) {
+		switch d.src[d.pos] {
 		case ' ', '\t', '\n', '\r':
 			d.pos++
 		default:
@@ -157,11 +159,11 @@ func (d *decoder) skipSpace() {
 
 func (d *decoder) value() any {
 	d.skipSpace()
-	if d.pos >= len(d.data) {
+	if d.pos >= len(d.src) {
 		d.fail("unexpected end of JSON")
 		return nil
 	}
-	switch c := d.data[d.pos]; c {
+	switch c := d.src[d.pos]; c {
 	case '{':
 		return d.object()
 	case '[':
@@ -180,7 +182,7 @@ func (d *decoder) value() any {
 	case 'I':
 		return d.literal("Infinity", json.Number("Infinity"))
 	default:
-		if c == '-' && d.pos+1 < len(d.data) && d.data[d.pos+1] == 'I' {
+		if c == '-' && d.pos+1 < len(d.src) && d.src[d.pos+1] == 'I' {
 			return d.literal("-Infinity", json.Number("-Infinity"))
 		}
 		if c == '-' || (c >= '0' && c <= '9') {
@@ -192,7 +194,7 @@ func (d *decoder) value() any {
 }
 
 func (d *decoder) literal(word string, v any) any {
-	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+	if len(d.src)-d.pos < len(word) || d.src[d.pos:d.pos+len(word)] != word {
 		d.fail("bad JSON literal")
 		return nil
 	}
@@ -216,21 +218,21 @@ func (d *decoder) object() any {
 	d.pos++ // '{'
 	m := make(map[string]any)
 	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+	if d.pos < len(d.src) && d.src[d.pos] == '}' {
 		d.pos++
 		d.depth--
 		return m
 	}
 	for d.err == nil {
 		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		if d.pos >= len(d.src) || d.src[d.pos] != '"' {
 			d.fail("expected JSON object key")
 			return nil
 		}
 		at := d.pos
 		k, _ := d.str()
 		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+		if d.pos >= len(d.src) || d.src[d.pos] != ':' {
 			d.fail("expected ':' in JSON object")
 			return nil
 		}
@@ -245,11 +247,11 @@ func (d *decoder) object() any {
 		}
 		m[k] = v
 		d.skipSpace()
-		if d.pos >= len(d.data) {
+		if d.pos >= len(d.src) {
 			d.fail("unexpected end of JSON")
 			return nil
 		}
-		switch d.data[d.pos] {
+		switch d.src[d.pos] {
 		case ',':
 			d.pos++
 		case '}':
@@ -271,7 +273,7 @@ func (d *decoder) array() any {
 	d.pos++ // '['
 	a := []any{}
 	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+	if d.pos < len(d.src) && d.src[d.pos] == ']' {
 		d.pos++
 		d.depth--
 		return a
@@ -283,11 +285,11 @@ func (d *decoder) array() any {
 		}
 		a = append(a, v)
 		d.skipSpace()
-		if d.pos >= len(d.data) {
+		if d.pos >= len(d.src) {
 			d.fail("unexpected end of JSON")
 			return nil
 		}
-		switch d.data[d.pos] {
+		switch d.src[d.pos] {
 		case ',':
 			d.pos++
 		case ']':
@@ -305,54 +307,63 @@ func (d *decoder) array() any {
 // number scans a JSON number (RFC 8259 grammar) and returns it as json.Number.
 func (d *decoder) number() any {
 	start := d.pos
-	p := d.pos
-	data := d.data
-	if p < len(data) && data[p] == '-' {
+	end, bad := numberEnd(d.src, start)
+	if end < 0 {
+		d.failAt(bad, "bad JSON number")
+		return nil
+	}
+	d.pos = end
+	return json.Number(d.src[start:end])
+}
+
+// numberEnd returns the end of the JSON number (RFC 8259 grammar) that
+// starts at s[p], or -1 and the offset of the first byte that breaks the
+// grammar.
+func numberEnd(s string, p int) (end, bad int) {
+	if p < len(s) && s[p] == '-' {
 		p++
 	}
 	switch {
-	case p < len(data) && data[p] == '0':
+	case p < len(s) && s[p] == '0':
 		p++
-	case p < len(data) && data[p] >= '1' && data[p] <= '9':
-		for p < len(data) && data[p] >= '0' && data[p] <= '9' {
-			p++
-		}
+	case p < len(s) && s[p] >= '1' && s[p] <= '9':
+		p = digitsEnd(s, p)
 	default:
-		d.failAt(p, "bad JSON number")
-		return nil
+		return -1, p
 	}
-	if p < len(data) && data[p] == '.' {
+	if p < len(s) && s[p] == '.' {
 		p++
-		if p >= len(data) || data[p] < '0' || data[p] > '9' {
-			d.failAt(p, "bad JSON number")
-			return nil
+		if p >= len(s) || s[p] < '0' || s[p] > '9' {
+			return -1, p
 		}
-		for p < len(data) && data[p] >= '0' && data[p] <= '9' {
-			p++
-		}
+		p = digitsEnd(s, p)
 	}
-	if p < len(data) && (data[p] == 'e' || data[p] == 'E') {
+	if p < len(s) && (s[p] == 'e' || s[p] == 'E') {
 		p++
-		if p < len(data) && (data[p] == '+' || data[p] == '-') {
+		if p < len(s) && (s[p] == '+' || s[p] == '-') {
 			p++
 		}
-		if p >= len(data) || data[p] < '0' || data[p] > '9' {
-			d.failAt(p, "bad JSON number")
-			return nil
+		if p >= len(s) || s[p] < '0' || s[p] > '9' {
+			return -1, p
 		}
-		for p < len(data) && data[p] >= '0' && data[p] <= '9' {
-			p++
-		}
+		p = digitsEnd(s, p)
 	}
-	d.pos = p
-	return json.Number(d.src[start:p])
+	return p, 0
+}
+
+// digitsEnd returns the end of the run of decimal digits at s[p].
+func digitsEnd(s string, p int) int {
+	for p < len(s) && s[p] >= '0' && s[p] <= '9' {
+		p++
+	}
+	return p
 }
 
 // str scans a JSON string starting at the opening quote.
 func (d *decoder) str() (string, bool) {
 	d.pos++ // opening quote
 	start := d.pos
-	data := d.data
+	data := d.src
 	// Fast path: no escapes, all ASCII.
 	for p := start; p < len(data); p++ {
 		c := data[p]
@@ -410,7 +421,7 @@ func (d *decoder) str() (string, bool) {
 			out = append(out, c)
 			p++
 		default:
-			r, size := utf8.DecodeRune(data[p:])
+			r, size := utf8.DecodeRuneInString(data[p:])
 			if r == utf8.RuneError && size <= 1 {
 				d.failAt(p, "invalid UTF-8 in JSON string")
 				return "", false
@@ -428,15 +439,15 @@ func (d *decoder) str() (string, bool) {
 // A surrogate that is not half of a pair is returned as it is: Python's
 // json writes one for a str that holds it, and appendRune keeps it.
 func (d *decoder) unicodeEscape(at int) (rune, int) {
-	r1, ok := hex4(d.data, at+2)
+	r1, ok := hex4(d.src, at+2)
 	if !ok {
 		d.failAt(at, "bad \\u escape in JSON string")
 		return 0, 0
 	}
-	if r1 < 0xD800 || r1 >= 0xDC00 || at+12 > len(d.data) || d.data[at+6] != '\\' || d.data[at+7] != 'u' {
+	if r1 < 0xD800 || r1 >= 0xDC00 || at+12 > len(d.src) || d.src[at+6] != '\\' || d.src[at+7] != 'u' {
 		return r1, 6
 	}
-	if r2, ok := hex4(d.data, at+8); ok && r2 >= 0xDC00 && r2 <= 0xDFFF {
+	if r2, ok := hex4(d.src, at+8); ok && r2 >= 0xDC00 && r2 <= 0xDFFF {
 		return utf16.DecodeRune(r1, r2), 12
 	}
 	return r1, 6 // the escape that follows is read (or refused) on its own
@@ -451,12 +462,13 @@ func appendRune(dst []byte, r rune) []byte {
 	return utf8.AppendRune(dst, r)
 }
 
-func hex4(data []byte, at int) (rune, bool) {
+func hex4(data string, at int) (rune, bool) {
 	if at+4 > len(data) {
 		return 0, false
 	}
 	var r rune
-	for _, c := range data[at : at+4] {
+	for i := at; i < at+4; i++ {
+		c := data[i]
 		switch {
 		case c >= '0' && c <= '9':
 			c -= '0'

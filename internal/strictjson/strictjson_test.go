@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -313,4 +314,26 @@ func BenchmarkDecodeObject(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestValidNumberAllocatesNothing(t *testing.T) {
+	assert.Zero(t, testing.AllocsPerRun(100, func() { ValidNumber("-12.5e+3") }))
+}
+
+func TestDecodeObjectStringSharesItsInput(t *testing.T) {
+	src := `{"k":"value","n":12}`
+	m, err := DecodeObjectString(src)
+	require.NoError(t, err)
+	v := m["k"].(string)
+	start := uintptr(unsafe.Pointer(unsafe.StringData(src)))
+	at := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+	assert.True(t, at >= start && at < start+uintptr(len(src)), "the string is a slice of the input")
+}
+
+func TestDecodeObjectCopiesItsInput(t *testing.T) {
+	data := []byte(`{"k":"value"}`)
+	m, err := DecodeObject(data)
+	require.NoError(t, err)
+	copy(data[6:], "XXXXX")
+	assert.Equal(t, "value", m["k"], "changing the input afterwards changes nothing")
 }
