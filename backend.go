@@ -21,6 +21,9 @@ import (
 type sessionRef struct {
 	id      string
 	version uint64
+	// user is, in store mode, the record's UserID as loaded or last
+	// written: the hint for OwnerDeleter.
+	user string
 	// checked is, in cookie mode, when the load looked the session up in
 	// the RevocationStore (zero: it did not).
 	checked time.Time

@@ -78,6 +78,19 @@ type UserStore interface {
 	DeleteUser(ctx context.Context, userID string) error
 }
 
+// An OwnerDeleter is a UserStore that deletes a record and its index entry
+// in one round trip when told whose the record is. The middleware calls
+// DeleteOwned instead of Delete (Logout, Destroy, RegenerateSession) with
+// the UserID the record had when this request loaded or wrote it, "" for an
+// anonymous session. The hint can be wrong only when another process
+// rewrote the record with another user under the same id; DeleteOwned must
+// then still leave no index entry behind, at the cost of a second round
+// trip. A missing id is not an error, as for Delete.
+type OwnerDeleter interface {
+	UserStore
+	DeleteOwned(ctx context.Context, id, userID string) error
+}
+
 // Errors of the Store contract.
 var (
 	// ErrExists is returned by Store.Create for an id that already exists.

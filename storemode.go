@@ -63,7 +63,7 @@ func (sm *storeMode) load(ctx context.Context, value string, now time.Time) (loa
 	if !found {
 		return loaded{}, ErrRevoked
 	}
-	l := loaded{issued: issued, stale: stale, ref: sessionRef{id: id, version: rec.Version}, id: key}
+	l := loaded{issued: issued, stale: stale, ref: sessionRef{id: id, version: rec.Version, user: rec.UserID}, id: key}
 	if err := m.checkPayload(&l, rec.Data, false, now); err != nil {
 		return loaded{}, err
 	}
@@ -87,9 +87,10 @@ func (sm *storeMode) save(ctx context.Context, ref sessionRef, snap snapshot, no
 		if err := sm.store.Create(ctx, rec); err != nil {
 			return ref, "", nil, fmt.Errorf("%w: create: %w", ErrStore, err)
 		}
-		return sessionRef{id: id, version: 1}, sm.ids.sign([]byte(id), now), nil, nil
+		return sessionRef{id: id, version: 1, user: rec.UserID}, sm.ids.sign([]byte(id), now), nil, nil
 	}
 	rec.ID, rec.Version = storeKey(ref.id), ref.version
+	ref.user = rec.UserID
 	var merged *loaded
 	for attempt := 1; ; attempt++ {
 		found, err := sm.store.Update(ctx, rec)
@@ -144,12 +145,19 @@ func (sm *storeMode) merge(current []byte, snap snapshot) ([]byte, *loaded, erro
 	return payload, &loaded{values: values, meta: md}, nil
 }
 
-// discard deletes the session's record.
+// discard deletes the session's record, through OwnerDeleter when the store
+// is one.
 func (sm *storeMode) discard(ctx context.Context, ref sessionRef) error {
 	if ref.id == "" {
 		return nil
 	}
-	if err := sm.store.Delete(ctx, storeKey(ref.id)); err != nil {
+	var err error
+	if od, ok := sm.store.(OwnerDeleter); ok {
+		err = od.DeleteOwned(ctx, storeKey(ref.id), ref.user)
+	} else {
+		err = sm.store.Delete(ctx, storeKey(ref.id))
+	}
+	if err != nil {
 		return fmt.Errorf("%w: delete: %w", ErrStore, err)
 	}
 	return nil

@@ -539,3 +539,33 @@ func TestIdleRefreshNeverWritesValuesBack(t *testing.T) {
 	assert.Empty(t, grant, "the consumed grant came back through an idle refresh")
 	assert.Equal(t, "v", keep)
 }
+
+// ownerDeleter is a UserStore that is also a sessions.OwnerDeleter, and
+// records the hints the middleware gives it.
+type ownerDeleter struct {
+	*faultstore.Store
+	mu    sync.Mutex
+	hints []string
+}
+
+func (o *ownerDeleter) DeleteOwned(ctx context.Context, id, userID string) error {
+	o.mu.Lock()
+	o.hints = append(o.hints, userID)
+	o.mu.Unlock()
+	return o.Delete(ctx, id)
+}
+
+// TestDiscardTellsOwnerDeleterTheUser: with an OwnerDeleter, the deletes of
+// Login (the anonymous record) and Logout (alice's) go through DeleteOwned
+// with the user each record had, which lets the store drop the index entry
+// in the same round trip.
+func TestDiscardTellsOwnerDeleterTheUser(t *testing.T) {
+	st := &ownerDeleter{Store: faultstore.NewMem(t)}
+	e := sessions.NewEnv(t, sessions.SessionConfig{Store: st})
+	anon := e.MustVisit("", func(_ *http.Request, s *sessions.Session) { s.Set("cart", "apple") }).Cookie
+	in := e.MustVisit(anon, call(t, func(ctx context.Context) error { return sessions.Login(ctx, "alice") })).Cookie
+	e.MustVisit(in, call(t, sessions.Logout))
+	assert.Equal(t, []string{"", "alice"}, st.hints, "DeleteOwned hints of Login, then Logout")
+	assert.Zero(t, st.Count(faultstore.Delete)-len(st.hints), "every delete went through DeleteOwned")
+	assert.Empty(t, live(t, st.Store), "records after Logout")
+}

@@ -75,7 +75,7 @@ type Store struct {
 	prefix string
 }
 
-var _ sessions.UserStore = (*Store)(nil)
+var _ sessions.OwnerDeleter = (*Store)(nil)
 
 // New returns a store using client. It panics if client is nil.
 func New(client redis.UniversalClient, opts ...Option) *Store {
@@ -343,6 +343,43 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	}
 	_, err := s.remove(ctx, id)
 	return err
+}
+
+// DeleteOwned is Delete for a record of userID (sessions.OwnerDeleter): the
+// GETDEL and the index entry's ZREM go in one pipeline, one round trip.
+// When the record turns out to belong to someone else, their entry is
+// removed after, in a second one.
+func (s *Store) DeleteOwned(ctx context.Context, id, userID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !validID(id) {
+		return nil
+	}
+	if userID == "" {
+		_, err := s.remove(ctx, id)
+		return err
+	}
+	var get *redis.StringCmd
+	var zrem *redis.IntCmd
+	s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.GetDel(ctx, s.key(id))
+		zrem = p.ZRem(ctx, s.userKey(userID), id)
+		return nil
+	})
+	v, err := get.Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return wrap("getdel", err)
+	}
+	if err := zrem.Err(); err != nil {
+		return wrap("zrem", err)
+	}
+	if user := owner(v); user != "" && user != userID {
+		if err := s.rdb.ZRem(ctx, s.userKey(user), id).Err(); err != nil {
+			return wrap("zrem", err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) remove(ctx context.Context, id string) (bool, error) {

@@ -182,6 +182,25 @@ func TestIndexPrunedOnSave(t *testing.T) {
 	assert.Greater(t, ttl, 59*time.Minute, "index TTL")
 }
 
+// TestDeleteOwnedLeavesNoIndexEntry: DeleteOwned removes the record's entry
+// from its owner's index whatever the hint, so the index holds no garbage
+// (UserSessions would hide it, but it would stay until pruned).
+func TestDeleteOwnedLeavesNoIndexEntry(t *testing.T) {
+	rdb := sharedClient(t)
+	ctx := context.Background()
+	for _, hint := range []string{"frank", "someone else", ""} {
+		prefix := testPrefix(t, rdb)
+		s := redisstore.New(rdb, redisstore.WithPrefix(prefix))
+		kept, gone := sessionstest.NewID(), sessionstest.NewID()
+		for _, id := range []string{kept, gone} {
+			require.NoError(t, s.Create(ctx, sessions.Record{ID: id, Data: []byte("x"), UserID: "frank", TTL: time.Hour}))
+		}
+		require.NoError(t, s.DeleteOwned(ctx, gone, hint))
+		ids, _ := userIndex(t, rdb, prefix)
+		assert.Equal(t, []string{kept}, ids, "frank's index after DeleteOwned(hint %q)", hint)
+	}
+}
+
 // TestDeleteUserFailureKeepsIndex: DeleteUser failing after it read the
 // index leaves every session either deleted or still indexed, the index
 // with its TTL, and a retry finishes the job.

@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) sessions.Store) {
 		{"UserIndex", testUserIndex},
 		{"UserIndexOwnership", testUserOwnership},
 		{"UserIndexPruned", testUserPruned},
+		{"DeleteOwned", testDeleteOwned},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -177,3 +177,37 @@ func testUserPruned(t *testing.T, s sessions.Store) {
 	checkUser(t, us, alice)
 	mustNotFind(t, s, kept)
 }
+
+// testDeleteOwned checks a sessions.OwnerDeleter: with the right owner, a
+// wrong one or none, DeleteOwned deletes the record, UserSessions no longer
+// lists it, and nothing else changes. (That no stale index entry stays
+// behind until pruned is for the store's own tests to check.)
+func testDeleteOwned(t *testing.T, s sessions.Store) {
+	od, ok := s.(sessions.OwnerDeleter)
+	if !ok {
+		t.Logf("%T is not a sessions.OwnerDeleter; nothing to check", s)
+		return
+	}
+	ctx := ctxT(t)
+	alice, bob := newUser(), newUser()
+	kept := mkUser(t, s, alice, "kept", time.Hour)
+	bobs := mkUser(t, s, bob, "bob's", time.Hour)
+	for _, hint := range []string{alice, bob, ""} {
+		id := mkUser(t, s, alice, "gone", time.Hour)
+		if err := od.DeleteOwned(ctx, id, hint); err != nil {
+			t.Fatalf("DeleteOwned(hint %q): %v", hint, err)
+		}
+		mustNotFind(t, s, id)
+		checkUser(t, od, alice, kept)
+		checkUser(t, od, bob, bobs)
+	}
+	anon := mkUser(t, s, "", "anon", time.Hour)
+	if err := od.DeleteOwned(ctx, anon, ""); err != nil {
+		t.Fatalf("DeleteOwned of an anonymous record: %v", err)
+	}
+	mustNotFind(t, s, anon)
+	if err := od.DeleteOwned(ctx, NewID(), alice); err != nil {
+		t.Fatalf("DeleteOwned of an unknown id: %v", err)
+	}
+	checkUser(t, od, alice, kept)
+}
