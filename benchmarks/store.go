@@ -29,6 +29,9 @@ const DefaultRedisAddr = "127.0.0.1:6379"
 type Env struct {
 	// RedisAddr is the Redis server's address (default DefaultRedisAddr).
 	RedisAddr string
+	// PostgresDSN and MySQLAddr locate the SQL servers (default
+	// DefaultPostgresDSN, DefaultMySQLAddr; user root, database test).
+	PostgresDSN, MySQLAddr string
 	// Dial, when set, opens the stores' connections to their servers, so
 	// that a wrapper (CountingDialer) can count their round trips. Nil: a
 	// plain net.Dialer.
@@ -42,7 +45,7 @@ type Env struct {
 func NewEnv() *Env {
 	var b [6]byte
 	rand.Read(b[:])
-	return &Env{RedisAddr: DefaultRedisAddr, prefix: "ctxsession-bench:" + hex.EncodeToString(b[:]) + ":"}
+	return &Env{RedisAddr: DefaultRedisAddr, PostgresDSN: DefaultPostgresDSN, MySQLAddr: DefaultMySQLAddr, prefix: "ctxsession-bench:" + hex.EncodeToString(b[:]) + ":"}
 }
 
 // Defer registers f to run at Close, before what was registered earlier.
@@ -91,15 +94,8 @@ type StoreCtor struct {
 
 // Stores are this module's server-side stores, each run through the
 // middleware as ctxsession-<Name> by every benchmark and by cmd/roundtrips.
-//
-// The SQL stores (pgstore, mysqlstore, sqlitestore) get a line each here.
-// Their Open connects through env.Dial so that cmd/roundtrips counts their
-// round trips on the wire: pgx with pgx.ConnConfig.DialFunc = env.Dial,
-// go-sql-driver/mysql with mysql.RegisterDialContext and a DSN naming that
-// dialer; sqlitestore has no wire, so count its statements with a
-// database/sql driver wrapper instead. pgstore's Stats can read the server's
-// own count, SELECT query, calls FROM pg_stat_statements (needs the
-// extension in shared_preload_libraries), keyed by the query text.
+// The stores with a server dial through env.Dial, so that cmd/roundtrips
+// counts their round trips on the wire (sqlitestore has no wire).
 var Stores = []StoreCtor{
 	{Name: "memstore", Open: func(env *Env) (OpenStore, error) {
 		mem := memstore.New(memstore.WithCleanupInterval(time.Hour))
@@ -115,6 +111,9 @@ var Stores = []StoreCtor{
 		return OpenStore{Store: fs}, err
 	}},
 	{Name: "redisstore", Open: openRedisstore},
+	{Name: "pgstore", Open: openPgstore},
+	{Name: "mysqlstore", Open: openMysqlstore},
+	{Name: "sqlitestore", Open: openSqlitestore},
 }
 
 // redisClient connects to env's Redis through env.Dial, and removes every

@@ -15,9 +15,12 @@
 // times before it is counted, so that connection handshakes and script
 // loading are not counted.
 //
-// A store listed in benchmarks.Stores whose Open dials through env.Dial is
-// counted the same way (-stores names it); one whose OpenStore has a Stats
-// (pg_stat_statements for pgstore) gets the server's column too.
+// By default it counts redisstore, pgstore and mysqlstore (-stores names
+// others of benchmarks.Stores that dial through env.Dial). The server's
+// own counts: Redis's INFO commandstats, and MySQL's SHOW GLOBAL STATUS
+// Com_ counters (a prepared statement counts under stmt_execute and under
+// its statement). PostgreSQL has no such counter without the
+// pg_stat_statements extension, so its rows give the wire count only.
 package main
 
 import (
@@ -60,7 +63,7 @@ var ops = []benchmarks.Op{benchmarks.OpRead, benchmarks.OpWrite, benchmarks.OpNe
 func main() {
 	n := flag.Int("n", 200, "requests per operation")
 	redisAddr := flag.String("redis", "", "Redis server to use; empty: start a private redis-server")
-	stores := flag.String("stores", "redisstore", "comma-separated stores (benchmarks.Stores)")
+	stores := flag.String("stores", "redisstore,pgstore,mysqlstore", "comma-separated stores (benchmarks.Stores) that dial through env.Dial")
 	flag.Parse()
 	if err := run(os.Stdout, *n, *redisAddr, strings.Split(*stores, ",")); err != nil {
 		log.Fatal(err)
