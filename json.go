@@ -15,8 +15,13 @@ func parseObject(data []byte) (map[string]any, error) { return parseObjectString
 
 // parseObjectString is parseObject for input held in a string, which the
 // values share.
-func parseObjectString(src string) (map[string]any, error) {
-	m, err := strictjson.DecodeObjectString(src)
+func parseObjectString(src string) (map[string]any, error) { return parseObjectInto(src, "", nil) }
+
+// parseObjectInto is parseObjectString, except that the top-level member
+// named key, when it is an object, is decoded into into, an empty map (see
+// strictjson.DecodeObjectInto).
+func parseObjectInto(src, key string, into map[string]any) (map[string]any, error) {
+	m, err := strictjson.DecodeObjectInto(src, key, into)
 	if err == nil {
 		return m, nil
 	}

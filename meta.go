@@ -3,6 +3,7 @@ package sessions
 import (
 	"encoding/json"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -225,13 +226,27 @@ func decodePayload(sc scheme, payload []byte) (map[string]any, meta, error) {
 // decodePayloadString is decodePayload for a payload held in a string,
 // which the values share.
 func decodePayloadString(sc scheme, payload string) (map[string]any, meta, error) {
-	values, err := parseObjectString(payload)
-	if err != nil {
-		return nil, meta{}, err
+	obj := reservedObjects.Get().(map[string]any)
+	values, err := parseObjectInto(payload, ReservedKey, obj)
+	var m meta
+	if err == nil {
+		m, err = sc.split(values)
 	}
-	m, err := sc.split(values)
+	if _, kept := values[ReservedKey]; !kept && len(obj) <= reservedObjectSize {
+		clear(obj)
+		reservedObjects.Put(obj)
+	}
 	if err != nil {
 		return nil, meta{}, err
 	}
 	return values, m, nil
 }
+
+// reservedObjects recycles the maps that ReservedKey's object is decoded
+// into: split reads the metadata out of it and drops it, so a read of a
+// session does not pay for a map it throws away. A map that grew past
+// reservedObjectSize members (a payload minted elsewhere) is left to the
+// garbage collector.
+var reservedObjects = sync.Pool{New: func() any { return make(map[string]any, reservedObjectSize) }}
+
+const reservedObjectSize = 8

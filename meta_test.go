@@ -182,3 +182,30 @@ func TestPayloadRoundTrip(t *testing.T) {
 	_, err = encodePayload(nil, defaultScheme{}, map[string]any{"c": make(chan int)}, meta{})
 	assert.Error(t, err, "encodePayload of a channel")
 }
+
+// keepingScheme is the default scheme, except that split leaves
+// ReservedKey's object among the values.
+type keepingScheme struct{ defaultScheme }
+
+func (keepingScheme) split(values map[string]any) (meta, error) {
+	obj := values[ReservedKey]
+	m, err := defaultScheme{}.split(values)
+	values[ReservedKey] = obj
+	return m, err
+}
+
+// decodePayload reuses the map it decodes ReservedKey's object into, once
+// split has dropped it; never one a session still holds.
+func TestDecodePayloadReusesOnlyDroppedMetadata(t *testing.T) {
+	first, _, err := decodePayload(keepingScheme{}, []byte(`{"_ctxsession":{"c":1700000000}}`))
+	require.NoError(t, err)
+	for range 20 {
+		_, md, err := decodePayload(defaultScheme{}, []byte(`{"_ctxsession":{"c":1800000000,"uid":"bob"}}`))
+		require.NoError(t, err)
+		assert.Equal(t, "bob", md.UserID)
+	}
+	assert.Equal(t, map[string]any{"c": json.Number("1700000000")}, first[ReservedKey], "a kept object was reused")
+	reads := Allocs(func() { decodePayload(defaultScheme{}, []byte(`{"_ctxsession":{"c":1800000000}}`)) })
+	keeps := Allocs(func() { decodePayload(keepingScheme{}, []byte(`{"_ctxsession":{"c":1800000000}}`)) })
+	assert.Less(t, reads, keeps, "a dropped object's map is reused")
+}

@@ -87,6 +87,10 @@ type decoder struct {
 	pos   int
 	depth int
 	err   *SyntaxError
+	// into, until used, is the map the top-level member named intoKey is
+	// decoded into when its value is an object (DecodeObjectInto).
+	into    map[string]any
+	intoKey string
 }
 
 // DecodeObject decodes data, which must be exactly one JSON object.
@@ -94,8 +98,14 @@ func DecodeObject(data []byte) (map[string]any, error) { return DecodeObjectStri
 
 // DecodeObjectString is DecodeObject for input held in a string, which it
 // does not copy: strings in the result share its bytes.
-func DecodeObjectString(src string) (map[string]any, error) {
-	d := decoder{src: src}
+func DecodeObjectString(src string) (map[string]any, error) { return DecodeObjectInto(src, "", nil) }
+
+// DecodeObjectInto is DecodeObjectString, except that the first value of
+// the top-level member named key, when it is an object, is decoded into
+// into (which must be empty) instead of a new map: a caller that reads that
+// member and drops it can reuse one map for it. into may be nil.
+func DecodeObjectInto(src, key string, into map[string]any) (map[string]any, error) {
+	d := decoder{src: src, into: into, intoKey: key}
 	d.skipSpace()
 	if d.pos >= len(d.src) || d.src[d.pos] != '{' {
 		d.fail("payload is not a JSON object")
@@ -193,6 +203,13 @@ func (d *decoder) value() any {
 	}
 }
 
+// nextIs reports whether c is the next byte after white space, which it
+// skips.
+func (d *decoder) nextIs(c byte) bool {
+	d.skipSpace()
+	return d.pos < len(d.src) && d.src[d.pos] == c
+}
+
 func (d *decoder) literal(word string, v any) any {
 	if len(d.src)-d.pos < len(word) || d.src[d.pos:d.pos+len(word)] != word {
 		d.fail("bad JSON literal")
@@ -211,12 +228,17 @@ func (d *decoder) enter() bool {
 	return true
 }
 
-func (d *decoder) object() any {
+func (d *decoder) object() any { return d.objectInto(nil) }
+
+// objectInto decodes an object into m, or a new map when m is nil.
+func (d *decoder) objectInto(m map[string]any) any {
 	if !d.enter() {
 		return nil
 	}
 	d.pos++ // '{'
-	m := make(map[string]any)
+	if m == nil {
+		m = make(map[string]any)
+	}
 	d.skipSpace()
 	if d.pos < len(d.src) && d.src[d.pos] == '}' {
 		d.pos++
@@ -237,7 +259,14 @@ func (d *decoder) object() any {
 			return nil
 		}
 		d.pos++
-		v := d.value()
+		var v any
+		if d.into != nil && d.depth == 1 && k == d.intoKey && d.nextIs('{') {
+			into := d.into
+			d.into = nil
+			v = d.objectInto(into)
+		} else {
+			v = d.value()
+		}
 		if d.err != nil {
 			return nil
 		}

@@ -180,6 +180,13 @@ func FuzzJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := DecodeObject(data)
+		// Decoding a member into a map of one's own changes nothing.
+		for _, key := range []string{"a", "p", "w"} {
+			into, errInto := DecodeObjectInto(string(data), key, map[string]any{})
+			if !reflect.DeepEqual(into, got) || !reflect.DeepEqual(errInto, err) {
+				t.Fatalf("DecodeObjectInto(%q, %q) = %#v, %v; DecodeObject gives %#v, %v", data, key, into, errInto, got, err)
+			}
+		}
 		if err != nil {
 			var se *SyntaxError
 			if !errors.Is(err, ErrSyntax) || !errors.As(err, &se) {
@@ -336,4 +343,29 @@ func TestDecodeObjectCopiesItsInput(t *testing.T) {
 	require.NoError(t, err)
 	copy(data[6:], "XXXXX")
 	assert.Equal(t, "value", m["k"], "changing the input afterwards changes nothing")
+}
+
+func TestDecodeObjectInto(t *testing.T) {
+	into := map[string]any{}
+	m, err := DecodeObjectInto(`{"a":1,"meta":{"c":2,"meta":{"x":3}}}`, "meta", into)
+	require.NoError(t, err)
+	into["probe"] = true
+	assert.Equal(t, true, m["meta"].(map[string]any)["probe"], "the member was decoded into the given map")
+	assert.Equal(t, map[string]any{"x": json.Number("3")}, into["meta"], "a nested member of the same name gets a map of its own")
+
+	// A member that is not an object, or a missing one, leaves into alone.
+	for _, src := range []string{`{"meta":[1]}`, `{"meta":"s"}`, `{"other":{}}`} {
+		into := map[string]any{}
+		_, err := DecodeObjectInto(src, "meta", into)
+		require.NoError(t, err, src)
+		assert.Empty(t, into, src)
+	}
+
+	// The same errors as DecodeObjectString, a repeated member included.
+	for _, src := range []string{`{"meta":{},"meta":{}}`, `{"meta":{"c":1,"c":2}}`, `{"meta":{"c":}}`} {
+		_, want := DecodeObjectString(src)
+		require.Error(t, want, src)
+		_, err := DecodeObjectInto(src, "meta", map[string]any{})
+		assert.Equal(t, want, err, src)
+	}
 }
