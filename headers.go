@@ -95,8 +95,7 @@ func (l *cookieLine) format(value string, maxAge int) string {
 		return ""
 	}
 	for i := 0; i < len(value); i++ {
-		c := value[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+		if !plainCookieByte[value[i]] {
 			return ""
 		}
 	}
@@ -114,6 +113,15 @@ func (l *cookieLine) format(value string, maxAge int) string {
 	b.WriteString(l.post)
 	return b.String()
 }
+
+// plainCookieByte holds the bytes of base64url and '.', which a cookie
+// value holds as they are.
+var plainCookieByte = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") {
+		t[c] = true
+	}
+	return t
+}()
 
 func (m *Middleware) deletionCookie() string {
 	c := m.cookieTmpl
