@@ -262,19 +262,7 @@ func (flaskScheme) split(values map[string]any) (meta, error) {
 		}
 	}
 	if v, ok := values[ReservedKey]; ok {
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return meta{}, malformed(ReservedKey + " is not an object")
-		}
-		if c, ok := obj["c"]; ok {
-			if m.Created, err = unixTime(c); err != nil {
-				return meta{}, err
-			}
-		}
-		if err := splitGeneration(obj, &m); err != nil {
-			return meta{}, err
-		}
-		if err := splitLifeMeta(obj, &m); err != nil {
+		if err := readReserved(v, &m, false); err != nil {
 			return meta{}, err
 		}
 	}

@@ -90,8 +90,12 @@ func TestSessionCookieLine(t *testing.T) {
 		".eJyrVsosSc0tVrKKBjN0DZR0IAxDGMMIxjCGMUxgjFHFpCuOrQUA3vFn1Q.ZVPxAA.v74",
 		"a b", "a,b", `a"b`, "a;b", "a\\b", "é", "",
 	}
-	for c := range 256 { // every byte, the ones that need no quoting among them
-		values = append(values, "a"+string(rune(c))+"b", "a"+string([]byte{byte(c)})+"b")
+	// Every byte a cookie value may hold (net/http logs the others), the
+	// ones that need no quoting among them.
+	for c := byte(0x20); c < 0x7f; c++ {
+		if c != '"' && c != ';' && c != '\\' {
+			values = append(values, "a"+string([]byte{c})+"b")
+		}
 	}
 	for _, cfg := range configs {
 		m, err := sessions.New(cfg)

@@ -326,45 +326,14 @@ func appendLifeMeta(dst []byte, m meta) []byte {
 	return dst
 }
 
-// splitLifeMeta reads what appendLifeMeta wrote from obj, the ReservedKey
-// object, into m.
-func splitLifeMeta(obj map[string]any, m *meta) error {
-	if v, ok := obj["rm"]; ok {
-		b, ok := v.(bool)
-		if !ok {
-			return malformed(ReservedKey + ".rm is not a bool")
-		}
-		m.Remember = rememberNo
-		if b {
-			m.Remember = rememberYes
-		}
+// readRemember reads the "rm" member appendLifeMeta writes.
+func readRemember(v any) (remember, error) {
+	b, ok := v.(bool)
+	switch {
+	case !ok:
+		return rememberDefault, malformed(ReservedKey + ".rm is not a bool")
+	case b:
+		return rememberYes, nil
 	}
-	if v, ok := obj["s"]; ok {
-		t, err := unixTime(v)
-		if err != nil {
-			return err
-		}
-		m.Seen = t
-	}
-	var err error
-	if m.SID, err = metaString(obj, "sid"); err != nil {
-		return err
-	}
-	if m.UserAgent, err = metaString(obj, "ua"); err != nil {
-		return err
-	}
-	return nil
-}
-
-// metaString returns the string under key in obj, "" when absent.
-func metaString(obj map[string]any, key string) (string, error) {
-	v, ok := obj[key]
-	if !ok {
-		return "", nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", malformed(ReservedKey + "." + key + " is not a string")
-	}
-	return s, nil
+	return rememberNo, nil
 }

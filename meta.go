@@ -46,55 +46,70 @@ func (defaultScheme) split(values map[string]any) (meta, error) {
 		return meta{}, nil
 	}
 	delete(values, ReservedKey)
-	obj, ok := raw.(map[string]any)
-	if !ok {
-		return meta{}, malformed(ReservedKey + " is not an object")
-	}
 	var m meta
-	if v, ok := obj["uid"]; ok {
-		if m.UserID, ok = v.(string); !ok {
-			return meta{}, malformed(ReservedKey + ".uid is not a string")
-		}
-	}
-	if v, ok := obj["c"]; ok {
-		t, err := unixTime(v)
-		if err != nil {
-			return meta{}, err
-		}
-		m.Created = t
-	}
-	if v, ok := obj["fresh"]; ok {
-		if m.Fresh, ok = v.(bool); !ok {
-			return meta{}, malformed(ReservedKey + ".fresh is not a bool")
-		}
-	}
-	if v, ok := obj["f"]; ok {
-		f, err := parseFlashes(v)
-		if err != nil {
-			return meta{}, err
-		}
-		m.Flashes = f
-	}
-	if err := splitGeneration(obj, &m); err != nil {
-		return meta{}, err
-	}
-	if err := splitLifeMeta(obj, &m); err != nil {
+	if err := readReserved(raw, &m, true); err != nil {
 		return meta{}, err
 	}
 	return m, nil
 }
 
-// splitGeneration reads the revocation generation ("g") of a ReservedKey
-// object, which every format keeps there.
-func splitGeneration(obj map[string]any, m *meta) error {
-	v, ok := obj["g"]
+// readReserved reads ReservedKey's object, raw, into m, in one pass over
+// its members: the creation time ("c"), the revocation generation ("g"),
+// the lifecycle's members (see appendLifeMeta) and, with withUser, the
+// user ("uid"), freshness ("fresh") and flashes ("f"), which the formats
+// with a place of their own for them do not read here. Unknown members are
+// ignored.
+func readReserved(raw any, m *meta, withUser bool) error {
+	obj, ok := raw.(map[string]any)
 	if !ok {
-		return nil
+		return malformed(ReservedKey + " is not an object")
 	}
-	if m.Generation, ok = v.(string); !ok || m.Generation == "" {
-		return malformed(ReservedKey + ".g is not a generation")
+	for k, v := range obj {
+		var err error
+		switch k {
+		case "c":
+			m.Created, err = unixTime(v)
+		case "g":
+			if m.Generation, ok = v.(string); !ok || m.Generation == "" {
+				err = malformed(ReservedKey + ".g is not a generation")
+			}
+		case "rm":
+			m.Remember, err = readRemember(v)
+		case "s":
+			m.Seen, err = unixTime(v)
+		case "sid":
+			m.SID, err = reservedString(k, v)
+		case "ua":
+			m.UserAgent, err = reservedString(k, v)
+		case "uid":
+			if withUser {
+				m.UserID, err = reservedString(k, v)
+			}
+		case "fresh":
+			if withUser {
+				if m.Fresh, ok = v.(bool); !ok {
+					err = malformed(ReservedKey + ".fresh is not a bool")
+				}
+			}
+		case "f":
+			if withUser {
+				m.Flashes, err = parseFlashes(v)
+			}
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// reservedString reads the string member key of ReservedKey's object.
+func reservedString(key string, v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", malformed(ReservedKey + "." + key + " is not a string")
+	}
+	return s, nil
 }
 
 // appendReservedObject appends ReservedKey's object for a format that keeps

@@ -270,11 +270,14 @@ func (d *decoder) objectInto(m map[string]any) any {
 		if d.err != nil {
 			return nil
 		}
-		if _, dup := m[k]; dup {
+		// One hash of k, not two: a key seen before leaves len(m) as it
+		// was (and m is thrown away).
+		n := len(m)
+		m[k] = v
+		if len(m) == n {
 			d.failAt(at, "duplicate key in JSON object")
 			return nil
 		}
-		m[k] = v
 		d.skipSpace()
 		if d.pos >= len(d.src) {
 			d.fail("unexpected end of JSON")
