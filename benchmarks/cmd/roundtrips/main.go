@@ -15,8 +15,9 @@
 // times before it is counted, so that connection handshakes and script
 // loading are not counted.
 //
-// By default it counts redisstore, pgstore and mysqlstore (-stores names
-// others of benchmarks.Stores that dial through env.Dial). The server's
+// By default it counts redisstore and the SQL stores of package sqlbench,
+// pgstore and mysqlstore (-stores names others of benchmarks.Stores that
+// dial through env.Dial). The server's
 // own counts: Redis's INFO commandstats, and MySQL's SHOW GLOBAL STATUS
 // Com_ counters (a prepared statement counts under stmt_execute and under
 // its statement). PostgreSQL has no such counter without the
@@ -41,6 +42,7 @@ import (
 	"time"
 
 	"github.com/ctxsession/sessions/benchmarks"
+	"github.com/ctxsession/sessions/benchmarks/sqlbench"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -63,7 +65,7 @@ var ops = []benchmarks.Op{benchmarks.OpRead, benchmarks.OpWrite, benchmarks.OpNe
 func main() {
 	n := flag.Int("n", 200, "requests per operation")
 	redisAddr := flag.String("redis", "", "Redis server to use; empty: start a private redis-server")
-	stores := flag.String("stores", "redisstore,pgstore,mysqlstore", "comma-separated stores (benchmarks.Stores) that dial through env.Dial")
+	stores := flag.String("stores", "redisstore,pgstore,mysqlstore", "comma-separated stores (benchmarks.Stores, sqlbench.Stores) that dial through env.Dial")
 	flag.Parse()
 	if err := run(os.Stdout, *n, *redisAddr, strings.Split(*stores, ",")); err != nil {
 		log.Fatal(err)
@@ -85,7 +87,7 @@ func run(w io.Writer, n int, redisAddr string, stores []string) error {
 	fmt.Fprintln(w, "|---|---|--:|--:|---|---|")
 	var verdicts []string
 	for _, name := range stores {
-		ctor, err := benchmarks.StoreByName(name)
+		ctor, err := storeByName(name)
 		if err != nil {
 			return err
 		}
@@ -142,6 +144,20 @@ func (c counted) describe() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// storeByName finds name in benchmarks.Stores, then in sqlbench.Stores.
+func storeByName(name string) (benchmarks.StoreCtor, error) {
+	ctor, err := benchmarks.StoreByName(name)
+	if err == nil {
+		return ctor, nil
+	}
+	for _, s := range sqlbench.Stores {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return benchmarks.StoreCtor{}, fmt.Errorf("%w, or pgstore, mysqlstore (sqlbench)", err)
 }
 
 // warmups is how many requests of each operation run before counting.
