@@ -184,12 +184,16 @@ func TestJWTForgedTokenCostsNoAllocations(t *testing.T) {
 	_, err = im.Decode(ctx, forgedIts)
 	require.ErrorIs(t, err, ErrBadSignature)
 	itsAllocs := Allocs(func() { im.Decode(ctx, forgedIts) })
-	// Both are 0 (BenchmarkDecodeForged); under the race detector
-	// sync.Pool drops some of what it is given, for both alike (Allocs
-	// takes the least of three runs). Decoding
-	// the 300 claims would cost hundreds.
-	assert.Less(t, jwtAllocs, 20.0, "allocations for a forged JWT")
-	assert.LessOrEqual(t, jwtAllocs, itsAllocs+1, "a forged JWT costs no more than a forged itsdangerous cookie")
+	// Both are 0 (BenchmarkDecodeForged): the MAC fails before anything
+	// is decoded. Under the race detector sync.Pool drops some of what it
+	// is given, so a few pooled HMACs are rebuilt. Decoding the 300 claims
+	// would cost hundreds.
+	limit := 0.0
+	if raceDetector {
+		limit = 10
+	}
+	assert.LessOrEqual(t, jwtAllocs, limit, "allocations for a forged JWT")
+	assert.LessOrEqual(t, itsAllocs, limit, "allocations for a forged itsdangerous cookie")
 }
 
 // The header must be HS256's and nothing else, checked after the MAC: no
