@@ -142,7 +142,6 @@ func TestKeysAndTTL(t *testing.T) {
 	assert.GreaterOrEqual(t, d, 89*time.Minute, "index PTTL after a shorter Update; want still about 90m")
 }
 
-// assertBetween checks that lo <= d <= hi.
 // userIndex returns the members of the only user index under prefix, and
 // the index's TTL.
 func userIndex(t *testing.T, rdb *redis.Client, prefix string) ([]string, time.Duration) {
@@ -200,6 +199,7 @@ func TestDeleteOwnedLeavesNoIndexEntry(t *testing.T) {
 	}
 }
 
+// assertBetween checks that lo <= d <= hi.
 func assertBetween(t *testing.T, d, lo, hi time.Duration, msg string, args ...any) {
 	t.Helper()
 	assert.GreaterOrEqual(t, d, lo, append([]any{msg}, args...)...)
