@@ -68,8 +68,9 @@ type Option func(*Store)
 // DefaultPrefix.
 func WithPrefix(prefix string) Option { return func(s *Store) { s.prefix = prefix } }
 
-// Store is the Redis store. It implements sessions.UserStore and is safe
-// for concurrent use.
+// Store is the Redis store. It implements sessions.UserStore and
+// sessions.OwnerDeleter (Logout deletes a session and its index entry in
+// one round trip), and is safe for concurrent use.
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
