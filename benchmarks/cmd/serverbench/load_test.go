@@ -32,9 +32,3 @@ func TestScript(t *testing.T) {
 	assert.Contains(t, string(b), "function request()")
 	assert.True(t, strings.Contains(string(b), "RESULT requests="))
 }
-
-func TestMedian(t *testing.T) {
-	assert.Equal(t, 2.0, median([]float64{3, 1, 2}))
-	assert.Equal(t, 2.5, median([]float64{4, 1, 2, 3}))
-	assert.Zero(t, median(nil))
-}
